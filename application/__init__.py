@@ -1,0 +1,1 @@
+"""Use cases: the Switchboard application, one method per command, over the event store."""

@@ -1,0 +1,217 @@
+"""Use cases around a chat: handoff and routing, intercept, messages, close, rating."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from application.auth import Principal
+from application.base import SwitchboardBase
+from application.errors import Forbidden
+from application.ports import Done
+from application.retry import retry_on_conflict
+from domain.actors import SYSTEM
+from domain.chat import QUEUED, Chat
+from domain.errors import NotAssigned
+from domain.group import Group
+from domain.operator import Operator
+from domain.reservation import Reservation
+from domain.routing import rank_candidates
+
+HANDOFF = "handoff"
+IDEMPOTENCY_KEY = "idempotency-key"
+# How many ranked candidates a handoff checks on their aggregates before it queues the chat.
+CANDIDATES_TRIED = 5
+ROUTING_CATCH_UP_S = 0.5
+
+
+class ChatCommands(SwitchboardBase):
+    # -- the bot's side -----------------------------------------------------------------------
+
+    @retry_on_conflict
+    def handoff(
+        self,
+        *,
+        bot: Principal,
+        external_id: str,
+        client: dict[str, Any],
+        topic: str | None = None,
+        subtopic: str | None = None,
+        group_id: UUID | None = None,
+        transcript: list[dict[str, Any]] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Done[Chat]:
+        """Hand a chat from a bot to the operators; the same key again returns the same chat.
+
+        Idempotency rests on Reservation aggregates keyed by (bot, external id) and (bot,
+        Idempotency-Key): parallel retries race to write the same reservation version, one
+        wins, the others retry and find its chat.
+        """
+        keys = [(HANDOFF, f"{bot.name}\x00{external_id}")]
+        if idempotency_key:
+            keys.append((IDEMPOTENCY_KEY, f"{bot.name}\x00{idempotency_key}"))
+        reservations = [self._find(Reservation, Reservation.id_for(*key)) for key in keys]
+        for reservation in reservations:
+            if reservation is not None and not reservation.is_free:
+                existing = self._find(Chat, reservation.owner_id)
+                if existing is not None and existing.is_open:
+                    return Done(existing, self.head(), created=False)
+
+        group = self._group_for_reference(group_id)
+        at = self.clock.now()
+        chat = Chat.request(
+            chat_id=uuid4(),
+            at=at,
+            actor=bot.actor,
+            external_id=external_id,
+            client=client,
+            topic=topic,
+            subtopic=subtopic,
+            group_id=group_id,
+            transcript=transcript,
+        )
+        pointers = []
+        for (kind, key), reservation in zip(keys, reservations, strict=True):
+            if reservation is None:
+                reservation = Reservation.reserve(
+                    kind=kind, key=key, owner_id=chat.id, at=at, actor=bot.actor
+                )
+            else:
+                reservation.transfer(chat.id, at=at, actor=bot.actor)
+            pointers.append(reservation)
+        operator = self._route(chat, group, at=at)
+        return Done(chat, self._saved(chat, operator, *pointers))
+
+    @retry_on_conflict
+    def relay_client_message(self, chat_id: UUID, text: str, *, bot: Principal) -> Done[dict]:
+        chat = self._get(Chat, chat_id)
+        chat.relay_client_message(uuid4(), text, at=self.clock.now(), actor=bot.actor)
+        return Done(chat.messages[-1], self._saved(chat))
+
+    @retry_on_conflict
+    def post_bot_message(self, chat_id: UUID, text: str, *, bot: Principal) -> Done[dict]:
+        chat = self._get(Chat, chat_id)
+        chat.post_bot_message(uuid4(), text, at=self.clock.now(), actor=bot.actor)
+        return Done(chat.messages[-1], self._saved(chat))
+
+    @retry_on_conflict
+    def rate(self, chat_id: UUID, score: int, comment: str | None, *, bot: Principal) -> Done[Chat]:
+        chat = self._get(Chat, chat_id)
+        chat.rate(score, comment, at=self.clock.now(), actor=bot.actor)
+        return Done(chat, self._saved(chat))
+
+    # -- the operators' side ------------------------------------------------------------------
+
+    @retry_on_conflict
+    def intercept(self, chat_id: UUID, *, caller: Principal) -> Done[Chat]:
+        """Take over from the bot; on a queued chat of one's groups, take it from the queue."""
+        operator_id = self._staff_id(caller)
+        chat = self._get(Chat, chat_id)
+        at = self.clock.now()
+        operator = None
+        if chat.is_open and chat.status == QUEUED:
+            operator = self._get(Operator, operator_id)
+            if chat.group_id is not None and chat.group_id not in operator.group_ids:
+                raise NotAssigned(f"chat {chat_id} waits in a group you are not in")
+            operator.take_chat(chat.id, at=at, actor=caller.actor)
+            chat.assign(operator.id, chat.group_id, at=at, actor=caller.actor)
+        if not chat.intercept(operator_id, at=at, actor=caller.actor):
+            return Done(chat, self.head(), created=False)
+        return Done(chat, self._saved(chat, operator))
+
+    @retry_on_conflict
+    def reply(self, chat_id: UUID, text: str, *, caller: Principal) -> Done[dict]:
+        chat = self._get(Chat, chat_id)
+        chat.reply(
+            uuid4(),
+            self._staff_id(caller),
+            text,
+            supervisor=caller.supervises,
+            at=self.clock.now(),
+            actor=caller.actor,
+        )
+        return Done(chat.messages[-1], self._saved(chat))
+
+    @retry_on_conflict
+    def close_chat(
+        self, chat_id: UUID, *, caller: Principal | None, reason: str | None
+    ) -> Done[Chat]:
+        """Close a chat (``caller`` None: the engine) and free its operator's place."""
+        chat = self._get(Chat, chat_id)
+        at = self.clock.now()
+        actor = caller.actor if caller else SYSTEM
+        holder = chat.close(
+            operator_id=caller.operator_id if caller else None,
+            supervisor=caller is None or caller.supervises,
+            reason=reason,
+            at=at,
+            actor=actor,
+        )
+        operator = self._find(Operator, holder) if holder else None
+        if operator is not None:
+            operator.release_chat(chat.id, at=at, actor=actor)
+        return Done(chat, self._saved(chat, operator))
+
+    # -- reading the write model --------------------------------------------------------------
+
+    def get_chat(self, chat_id: UUID, *, version: int | None = None) -> Chat:
+        if version is None:
+            return self._get(Chat, chat_id)
+        chat = self._get(Chat, chat_id)
+        if version > chat.version:
+            version = chat.version
+        return self.repository.get(chat_id, version=version)
+
+    def get_chat_as_of(self, chat_id: UUID, when: datetime) -> Chat | None:
+        """The chat as it stood at ``when``, rebuilt from its events; None before it existed."""
+        chat = None
+        for event in self.events.get(chat_id):
+            if event.timestamp > when:
+                break
+            chat = event.mutate(chat)
+        if chat is None:
+            self._get(Chat, chat_id)  # 404 for an unknown chat, None for one not yet requested
+        return chat
+
+    def chat_events(self, chat_id: UUID) -> list:
+        self._get(Chat, chat_id)
+        return list(self.events.get(chat_id))
+
+    # -- routing ------------------------------------------------------------------------------
+
+    def _route(self, chat: Chat, group: Group | None, *, at: datetime) -> Operator | None:
+        """Assign the chat to the best operator who can take it, or queue it.
+
+        Candidates come ranked from the routing view; each is checked on its own aggregate,
+        so a stale view costs a look further down the list, never an operator over capacity.
+        """
+        group_id = group.id if group else None
+        if group is not None and group.is_manual:
+            chat.queue(group_id, at=at, actor=SYSTEM)
+            return None
+        for attempt in range(2):
+            if attempt:
+                # Nobody free in the picture we had: make sure it is not just out of date.
+                if not self.routing.catch_up(timeout=ROUTING_CATCH_UP_S):
+                    break
+            ranked = rank_candidates(self.routing.candidates(), group_id)
+            for candidate in ranked[:CANDIDATES_TRIED]:
+                operator = self._find(Operator, candidate.operator_id)
+                if operator is None or not _can_take(operator):
+                    continue
+                operator.take_chat(chat.id, at=at, actor=SYSTEM)
+                chat.assign(operator.id, group_id, at=at, actor=SYSTEM)
+                return operator
+        chat.queue(group_id, at=at, actor=SYSTEM)
+        return None
+
+    @staticmethod
+    def _staff_id(caller: Principal) -> UUID:
+        if caller.operator_id is None:
+            raise Forbidden("only an operator's own token can act in a chat")
+        return caller.operator_id
+
+
+def _can_take(operator: Operator) -> bool:
+    return operator.active and operator.status == "working" and operator.has_room

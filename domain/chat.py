@@ -1,0 +1,305 @@
+"""The Chat aggregate: a customer conversation from the bot's handoff to the rating."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import (
+    AlreadyIntercepted,
+    AlreadyRated,
+    ChatClosed,
+    InvalidValue,
+    NotAssigned,
+    NotClosed,
+    NotIntercepted,
+    NotQueued,
+)
+
+QUEUED, ASSIGNED, ACTIVE, CLOSED = "queued", "assigned", "active", "closed"
+OPEN_STATUSES = (QUEUED, ASSIGNED, ACTIVE)
+AUTHORS = ("client", "bot", "operator", "system")
+MAX_TEXT = 10_000
+
+
+def transcript_message_id(chat_id: UUID, index: int) -> UUID:
+    """Transcript lines get ids derived from the chat, so replays give the same ids."""
+    return uuid5(chat_id, f"transcript:{index}")
+
+
+class Chat(Aggregate):
+    class Event(Aggregate.Event):
+        actor: str
+
+    class ChatRequested(Aggregate.Created):
+        actor: str
+        external_id: str
+        client: dict[str, Any]
+        topic: str | None
+        subtopic: str | None
+        requested_group_id: UUID | None
+        transcript: list[dict[str, Any]]
+
+    class Queued(Event):
+        group_id: UUID | None
+
+        def apply(self, chat: Chat) -> None:
+            chat.status = QUEUED
+            chat.group_id = self.group_id
+            chat.queued_at = self.timestamp
+
+    class Assigned(Event):
+        operator_id: UUID
+        group_id: UUID | None
+
+        def apply(self, chat: Chat) -> None:
+            chat.status = ASSIGNED
+            chat.operator_id = self.operator_id
+            chat.group_id = self.group_id
+            chat.assigned_at = self.timestamp
+
+    class Intercepted(Event):
+        operator_id: UUID
+
+        def apply(self, chat: Chat) -> None:
+            chat.status = ACTIVE
+            chat.intercepted_at = self.timestamp
+
+    class MessagePosted(Event):
+        message_id: UUID
+        author: str
+        author_id: str | None
+        text: str
+
+        def apply(self, chat: Chat) -> None:
+            chat.messages.append(
+                {
+                    "id": self.message_id,
+                    "author": self.author,
+                    "author_id": self.author_id,
+                    "text": self.text,
+                    "at": self.timestamp,
+                }
+            )
+
+    class Closed(Event):
+        reason: str | None
+
+        def apply(self, chat: Chat) -> None:
+            chat.status = CLOSED
+            chat.closed_at = self.timestamp
+            chat.closed_by = self.actor
+            chat.close_reason = self.reason
+
+    class Rated(Event):
+        score: int
+        comment: str | None
+
+        def apply(self, chat: Chat) -> None:
+            chat.rating = self.score
+            chat.rating_comment = self.comment
+
+    # -- creation ---------------------------------------------------------------------------
+
+    @classmethod
+    def request(
+        cls,
+        *,
+        chat_id: UUID,
+        at: datetime,
+        actor: str,
+        external_id: str,
+        client: dict[str, Any],
+        topic: str | None = None,
+        subtopic: str | None = None,
+        group_id: UUID | None = None,
+        transcript: list[dict[str, Any]] | None = None,
+    ) -> Chat:
+        lines = []
+        for line in transcript or []:
+            if line.get("author") not in ("client", "bot"):
+                raise InvalidValue("transcript lines are written by the client or the bot")
+            lines.append(
+                {"author": line["author"], "text": line["text"], "at": line.get("at") or at}
+            )
+        return cls._create(
+            cls.ChatRequested,
+            id=chat_id,
+            timestamp=at,
+            actor=actor,
+            external_id=external_id,
+            client=dict(client),
+            topic=topic,
+            subtopic=subtopic,
+            requested_group_id=group_id,
+            transcript=lines,
+        )
+
+    def __init__(
+        self,
+        *,
+        actor: str,
+        external_id: str,
+        client: dict[str, Any],
+        topic: str | None,
+        subtopic: str | None,
+        requested_group_id: UUID | None,
+        transcript: list[dict[str, Any]],
+    ) -> None:
+        self.requested_by = actor
+        self.external_id = external_id
+        self.client = client
+        self.topic = topic
+        self.subtopic = subtopic
+        self.requested_group_id = requested_group_id
+        self.group_id = requested_group_id
+        self.status = QUEUED
+        self.operator_id: UUID | None = None
+        self.queued_at: datetime | None = None
+        self.assigned_at: datetime | None = None
+        self.intercepted_at: datetime | None = None
+        self.closed_at: datetime | None = None
+        self.closed_by: str | None = None
+        self.close_reason: str | None = None
+        self.muted = False
+        self.rating: int | None = None
+        self.rating_comment: str | None = None
+        self.messages: list[dict[str, Any]] = [
+            {
+                "id": transcript_message_id(self.id, n),
+                "author": line["author"],
+                "author_id": None,
+                "text": line["text"],
+                "at": line["at"],
+            }
+            for n, line in enumerate(transcript)
+        ]
+
+    # -- checks -------------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def requested_at(self) -> datetime:
+        return self.created_on
+
+    def check_open(self) -> None:
+        if not self.is_open:
+            raise ChatClosed(f"chat {self.id} is closed")
+
+    def check_may_act(self, operator_id: UUID | None, *, supervisor: bool) -> None:
+        """Invariant 1: only the chat's operator, or a supervisor, acts on it."""
+        if supervisor:
+            return
+        if operator_id is None or operator_id != self.operator_id:
+            raise NotAssigned(f"chat {self.id} is not assigned to you")
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def queue(self, group_id: UUID | None, *, at: datetime, actor: str) -> None:
+        self.check_open()
+        if self.operator_id is not None:
+            raise AlreadyIntercepted(f"chat {self.id} is held by an operator")
+        self.trigger_event(self.Queued, timestamp=at, actor=actor, group_id=group_id)
+
+    def assign(self, operator_id: UUID, group_id: UUID | None, *, at: datetime, actor: str) -> None:
+        self.check_open()
+        if self.status != QUEUED or self.operator_id is not None:
+            raise NotQueued(f"chat {self.id} is already {self.status}")
+        self.trigger_event(
+            self.Assigned, timestamp=at, actor=actor, operator_id=operator_id, group_id=group_id
+        )
+
+    def intercept(self, operator_id: UUID, *, at: datetime, actor: str) -> bool:
+        """Take the chat over from the bot. Returns False when the caller already has it."""
+        self.check_open()
+        if self.operator_id != operator_id:
+            raise AlreadyIntercepted(f"chat {self.id} is not yours to intercept")
+        if self.status == ACTIVE:
+            return False
+        self.trigger_event(self.Intercepted, timestamp=at, actor=actor, operator_id=operator_id)
+        return True
+
+    def relay_client_message(self, message_id: UUID, text: str, *, at: datetime, actor: str) -> None:
+        self.check_open()
+        self._post(message_id, "client", self.client.get("id"), text, at=at, actor=actor)
+
+    def post_bot_message(self, message_id: UUID, text: str, *, at: datetime, actor: str) -> None:
+        self.check_open()
+        self._post(message_id, "bot", actor, text, at=at, actor=actor)
+
+    def reply(
+        self,
+        message_id: UUID,
+        operator_id: UUID,
+        text: str,
+        *,
+        supervisor: bool,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        self.check_open()
+        self.check_may_act(operator_id, supervisor=supervisor)
+        if self.status != ACTIVE and not supervisor:
+            raise NotIntercepted(f"intercept chat {self.id} before replying")
+        self._post(message_id, "operator", str(operator_id), text, at=at, actor=actor)
+
+    def post_system_message(self, message_id: UUID, text: str, *, at: datetime, actor: str) -> None:
+        self.check_open()
+        self._post(message_id, "system", None, text, at=at, actor=actor)
+
+    def close(
+        self,
+        *,
+        operator_id: UUID | None,
+        supervisor: bool,
+        reason: str | None,
+        at: datetime,
+        actor: str,
+    ) -> UUID | None:
+        """Close the chat; returns the operator who held it, whose load must drop."""
+        self.check_open()
+        self.check_may_act(operator_id, supervisor=supervisor)
+        holder = self.operator_id
+        self.trigger_event(self.Closed, timestamp=at, actor=actor, reason=reason)
+        return holder
+
+    def rate(self, score: int, comment: str | None, *, at: datetime, actor: str) -> None:
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise InvalidValue("a rating is a whole number from 1 to 5")
+        if self.is_open:
+            raise NotClosed(f"chat {self.id} is still open; rate it after close")
+        if self.rating is not None:
+            raise AlreadyRated(f"chat {self.id} is already rated")
+        self.trigger_event(self.Rated, timestamp=at, actor=actor, score=score, comment=comment)
+
+    def _post(
+        self, message_id: UUID, author: str, author_id: str | None, text: str, *, at: datetime,
+        actor: str,
+    ) -> None:
+        if not text or not text.strip():
+            raise InvalidValue("a message needs text")
+        if len(text) > MAX_TEXT:
+            raise InvalidValue(f"a message is at most {MAX_TEXT} characters")
+        self.trigger_event(
+            self.MessagePosted,
+            timestamp=at,
+            actor=actor,
+            message_id=message_id,
+            author=author,
+            author_id=author_id,
+            text=text,
+        )
+
+    def messages_after(self, message_id: UUID | None) -> list[dict[str, Any]]:
+        if message_id is None:
+            return list(self.messages)
+        for n, message in enumerate(self.messages):
+            if message["id"] == message_id:
+                return self.messages[n + 1 :]
+        raise InvalidValue(f"message {message_id} is not in chat {self.id}")

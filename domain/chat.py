@@ -284,6 +284,8 @@ class Chat(Aggregate):
     ) -> None:
         if not text or not text.strip():
             raise InvalidValue("a message needs text")
+        if "\x00" in text:
+            raise InvalidValue("a message cannot contain NUL characters")
         if len(text) > MAX_TEXT:
             raise InvalidValue(f"a message is at most {MAX_TEXT} characters")
         self.trigger_event(

@@ -1,0 +1,1 @@
+"""Settings, the database (embedded or given), the composition root and the CLI."""

@@ -1,0 +1,141 @@
+"""The composition root: builds settings, stores, application and read models, and wires them.
+
+Nothing in the project is built at import time; everything is built here, once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.postgres import PostgresDatastore
+
+from application.app import Switchboard
+from application.clock import Clock, SystemClock
+from infrastructure.database import Database, EmbeddedPostgres, schema_lock
+from infrastructure.settings import Settings
+from projections.base import SCHEMA, ReadModel
+from projections.dashboard import Dashboard
+from projections.directory import Directory, DirectoryRoutingView
+from projections.positions import PositionWaiter
+from projections.runner import ReadModelRunner
+
+log = logging.getLogger(__name__)
+
+
+class EventLogReader(Application[Any]):
+    """Reads the Switchboard event log for the projections, on a pool of its own."""
+
+    name = Switchboard.name
+
+
+@dataclass
+class Container:
+    settings: Settings
+    database: Database
+    app: Switchboard
+    read_store: PostgresDatastore
+    directory: Directory
+    dashboard: Dashboard
+    waiter: PositionWaiter
+    runners: list[ReadModelRunner] = field(default_factory=list)
+    embedded: EmbeddedPostgres | None = None
+    log_reader: EventLogReader | None = None
+
+    @property
+    def read_models(self) -> list[ReadModel]:
+        return [self.directory, self.dashboard]
+
+    def read_model(self, name: str) -> ReadModel:
+        return next(model for model in self.read_models if model.name == name)
+
+    def wait_for(self, name: str, position: int, timeout: float) -> bool:
+        return self.waiter.wait(name, position, timeout)
+
+    def start(self) -> None:
+        self.waiter.start()
+        for runner in self.runners:
+            runner.start()
+
+    def stop(self) -> None:
+        for runner in self.runners:
+            runner.stop()
+        self.waiter.stop()
+        self.app.close()
+        if self.log_reader is not None:
+            self.log_reader.close()
+        self.read_store.close()
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+def resolve_database(settings: Settings) -> tuple[Database, EmbeddedPostgres | None]:
+    if settings.database_url:
+        return Database(settings.database_url), None
+    embedded = EmbeddedPostgres(settings.data_dir)
+    return embedded.start(), embedded
+
+
+def build(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    run_projections: bool = True,
+) -> Container:
+    """Build everything one process needs; ``start()`` the result to follow the log."""
+    settings = settings or Settings()
+    database, embedded = resolve_database(settings)
+    env = database.eventsourcing_env(pool_size=settings.db_pool_size)
+    params = database.params
+
+    # Processes starting together must not race each other's CREATE TABLE.
+    with schema_lock(database):
+        with database.connect(autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        read_store = PostgresDatastore(
+            dbname=params.get("dbname", "postgres"),
+            host=params.get("host", "127.0.0.1"),
+            port=params.get("port", "5432"),
+            user=params.get("user", "postgres"),
+            password=params.get("password", ""),
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_pool_size,
+            schema=SCHEMA,
+            pre_ping=True,
+        )
+        directory = Directory(read_store, application_name=Switchboard.name)
+        dashboard = Dashboard(read_store, application_name=Switchboard.name)
+        waiter = PositionWaiter(
+            connect=database.connect,
+            read_positions=lambda: {m.name: m.position() for m in (directory, dashboard)},
+        )
+        app_ref: list[Switchboard] = []
+        routing = DirectoryRoutingView(
+            directory,
+            head=lambda: app_ref[0].head(),
+            wait=lambda position, timeout: waiter.wait(directory.name, position, timeout),
+        )
+        app = Switchboard(env, clock=clock or SystemClock(), routing=routing)
+        app_ref.append(app)
+        for model in (directory, dashboard):
+            model.create_table()
+
+    container = Container(
+        settings=settings,
+        database=database,
+        app=app,
+        read_store=read_store,
+        directory=directory,
+        dashboard=dashboard,
+        waiter=waiter,
+        embedded=embedded,
+    )
+    if run_projections:
+        reader_env = {**env, "POSTGRES_POOL_SIZE": str(2 * len(container.read_models) + 1)}
+        container.log_reader = EventLogReader(reader_env)
+        container.runners = [
+            ReadModelRunner(model, container.log_reader) for model in container.read_models
+        ]
+    return container

@@ -1,0 +1,85 @@
+"""Where the PostgreSQL comes from: ``DATABASE_URL``, or an embedded server from pgserver."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+log = logging.getLogger(__name__)
+
+# Taken while creating tables, so that processes starting together do not race on DDL.
+SCHEMA_LOCK_KEY = 0x5B0A_0001
+
+
+@dataclass(frozen=True)
+class Database:
+    """Connection parameters, in the forms psycopg and the eventsourcing library want."""
+
+    url: str
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {k: str(v) for k, v in conninfo_to_dict(self.url).items()}
+
+    def eventsourcing_env(self, *, pool_size: int) -> dict[str, str]:
+        p = self.params
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": p.get("dbname", "postgres"),
+            "POSTGRES_HOST": p.get("host", "127.0.0.1"),
+            "POSTGRES_PORT": p.get("port", "5432"),
+            "POSTGRES_USER": p.get("user", "postgres"),
+            "POSTGRES_PASSWORD": p.get("password", ""),
+            "POSTGRES_POOL_SIZE": str(pool_size),
+            "POSTGRES_MAX_OVERFLOW": str(pool_size),
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_PRE_PING": "y",
+            # Appends hold an exclusive table lock: waiting for it longer than this is an error.
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
+        }
+
+    def connect(self, **kwargs) -> psycopg.Connection:
+        return psycopg.connect(self.url, connect_timeout=5, **kwargs)
+
+
+@contextmanager
+def schema_lock(database: Database) -> Iterator[None]:
+    """Serialise table creation across processes with a session advisory lock."""
+    with database.connect(autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK_KEY,))
+
+
+class EmbeddedPostgres:
+    """A private PostgreSQL from the pgserver wheel, its data under ``data_dir/pgdata``.
+
+    Started on first use, reused when already running (a second process shares it), and
+    stopped when the last process using it exits.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.pgdata = (data_dir / "pgdata").resolve()
+        self._server = None
+
+    def start(self) -> Database:
+        import pgserver  # imported here: only the embedded mode needs it
+
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        log.info("starting embedded PostgreSQL in %s", self.pgdata)
+        self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+        return Database(self._server.get_uri())
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None

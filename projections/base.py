@@ -1,0 +1,57 @@
+"""What every read model shares: its tables, and exactly-once batches with tracking.
+
+A read model is a ``PostgresTrackingRecorder`` (the library's own pattern for materialised
+views): each batch of events is applied and its tracking position recorded in one
+transaction, so a crash at any point neither loses nor repeats an event. After commit the
+transaction's NOTIFY tells every process which position the model has reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from psycopg import Cursor
+from psycopg.sql import SQL, Identifier, Literal
+
+SCHEMA = "readmodels"
+POSITIONS_CHANNEL = "switchboard_readmodels"
+
+
+class ReadModel(PostgresTrackingRecorder):
+    name: ClassVar[str]
+    tables: ClassVar[Sequence[str]] = ()  # DDL, with {schema} for the schema name
+
+    def __init__(self, datastore: PostgresDatastore, application_name: str) -> None:
+        super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
+        self.application_name = application_name
+        for ddl in self.tables:
+            self.sql_create_statements.append(SQL(ddl.format(schema=datastore.schema)))
+
+    def position(self) -> int:
+        return self.max_tracking_id(self.application_name) or 0
+
+    def process_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> int:
+        """Apply a batch of (event, tracking) and record the last position, atomically."""
+        last = batch[-1][1]
+        with self.datastore.transaction(commit=True) as curs:
+            for event, _tracking in batch:
+                self.apply(event, curs)
+            self._insert_tracking(curs, last)
+            payload = f"{self.name}:{last.notification_id}"
+            curs.execute(
+                SQL("NOTIFY {}, {}").format(Identifier(POSITIONS_CHANNEL), Literal(payload))
+            )
+        return last.notification_id
+
+    def apply(self, event: Any, curs: Cursor) -> None:
+        """Each read model defines its own ``singledispatchmethod`` (a registry per class).
+
+        Events a read model does not show change nothing; their position is still tracked.
+        """
+        raise NotImplementedError
+
+    def table(self, name: str) -> str:
+        return f"{self.datastore.schema}.{name}"

@@ -1,0 +1,270 @@
+"""The dashboard read model: a row per chat, as the operators' tabs show it.
+
+Rows carry what a UI needs to draw live timers without asking again: ``waiting_since`` (the
+client's open turn) and ``sl_due_at`` (when that turn breaches its group's service level).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.dispatch import singledispatchmethod
+from psycopg import Cursor
+
+from domain.chat import Chat
+from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S, Group
+from projections.base import ReadModel
+
+TABS = ("mine", "queue", "closed", "all")
+PREVIEW_CHARS = 200
+ROW_COLUMNS = (
+    "id, external_id, status, group_id, operator_id, client, client_label, topic, subtopic, "
+    "requested_at, closed_at, waiting_since, sl_due_at, muted, rating, "
+    "last_message_text, last_message_author, last_message_at"
+)
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Viewer:
+    operator_id: UUID | None
+    supervises: bool
+
+
+# Each tab's order, newest or oldest first, as (column, direction).
+_ORDER = {
+    "mine": ("requested_at", "ASC"),
+    "queue": ("requested_at", "ASC"),
+    "closed": ("closed_at", "DESC"),
+    "all": ("requested_at", "DESC"),
+}
+
+
+def encode_cursor(value: datetime, row_id: UUID) -> str:
+    raw = json.dumps([value.isoformat(), str(row_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, row_id = json.loads(raw)
+        return datetime.fromisoformat(value), UUID(row_id)
+    except (ValueError, TypeError) as error:
+        raise BadCursor("cursor is not one this API gave out") from error
+
+
+class Dashboard(ReadModel):
+    name = "dashboard"
+    tables = (
+        """CREATE TABLE IF NOT EXISTS {schema}.dashboard_chats (
+            id uuid PRIMARY KEY,
+            external_id text NOT NULL,
+            status text NOT NULL,
+            group_id uuid,
+            operator_id uuid,
+            client jsonb NOT NULL,
+            client_label text NOT NULL,
+            topic text,
+            subtopic text,
+            requested_at timestamptz NOT NULL,
+            closed_at timestamptz,
+            waiting_since timestamptz,
+            sl_due_at timestamptz,
+            operator_replied boolean NOT NULL DEFAULT false,
+            muted boolean NOT NULL DEFAULT false,
+            rating smallint,
+            last_message_text text,
+            last_message_author text,
+            last_message_at timestamptz)""",
+        "CREATE INDEX IF NOT EXISTS dashboard_mine ON {schema}.dashboard_chats "
+        "(operator_id, status, requested_at, id)",
+        "CREATE INDEX IF NOT EXISTS dashboard_queue ON {schema}.dashboard_chats "
+        "(group_id, requested_at, id) WHERE status = 'queued'",
+        "CREATE INDEX IF NOT EXISTS dashboard_closed ON {schema}.dashboard_chats "
+        "(closed_at DESC, id DESC) WHERE status = 'closed'",
+        "CREATE INDEX IF NOT EXISTS dashboard_all ON {schema}.dashboard_chats "
+        "(requested_at DESC, id DESC)",
+        """CREATE TABLE IF NOT EXISTS {schema}.dashboard_clients (
+            client_key text PRIMARY KEY,
+            number integer NOT NULL)""",
+        """CREATE TABLE IF NOT EXISTS {schema}.dashboard_group_sl (
+            group_id uuid PRIMARY KEY,
+            sl_first_response_s integer NOT NULL,
+            sl_next_response_s integer NOT NULL)""",
+    )
+
+    # -- projection -----------------------------------------------------------------------------
+
+    @singledispatchmethod
+    def apply(self, event: Any, curs: Cursor) -> None:
+        """Events the dashboard does not show change nothing here."""
+
+    @apply.register
+    def _(self, e: Chat.ChatRequested, curs: Cursor) -> None:
+        label = e.client.get("phone") or f"Client #{self._client_number(curs, e.client)}"
+        last = e.transcript[-1] if e.transcript else None
+        sl_due = e.timestamp + self._sl(curs, e.requested_group_id, first=True)
+        curs.execute(
+            f"INSERT INTO {self.table('dashboard_chats')} (id, external_id, status, group_id, "
+            "client, client_label, topic, subtopic, requested_at, waiting_since, sl_due_at, "
+            "last_message_text, last_message_author, last_message_at) "
+            "VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (e.originator_id, e.external_id, e.requested_group_id, json.dumps(e.client), label,
+             e.topic, e.subtopic, e.timestamp, e.timestamp, sl_due,
+             last["text"][:PREVIEW_CHARS] if last else None, last["author"] if last else None,
+             last["at"] if last else None),
+        )
+
+    @apply.register
+    def _(self, e: Chat.Queued, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, status="queued", group_id=e.group_id)
+
+    @apply.register
+    def _(self, e: Chat.Assigned, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, status="assigned", operator_id=e.operator_id,
+                     group_id=e.group_id)
+
+    @apply.register
+    def _(self, e: Chat.Intercepted, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, status="active")
+
+    @apply.register
+    def _(self, e: Chat.MessagePosted, curs: Cursor) -> None:
+        preview = {"last_message_text": e.text[:PREVIEW_CHARS],
+                   "last_message_author": e.author, "last_message_at": e.timestamp}
+        if e.author == "operator":
+            # An operator's message answers the client's open turn: the clock stops.
+            self._update(curs, e.originator_id, waiting_since=None, sl_due_at=None,
+                         operator_replied=True, **preview)
+        elif e.author == "client":
+            curs.execute(
+                f"SELECT group_id, waiting_since, operator_replied, muted "
+                f"FROM {self.table('dashboard_chats')} WHERE id = %s", (e.originator_id,))
+            row = curs.fetchone()
+            if row is not None and row["waiting_since"] is None and not row["muted"]:
+                due = e.timestamp + self._sl(curs, row["group_id"], first=not row["operator_replied"])
+                preview.update(waiting_since=e.timestamp, sl_due_at=due)
+            self._update(curs, e.originator_id, **preview)
+        else:
+            self._update(curs, e.originator_id, **preview)
+
+    @apply.register
+    def _(self, e: Chat.Closed, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, status="closed", closed_at=e.timestamp,
+                     waiting_since=None, sl_due_at=None)
+
+    @apply.register
+    def _(self, e: Chat.Rated, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, rating=e.score)
+
+    @apply.register
+    def _(self, e: Group.GroupCreated, curs: Cursor) -> None:
+        curs.execute(
+            f"INSERT INTO {self.table('dashboard_group_sl')} VALUES (%s, %s, %s)",
+            (e.originator_id, e.sl_first_response_s, e.sl_next_response_s),
+        )
+
+    @apply.register
+    def _(self, e: Group.GroupUpdated, curs: Cursor) -> None:
+        curs.execute(
+            f"UPDATE {self.table('dashboard_group_sl')} SET sl_first_response_s = %s, "
+            "sl_next_response_s = %s WHERE group_id = %s",
+            (e.sl_first_response_s, e.sl_next_response_s, e.originator_id),
+        )
+
+    def _update(self, curs: Cursor, chat_id: UUID, **values: Any) -> None:
+        assignments = ", ".join(f"{column} = %s" for column in values)
+        curs.execute(
+            f"UPDATE {self.table('dashboard_chats')} SET {assignments} WHERE id = %s",
+            (*values.values(), chat_id),
+        )
+
+    def _client_number(self, curs: Cursor, client: dict[str, Any]) -> int:
+        """Clients without a phone are numbered in the order they first appear."""
+        key = json.dumps([client.get("channel"), client.get("id")])
+        curs.execute(
+            f"SELECT number FROM {self.table('dashboard_clients')} WHERE client_key = %s", (key,))
+        row = curs.fetchone()
+        if row is not None:
+            return row["number"]
+        curs.execute(
+            f"INSERT INTO {self.table('dashboard_clients')} (client_key, number) "
+            f"SELECT %s, COALESCE(MAX(number), 0) + 1 FROM {self.table('dashboard_clients')} "
+            "RETURNING number",
+            (key,),
+        )
+        return curs.fetchone()["number"]
+
+    def _sl(self, curs: Cursor, group_id: UUID | None, *, first: bool) -> timedelta:
+        seconds = DEFAULT_SL_FIRST_RESPONSE_S if first else DEFAULT_SL_NEXT_RESPONSE_S
+        if group_id is not None:
+            curs.execute(
+                "SELECT sl_first_response_s, sl_next_response_s "
+                f"FROM {self.table('dashboard_group_sl')} WHERE group_id = %s", (group_id,))
+            row = curs.fetchone()
+            if row is not None:
+                seconds = row["sl_first_response_s"] if first else row["sl_next_response_s"]
+        return timedelta(seconds=seconds)
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def rows(
+        self,
+        tab: str,
+        viewer: Viewer,
+        *,
+        operator_id: UUID | None = None,
+        group_id: UUID | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of a tab as this viewer may see it; returns rows and the next cursor."""
+        column, direction = _ORDER[tab]
+        where: list[str] = []
+        params: list[Any] = []
+        if tab == "mine":
+            where.append("operator_id = %s AND status IN ('assigned', 'active')")
+            params.append(viewer.operator_id)
+        elif tab == "queue":
+            where.append("status = 'queued'")
+        elif tab == "closed":
+            where.append("status = 'closed'")
+        if not viewer.supervises:
+            # Operators see their own chats and the queues of their groups.
+            where.append(
+                "(operator_id = %s OR (status = 'queued' AND group_id = ANY(COALESCE("
+                f"(SELECT group_ids FROM {self.table('operators')} WHERE id = %s), '{{}}'))))"
+            )
+            params.extend([viewer.operator_id, viewer.operator_id])
+        if operator_id is not None:
+            where.append("operator_id = %s")
+            params.append(operator_id)
+        if group_id is not None:
+            where.append("group_id = %s")
+            params.append(group_id)
+        if cursor is not None:
+            value, row_id = decode_cursor(cursor)
+            where.append(f"({column}, id) {'>' if direction == 'ASC' else '<'} (%s, %s)")
+            params.extend([value, row_id])
+        sql = (
+            f"SELECT {ROW_COLUMNS} FROM {self.table('dashboard_chats')} "
+            f"WHERE {' AND '.join(where) or 'true'} "
+            f"ORDER BY {column} {direction}, id {direction} LIMIT %s"
+        )
+        with self.datastore.transaction() as curs:
+            curs.execute(sql, (*params, limit + 1))
+            rows = curs.fetchall()
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = encode_cursor(rows[-1][column], rows[-1]["id"])
+        return rows, next_cursor

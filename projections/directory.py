@@ -1,0 +1,212 @@
+"""The directory read model: operators (status, since when, groups, load) and groups.
+
+It also serves routing as its ``RoutingView``: a recent picture of every operator that the
+application ranks, then checks candidate by candidate on the aggregates themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.dispatch import singledispatchmethod
+from psycopg import Cursor
+
+from domain.group import Group
+from domain.operator import Operator
+from domain.routing import Candidate
+from projections.base import ReadModel
+
+OPERATOR_COLUMNS = (
+    "id, first_name, last_name, email, role, group_ids, max_chats, status, status_since, "
+    "load, last_assigned_at, active, auto_logout_s, registered_at"
+)
+GROUP_COLUMNS = "id, name, description, sl_first_response_s, sl_next_response_s, routing"
+
+
+class Directory(ReadModel):
+    name = "directory"
+    tables = (
+        """CREATE TABLE IF NOT EXISTS {schema}.operators (
+            id uuid PRIMARY KEY,
+            first_name text NOT NULL,
+            last_name text NOT NULL,
+            email text NOT NULL,
+            role text NOT NULL,
+            group_ids uuid[] NOT NULL,
+            max_chats integer NOT NULL,
+            status text NOT NULL,
+            status_since timestamptz NOT NULL,
+            load integer NOT NULL DEFAULT 0,
+            last_assigned_at timestamptz,
+            active boolean NOT NULL DEFAULT true,
+            auto_logout_s integer NOT NULL DEFAULT 0,
+            registered_at timestamptz NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS operators_group_ids ON {schema}.operators USING gin (group_ids)",
+        """CREATE TABLE IF NOT EXISTS {schema}.groups (
+            id uuid PRIMARY KEY,
+            name text NOT NULL,
+            description text NOT NULL,
+            sl_first_response_s integer NOT NULL,
+            sl_next_response_s integer NOT NULL,
+            routing text NOT NULL,
+            deleted boolean NOT NULL DEFAULT false,
+            created_at timestamptz NOT NULL)""",
+    )
+
+    # -- projection -----------------------------------------------------------------------------
+
+    @singledispatchmethod
+    def apply(self, event: Any, curs: Cursor) -> None:
+        """Events the directory does not show change nothing here."""
+
+    @apply.register
+    def _(self, e: Operator.OperatorRegistered, curs: Cursor) -> None:
+        curs.execute(
+            f"INSERT INTO {self.table('operators')} (id, first_name, last_name, email, role, "
+            "group_ids, max_chats, status, status_since, registered_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, 'offline', %s, %s)",
+            (e.originator_id, e.first_name, e.last_name, e.email, e.role, list(e.group_ids),
+             e.max_chats, e.timestamp, e.timestamp),
+        )
+
+    @apply.register
+    def _(self, e: Operator.ProfileUpdated, curs: Cursor) -> None:
+        self._update_operator(curs, e.originator_id, first_name=e.first_name,
+                              last_name=e.last_name, email=e.email, role=e.role,
+                              auto_logout_s=e.auto_logout_s)
+
+    @apply.register
+    def _(self, e: Operator.StatusChanged, curs: Cursor) -> None:
+        self._update_operator(curs, e.originator_id, status=e.status, status_since=e.timestamp)
+
+    @apply.register
+    def _(self, e: Operator.GroupsChanged, curs: Cursor) -> None:
+        self._update_operator(curs, e.originator_id, group_ids=list(e.group_ids))
+
+    @apply.register
+    def _(self, e: Operator.CapacityChanged, curs: Cursor) -> None:
+        self._update_operator(curs, e.originator_id, max_chats=e.max_chats)
+
+    @apply.register
+    def _(self, e: Operator.ChatTaken, curs: Cursor) -> None:
+        curs.execute(
+            f"UPDATE {self.table('operators')} SET load = load + 1, last_assigned_at = %s "
+            "WHERE id = %s",
+            (e.timestamp, e.originator_id),
+        )
+
+    @apply.register
+    def _(self, e: Operator.ChatReleased, curs: Cursor) -> None:
+        curs.execute(
+            f"UPDATE {self.table('operators')} SET load = load - 1 WHERE id = %s",
+            (e.originator_id,),
+        )
+
+    @apply.register
+    def _(self, e: Operator.Deactivated, curs: Cursor) -> None:
+        self._update_operator(curs, e.originator_id, active=False)
+
+    @apply.register
+    def _(self, e: Group.GroupCreated, curs: Cursor) -> None:
+        curs.execute(
+            f"INSERT INTO {self.table('groups')} (id, name, description, sl_first_response_s, "
+            "sl_next_response_s, routing, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (e.originator_id, e.name, e.description, e.sl_first_response_s,
+             e.sl_next_response_s, e.routing, e.timestamp),
+        )
+
+    @apply.register
+    def _(self, e: Group.GroupUpdated, curs: Cursor) -> None:
+        curs.execute(
+            f"UPDATE {self.table('groups')} SET name = %s, description = %s, "
+            "sl_first_response_s = %s, sl_next_response_s = %s, routing = %s WHERE id = %s",
+            (e.name, e.description, e.sl_first_response_s, e.sl_next_response_s, e.routing,
+             e.originator_id),
+        )
+
+    @apply.register
+    def _(self, e: Group.GroupDeleted, curs: Cursor) -> None:
+        curs.execute(
+            f"UPDATE {self.table('groups')} SET deleted = true WHERE id = %s", (e.originator_id,)
+        )
+
+    def _update_operator(self, curs: Cursor, operator_id: UUID, **values: Any) -> None:
+        assignments = ", ".join(f"{column} = %s" for column in values)
+        curs.execute(
+            f"UPDATE {self.table('operators')} SET {assignments} WHERE id = %s",
+            (*values.values(), operator_id),
+        )
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def operators(self, *, group_id: UUID | None = None, status: str | None = None,
+                  after: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Active operators by name, keyset-paginated on (last_name, first_name, id)."""
+        where, params = ["active"], []
+        if group_id is not None:
+            where.append("%s = ANY(group_ids)")
+            params.append(group_id)
+        if status is not None:
+            where.append("status = %s")
+            params.append(status)
+        if after is not None:
+            where.append("(last_name, first_name, id::text) > (%s, %s, %s)")
+            params.extend(after.split("\x00"))
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                f"SELECT {OPERATOR_COLUMNS} FROM {self.table('operators')} "
+                f"WHERE {' AND '.join(where)} ORDER BY last_name, first_name, id::text LIMIT %s",
+                (*params, limit),
+            )
+            return curs.fetchall()
+
+    def groups(self) -> list[dict[str, Any]]:
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                f"SELECT {GROUP_COLUMNS} FROM {self.table('groups')} WHERE NOT deleted "
+                "ORDER BY name, id"
+            )
+            return curs.fetchall()
+
+
+class DirectoryRoutingView:
+    """The application's ``RoutingView`` port, served by the directory read model."""
+
+    def __init__(self, directory: Directory, *, head: Callable[[], int | None],
+                 wait: Callable[[int, float], bool]) -> None:
+        self.directory = directory
+        self._head = head
+        self._wait = wait
+
+    def candidates(self) -> Sequence[Candidate]:
+        with self.directory.datastore.transaction() as curs:
+            curs.execute(
+                "SELECT id, status, group_ids, load, max_chats, last_assigned_at "
+                f"FROM {self.directory.table('operators')} "
+                "WHERE active AND status = 'working' AND load < max_chats"
+            )
+            return [
+                Candidate(
+                    operator_id=row["id"],
+                    status=row["status"],
+                    group_ids=frozenset(row["group_ids"]),
+                    load=row["load"],
+                    max_chats=row["max_chats"],
+                    last_assigned_at=row["last_assigned_at"],
+                )
+                for row in curs.fetchall()
+            ]
+
+    def group_members(self, group_id: UUID) -> Sequence[UUID]:
+        with self.directory.datastore.transaction() as curs:
+            curs.execute(
+                f"SELECT id FROM {self.directory.table('operators')} WHERE %s = ANY(group_ids)",
+                (group_id,),
+            )
+            return [row["id"] for row in curs.fetchall()]
+
+    def catch_up(self, timeout: float) -> bool:
+        head = self._head()
+        return head is None or self._wait(head, timeout)

@@ -1,0 +1,83 @@
+"""Read-your-writes: wait until a read model has reached a log position.
+
+One listener per process follows the positions that read models announce with NOTIFY when
+their batches commit, and wakes the waiting requests. Nothing polls: a waiter sleeps on a
+condition until a notification (or its deadline) arrives. After a lost connection the
+listener re-reads the positions from the tracking tables before it listens again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+import psycopg
+from psycopg import sql
+
+from projections.base import POSITIONS_CHANNEL
+
+log = logging.getLogger(__name__)
+
+
+class PositionWaiter:
+    def __init__(self, connect: Callable[[], psycopg.Connection], read_positions: Callable[[], dict[str, int]]):
+        self._connect = connect
+        self._read_positions = read_positions
+        self._positions: dict[str, int] = {}
+        self._changed = threading.Condition()
+        self._stopping = threading.Event()
+        self._listening = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="position-listener", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._listening.wait(timeout=10)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+
+    def position(self, name: str) -> int:
+        with self._changed:
+            return self._positions.get(name, 0)
+
+    def wait(self, name: str, position: int, timeout: float) -> bool:
+        """True once ``name`` has reached ``position``; False if ``timeout`` passed first."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while self._positions.get(name, 0) < position:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+            return True
+
+    def advance(self, name: str, position: int) -> None:
+        with self._changed:
+            if position > self._positions.get(name, 0):
+                self._positions[name] = position
+                self._changed.notify_all()
+
+    def _run(self) -> None:
+        backoff = 0.1
+        while not self._stopping.is_set():
+            try:
+                with self._connect() as conn:
+                    conn.autocommit = True
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(POSITIONS_CHANNEL)))
+                    # Anything announced before LISTEN took effect is in the tracking tables.
+                    for name, position in self._read_positions().items():
+                        self.advance(name, position)
+                    self._listening.set()
+                    backoff = 0.1
+                    while not self._stopping.is_set():
+                        for notify in conn.notifies(timeout=1.0):
+                            name, _, position = notify.payload.rpartition(":")
+                            self.advance(name, int(position))
+            except psycopg.Error as error:
+                log.warning("position listener lost its connection (%s); reconnecting", error)
+                self._listening.set()
+                self._stopping.wait(backoff)
+                backoff = min(backoff * 2, 5.0)

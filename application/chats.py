@@ -112,7 +112,8 @@ class ChatCommands(SwitchboardBase):
         operator = None
         if chat.is_open and chat.status == QUEUED:
             operator = self._get(Operator, operator_id)
-            if chat.group_id is not None and chat.group_id not in operator.group_ids:
+            in_group = chat.group_id is None or chat.group_id in operator.group_ids
+            if not in_group and not caller.supervises:
                 raise NotAssigned(f"chat {chat_id} waits in a group you are not in")
             operator.take_chat(chat.id, at=at, actor=caller.actor)
             chat.assign(operator.id, chat.group_id, at=at, actor=caller.actor)

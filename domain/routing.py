@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from domain.operator import WORKING
 
-_NEVER = datetime.min
+_NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -32,8 +32,7 @@ class Candidate:
 
 
 def _order(candidate: Candidate) -> tuple:
-    last = candidate.last_assigned_at
-    return (candidate.load, last.replace(tzinfo=None) if last else _NEVER, str(candidate.operator_id))
+    return (candidate.load, candidate.last_assigned_at or _NEVER, str(candidate.operator_id))
 
 
 def rank_candidates(candidates: Iterable[Candidate], group_id: UUID | None) -> list[Candidate]:

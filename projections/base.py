@@ -8,6 +8,8 @@ transaction's NOTIFY tells every process which position the model has reached.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -55,3 +57,22 @@ class ReadModel(PostgresTrackingRecorder):
 
     def table(self, name: str) -> str:
         return f"{self.datastore.schema}.{name}"
+
+
+class BadCursor(ValueError):
+    """A pagination cursor this API did not give out."""
+
+
+def encode_key(*values: str) -> str:
+    """An opaque keyset cursor from the sort key of a page's last row."""
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def decode_key(cursor: str, size: int) -> list[str]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError as error:
+        raise BadCursor("cursor is not one this API gave out") from error
+    if not isinstance(values, list) or len(values) != size:
+        raise BadCursor("cursor is not one this API gave out")
+    return [str(v) for v in values]

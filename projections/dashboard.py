@@ -6,7 +6,6 @@ client's open turn) and ``sl_due_at`` (when that turn breaches its group's servi
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ from psycopg import Cursor
 
 from domain.chat import Chat
 from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S, Group
-from projections.base import ReadModel
+from projections.base import BadCursor, ReadModel, decode_key, encode_key
 
 TABS = ("mine", "queue", "closed", "all")
 PREVIEW_CHARS = 200
@@ -27,10 +26,6 @@ ROW_COLUMNS = (
     "requested_at, closed_at, waiting_since, sl_due_at, muted, rating, "
     "last_message_text, last_message_author, last_message_at"
 )
-
-
-class BadCursor(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -46,20 +41,6 @@ _ORDER = {
     "closed": ("closed_at", "DESC"),
     "all": ("requested_at", "DESC"),
 }
-
-
-def encode_cursor(value: datetime, row_id: UUID) -> str:
-    raw = json.dumps([value.isoformat(), str(row_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        value, row_id = json.loads(raw)
-        return datetime.fromisoformat(value), UUID(row_id)
-    except (ValueError, TypeError) as error:
-        raise BadCursor("cursor is not one this API gave out") from error
 
 
 class Dashboard(ReadModel):
@@ -252,9 +233,9 @@ class Dashboard(ReadModel):
             where.append("group_id = %s")
             params.append(group_id)
         if cursor is not None:
-            value, row_id = decode_cursor(cursor)
+            value, row_id = decode_key(cursor, 2)
             where.append(f"({column}, id) {'>' if direction == 'ASC' else '<'} (%s, %s)")
-            params.extend([value, row_id])
+            params.extend([_timestamp(value), _uuid(row_id)])
         sql = (
             f"SELECT {ROW_COLUMNS} FROM {self.table('dashboard_chats')} "
             f"WHERE {' AND '.join(where) or 'true'} "
@@ -266,5 +247,19 @@ class Dashboard(ReadModel):
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
-            next_cursor = encode_cursor(rows[-1][column], rows[-1]["id"])
+            next_cursor = encode_key(rows[-1][column].isoformat(), str(rows[-1]["id"]))
         return rows, next_cursor
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as error:
+        raise BadCursor("cursor is not one this API gave out") from error
+
+
+def _uuid(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError as error:
+        raise BadCursor("cursor is not one this API gave out") from error

@@ -16,7 +16,7 @@ from psycopg import Cursor
 from domain.group import Group
 from domain.operator import Operator
 from domain.routing import Candidate
-from projections.base import ReadModel
+from projections.base import ReadModel, decode_key, encode_key
 
 OPERATOR_COLUMNS = (
     "id, first_name, last_name, email, role, group_ids, max_chats, status, status_since, "
@@ -142,7 +142,8 @@ class Directory(ReadModel):
     # -- queries --------------------------------------------------------------------------------
 
     def operators(self, *, group_id: UUID | None = None, status: str | None = None,
-                  after: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+                  cursor: str | None = None, limit: int = 50
+                  ) -> tuple[list[dict[str, Any]], str | None]:
         """Active operators by name, keyset-paginated on (last_name, first_name, id)."""
         where, params = ["active"], []
         if group_id is not None:
@@ -151,16 +152,20 @@ class Directory(ReadModel):
         if status is not None:
             where.append("status = %s")
             params.append(status)
-        if after is not None:
+        if cursor is not None:
             where.append("(last_name, first_name, id::text) > (%s, %s, %s)")
-            params.extend(after.split("\x00"))
+            params.extend(decode_key(cursor, 3))
         with self.datastore.transaction() as curs:
             curs.execute(
                 f"SELECT {OPERATOR_COLUMNS} FROM {self.table('operators')} "
                 f"WHERE {' AND '.join(where)} ORDER BY last_name, first_name, id::text LIMIT %s",
-                (*params, limit),
+                (*params, limit + 1),
             )
-            return curs.fetchall()
+            rows = curs.fetchall()
+        if len(rows) <= limit:
+            return rows, None
+        last = rows[limit - 1]
+        return rows[:limit], encode_key(last["last_name"], last["first_name"], str(last["id"]))
 
     def groups(self) -> list[dict[str, Any]]:
         with self.datastore.transaction() as curs:

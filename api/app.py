@@ -1,0 +1,86 @@
+"""The FastAPI application: routers, error handlers, limits; the container comes from outside."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import install_error_handlers, problem
+from api.routers import chats, ops, reading, staff
+from infrastructure.bootstrap import Container
+from infrastructure.settings import Settings
+
+DESCRIPTION = """Switchboard hands customer chats from bots to human operators.
+
+Authenticate with `Authorization: Bearer <token>`. Errors are `application/problem+json`
+with a stable `code`. Every command answers with `X-Position`; pass it as `min_position` to
+a query to read your own write.
+"""
+
+
+class BodySizeLimit:
+    """Refuse bodies over ``limit`` bytes with 413 before they reach a route."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, "too_large", f"request bodies are at most {self.limit} bytes")
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_api(settings: Settings, build_container: Callable[[Settings], Container]) -> FastAPI:
+    """The API over a container built (and started, and stopped) with the app's lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        container = build_container(settings)
+        container.start()
+        api.state.container = container
+        try:
+            yield
+        finally:
+            container.stop()
+
+    api = FastAPI(
+        title="Switchboard",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(api)
+    for module in (staff, chats, reading, ops):
+        api.include_router(module.router)
+    api.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    return api

@@ -1,0 +1,166 @@
+"""Chats: the bot's handoff and messages, the operators' commands, and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from api.deps import STAFF, AppDep, Bot, CurrentUser, Staff, positioned, require
+from api.errors import ApiError, forbidden
+from api.schemas import (
+    ChatDetailOut,
+    ChatEventOut,
+    ChatOut,
+    CloseIn,
+    HandoffIn,
+    MessageIn,
+    MessageOut,
+    MessagesPage,
+    Page,
+    RatingIn,
+)
+from api.views import chat_detail_out, chat_out, event_out, message_out
+from application.app import Switchboard
+from application.auth import Principal
+from application.errors import NotFound
+from domain.chat import QUEUED, Chat
+
+router = APIRouter(prefix="/v1/chats", tags=["chats"])
+
+AUDIT_ROLES = ("auditor", "supervisor", "admin")
+Auditor = Annotated[Principal, require(*AUDIT_ROLES)]
+
+
+def _readable_chat(app: Switchboard, chat_id: UUID, caller: Principal) -> Chat:
+    """Load a chat the caller may see: bots their own handoffs, operators their chats and
+    their groups' queue, supervisors and auditors any."""
+    chat = app.get_chat(chat_id)
+    if caller.role == "bot":
+        if chat.requested_by != caller.actor:
+            raise forbidden("this chat was handed off by another bot")
+    elif caller.role == "operator":
+        mine = chat.operator_id == caller.operator_id
+        waiting_for_me = chat.status == QUEUED and (
+            chat.group_id is None
+            or chat.group_id in app.get_operator(caller.operator_id).group_ids
+        )
+        if not (mine or waiting_for_me):
+            raise forbidden("operators see their own chats and their groups' queue")
+    elif caller.role not in ("supervisor", "admin", "auditor"):
+        raise forbidden("this role does not read chats")
+    return chat
+
+
+# -- the bot's side -------------------------------------------------------------------------------
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ChatOut,
+             responses={200: {"model": ChatOut, "description": "The same handoff again"}})
+def hand_off(
+    body: HandoffIn,
+    app: AppDep,
+    caller: Bot,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> ChatOut | JSONResponse:
+    done = app.handoff(
+        bot=caller,
+        external_id=body.external_id,
+        client=body.client.model_dump(exclude_none=True),
+        topic=body.topic,
+        subtopic=body.subtopic,
+        group_id=body.group_id,
+        transcript=[line.model_dump() for line in body.transcript],
+        idempotency_key=idempotency_key,
+    )
+    positioned(response, done)
+    if not done.created:
+        response.status_code = status.HTTP_200_OK
+    return chat_out(done.value)
+
+
+@router.post("/{chat_id}/messages", status_code=status.HTTP_201_CREATED,
+             response_model=MessageOut)
+def post_message(chat_id: UUID, body: MessageIn, app: AppDep, caller: CurrentUser,
+                 response: Response) -> MessageOut:
+    """A bot relays the client's message (or writes as the bot); staff reply."""
+    if caller.role == "bot":
+        _readable_chat(app, chat_id, caller)
+        if body.author == "bot":
+            done = app.post_bot_message(chat_id, body.text, bot=caller)
+        else:
+            done = app.relay_client_message(chat_id, body.text, bot=caller)
+    elif caller.role in STAFF:
+        done = app.reply(chat_id, body.text, caller=caller)
+    else:
+        raise forbidden("bots and staff write in chats")
+    positioned(response, done)
+    return message_out(chat_id, done.value)
+
+
+@router.get("/{chat_id}/messages", response_model=MessagesPage)
+def list_messages(chat_id: UUID, app: AppDep, caller: CurrentUser,
+                  after: UUID | None = None) -> MessagesPage:
+    """The messages after ``after`` (all of them without it): how a bot picks up replies."""
+    chat = _readable_chat(app, chat_id, caller)
+    return MessagesPage(
+        items=[message_out(chat.id, m) for m in chat.messages_after(after)],
+        chat_status=chat.status,
+    )
+
+
+@router.post("/{chat_id}/rating", response_model=ChatOut)
+def rate(chat_id: UUID, body: RatingIn, app: AppDep, caller: Bot,
+         response: Response) -> ChatOut:
+    _readable_chat(app, chat_id, caller)
+    done = app.rate(chat_id, body.score, body.comment, bot=caller)
+    positioned(response, done)
+    return chat_out(done.value)
+
+
+# -- the operators' side --------------------------------------------------------------------------
+
+@router.post("/{chat_id}/intercept", response_model=ChatOut)
+def intercept(chat_id: UUID, app: AppDep, caller: Staff, response: Response) -> ChatOut:
+    done = app.intercept(chat_id, caller=caller)
+    positioned(response, done)
+    return chat_out(done.value)
+
+
+@router.post("/{chat_id}/close", response_model=ChatOut)
+def close(chat_id: UUID, app: AppDep, caller: Staff, response: Response,
+          body: CloseIn | None = None) -> ChatOut:
+    done = app.close_chat(chat_id, caller=caller, reason=body.reason if body else None)
+    positioned(response, done)
+    return chat_out(done.value)
+
+
+@router.get("/{chat_id}", response_model=ChatDetailOut)
+def get_chat(
+    chat_id: UUID,
+    app: AppDep,
+    caller: CurrentUser,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    as_of: datetime | None = None,
+) -> ChatDetailOut:
+    """The chat with its messages; with ``version`` or ``as_of``, as it was then (audit)."""
+    if version is None and as_of is None:
+        return chat_detail_out(_readable_chat(app, chat_id, caller))
+    if caller.role not in AUDIT_ROLES:
+        raise forbidden("past states of a chat are for auditors and supervisors")
+    if version is not None:
+        return chat_detail_out(app.get_chat(chat_id, version=version))
+    if as_of.tzinfo is None:
+        raise ApiError(422, "validation", "as_of needs a time zone, e.g. 2026-11-21T09:30:00Z")
+    past = app.get_chat_as_of(chat_id, as_of)
+    if past is None:
+        raise NotFound(f"chat {chat_id} did not exist yet at {as_of.isoformat()}")
+    return chat_detail_out(past)
+
+
+@router.get("/{chat_id}/events", response_model=Page[ChatEventOut])
+def chat_events(chat_id: UUID, app: AppDep, _: Auditor) -> Page[ChatEventOut]:
+    return Page[ChatEventOut](items=[event_out(e) for e in app.chat_events(chat_id)])

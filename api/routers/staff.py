@@ -1,0 +1,160 @@
+"""Tokens, groups and operators: what admins and supervisors manage."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import (
+    STAFF,
+    Admin,
+    AppDep,
+    ContainerDep,
+    CurrentUser,
+    MinPosition,
+    Staff,
+    Supervisor,
+    positioned,
+    require,
+    wait_for_read_model,
+)
+from api.errors import forbidden
+from api.schemas import (
+    GroupIn,
+    GroupOut,
+    GroupPatch,
+    OperatorCreated,
+    OperatorIn,
+    OperatorOut,
+    OperatorPatch,
+    Page,
+    StatusIn,
+    TokenIn,
+    TokenOut,
+)
+from api.views import group_out, operator_out
+from application.auth import Principal
+
+router = APIRouter(prefix="/v1")
+
+Limit = Annotated[int, Query(ge=1, le=500)]
+
+
+def _check_may_grant(caller: Principal, role: str | None) -> None:
+    if role == "admin" and caller.role != "admin":
+        raise forbidden("only an admin makes another admin")
+
+
+# -- tokens ---------------------------------------------------------------------------------------
+
+@router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenOut,
+             tags=["tokens"])
+def create_token(body: TokenIn, app: AppDep, caller: Admin, response: Response) -> TokenOut:
+    done = app.issue_token(role=body.role, name=body.name, operator_id=body.operator_id,
+                           actor=caller.actor)
+    positioned(response, done)
+    issued = done.value
+    return TokenOut(token=issued.token, role=issued.role, name=issued.name,
+                    operator_id=issued.operator_id)
+
+
+# -- groups ---------------------------------------------------------------------------------------
+
+@router.post("/groups", status_code=status.HTTP_201_CREATED, response_model=GroupOut,
+             tags=["groups"])
+def create_group(body: GroupIn, app: AppDep, caller: Supervisor, response: Response) -> GroupOut:
+    done = app.create_group(actor=caller.actor, **body.model_dump())
+    positioned(response, done)
+    return group_out(done.value)
+
+
+@router.get("/groups", response_model=Page[GroupOut], tags=["groups"])
+def list_groups(container: ContainerDep, _: Annotated[Principal, require(*STAFF, "analyst")],
+                min_position: MinPosition = None) -> Page[GroupOut]:
+    wait_for_read_model(container, "directory", min_position)
+    return Page[GroupOut](items=[GroupOut(**row) for row in container.directory.groups()])
+
+
+@router.get("/groups/{group_id}", response_model=GroupOut, tags=["groups"])
+def get_group(group_id: UUID, app: AppDep,
+              _: Annotated[Principal, require(*STAFF, "analyst")]) -> GroupOut:
+    return group_out(app.get_group(group_id))
+
+
+@router.patch("/groups/{group_id}", response_model=GroupOut, tags=["groups"])
+def update_group(group_id: UUID, body: GroupPatch, app: AppDep, caller: Supervisor,
+                 response: Response) -> GroupOut:
+    done = app.update_group(group_id, actor=caller.actor, **body.model_dump(exclude_unset=True))
+    positioned(response, done)
+    return group_out(done.value)
+
+
+@router.delete("/groups/{group_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["groups"])
+def delete_group(group_id: UUID, app: AppDep, caller: Supervisor, response: Response) -> None:
+    positioned(response, app.delete_group(group_id, actor=caller.actor))
+
+
+# -- operators ------------------------------------------------------------------------------------
+
+@router.post("/operators", status_code=status.HTTP_201_CREATED, response_model=OperatorCreated,
+             tags=["operators"])
+def create_operator(body: OperatorIn, app: AppDep, caller: Supervisor,
+                    response: Response) -> OperatorCreated:
+    _check_may_grant(caller, body.role)
+    done = app.register_operator(actor=caller.actor, **body.model_dump())
+    positioned(response, done)
+    operator, token = done.value
+    return OperatorCreated(**operator_out(operator).model_dump(), token=token)
+
+
+@router.get("/operators", response_model=Page[OperatorOut], tags=["operators"])
+def list_operators(
+    container: ContainerDep,
+    _: Supervisor,
+    group_id: UUID | None = None,
+    status: Annotated[str | None, Query(pattern="^(working|break|leaving|absent|offline)$")] = None,
+    limit: Limit = 50,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
+    min_position: MinPosition = None,
+) -> Page[OperatorOut]:
+    wait_for_read_model(container, "directory", min_position)
+    rows, next_cursor = container.directory.operators(
+        group_id=group_id, status=status, cursor=cursor, limit=limit
+    )
+    return Page[OperatorOut](items=[OperatorOut(**row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get("/me", response_model=OperatorOut, tags=["operators"])
+def me(app: AppDep, caller: Staff) -> OperatorOut:
+    if caller.operator_id is None:
+        raise forbidden("this token belongs to no operator")
+    return operator_out(app.get_operator(caller.operator_id))
+
+
+@router.get("/operators/{operator_id}", response_model=OperatorOut, tags=["operators"])
+def get_operator(operator_id: UUID, app: AppDep, caller: Staff) -> OperatorOut:
+    if not caller.supervises and caller.operator_id != operator_id:
+        raise forbidden("operators see their own record; supervisors everyone's")
+    return operator_out(app.get_operator(operator_id))
+
+
+@router.patch("/operators/{operator_id}", response_model=OperatorOut, tags=["operators"])
+def update_operator(operator_id: UUID, body: OperatorPatch, app: AppDep, caller: Supervisor,
+                    response: Response) -> OperatorOut:
+    _check_may_grant(caller, body.role)
+    done = app.update_operator(operator_id, actor=caller.actor,
+                               **body.model_dump(exclude_unset=True))
+    positioned(response, done)
+    return operator_out(done.value)
+
+
+@router.put("/operators/{operator_id}/status", response_model=OperatorOut, tags=["operators"])
+def set_status(operator_id: UUID, body: StatusIn, app: AppDep, caller: CurrentUser,
+               response: Response) -> OperatorOut:
+    if caller.role not in STAFF:
+        raise forbidden("only staff set operator statuses")
+    done = app.set_status(operator_id, body.status, caller=caller)
+    positioned(response, done)
+    return operator_out(done.value)

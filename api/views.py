@@ -1,0 +1,109 @@
+"""Turn domain objects and read-model rows into response bodies (never return an aggregate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.schemas import (
+    ChatDetailOut,
+    ChatEventOut,
+    ChatOut,
+    DashboardRow,
+    GroupOut,
+    LastMessage,
+    MessageOut,
+    OperatorOut,
+)
+from domain.chat import Chat
+from domain.group import Group
+from domain.operator import Operator
+
+_EVENT_ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "originator_topic"}
+
+
+def chat_out(chat: Chat) -> ChatOut:
+    return ChatOut(**_chat_fields(chat))
+
+
+def chat_detail_out(chat: Chat) -> ChatDetailOut:
+    return ChatDetailOut(
+        **_chat_fields(chat), messages=[message_out(chat.id, m) for m in chat.messages]
+    )
+
+
+def _chat_fields(chat: Chat) -> dict[str, Any]:
+    return {
+        "id": chat.id,
+        "external_id": chat.external_id,
+        "status": chat.status,
+        "group_id": chat.group_id,
+        "operator_id": chat.operator_id,
+        "client": chat.client,
+        "topic": chat.topic,
+        "subtopic": chat.subtopic,
+        "muted": chat.muted,
+        "requested_at": chat.requested_at,
+        "closed_at": chat.closed_at,
+        "rating": chat.rating,
+        "version": chat.version,
+    }
+
+
+def message_out(chat_id, message: dict[str, Any]) -> MessageOut:
+    return MessageOut(
+        message_id=message["id"],
+        chat_id=chat_id,
+        author=message["author"],
+        author_id=message["author_id"],
+        text=message["text"],
+        at=message["at"],
+    )
+
+
+def operator_out(operator: Operator) -> OperatorOut:
+    return OperatorOut(
+        id=operator.id,
+        first_name=operator.first_name,
+        last_name=operator.last_name,
+        email=operator.email,
+        role=operator.role,
+        group_ids=operator.group_ids,
+        max_chats=operator.max_chats,
+        status=operator.status,
+        status_since=operator.status_since,
+        load=operator.load,
+        auto_logout_s=operator.auto_logout_s,
+    )
+
+
+def group_out(group: Group) -> GroupOut:
+    return GroupOut(
+        id=group.id,
+        name=group.name,
+        description=group.description,
+        sl_first_response_s=group.sl_first_response_s,
+        sl_next_response_s=group.sl_next_response_s,
+        routing=group.routing,
+    )
+
+
+def dashboard_row(row: dict[str, Any]) -> DashboardRow:
+    last = None
+    if row["last_message_text"] is not None:
+        last = LastMessage(
+            text=row["last_message_text"],
+            author=row["last_message_author"],
+            at=row["last_message_at"],
+        )
+    return DashboardRow(**{k: v for k, v in row.items() if not k.startswith("last_")},
+                        last_message=last)
+
+
+def event_out(event: Any) -> ChatEventOut:
+    return ChatEventOut(
+        version=event.originator_version,
+        type=type(event).__name__,
+        occurred_at=event.timestamp,
+        actor=getattr(event, "actor", None),
+        data={k: v for k, v in event.__dict__.items() if k not in _EVENT_ENVELOPE},
+    )

@@ -1,0 +1,64 @@
+"""Test infrastructure: a PostgreSQL server for the session, a fresh database per test.
+
+Which server: ``SWITCHBOARD_TEST_DATABASE_URL`` when given (CI sets it to the machine's
+PostgreSQL); otherwise an embedded one from pgserver, so ``make test`` passes on a laptop.
+Under ``CI=true`` a missing or unreachable server fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A maintenance URL for a server on which tests may create databases."""
+    url = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
+    if url:
+        try:
+            with psycopg.connect(url, connect_timeout=5) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.OperationalError as error:
+            pytest.fail(f"PostgreSQL at SWITCHBOARD_TEST_DATABASE_URL is unreachable: {error}")
+        yield url
+        return
+    if IN_CI:
+        pytest.fail("CI=true but SWITCHBOARD_TEST_DATABASE_URL is not set")
+    from infrastructure.database import EmbeddedPostgres
+
+    with tempfile.TemporaryDirectory(prefix="switchboard-test-") as data_dir:
+        embedded = EmbeddedPostgres(Path(data_dir))
+        database = embedded.start()
+        try:
+            yield database.url
+        finally:
+            embedded.stop()
+
+
+def database_url_for(server_url: str, dbname: str) -> str:
+    params = conninfo_to_dict(server_url)
+    params["dbname"] = dbname
+    return make_conninfo(**params)
+
+
+@pytest.fixture
+def database_url(pg_server_url: str) -> Iterator[str]:
+    """A database of this test's own, dropped afterwards."""
+    dbname = f"sb_test_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    try:
+        yield database_url_for(pg_server_url, dbname)
+    finally:
+        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')

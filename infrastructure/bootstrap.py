@@ -136,6 +136,7 @@ def build(
         reader_env = {**env, "POSTGRES_POOL_SIZE": str(2 * len(container.read_models) + 1)}
         container.log_reader = EventLogReader(reader_env)
         container.runners = [
-            ReadModelRunner(model, container.log_reader) for model in container.read_models
+            ReadModelRunner(model, container.log_reader, database.connect)
+            for model in container.read_models
         ]
     return container

@@ -5,6 +5,9 @@ feeds a queue; the projecting loop takes everything queued so far, up to ``BATCH
 and applies it as one transaction. Catching up, batches are hundreds of events; live, a
 batch is usually the one new event. On any error the subscription is dropped and started
 again from the position the read model committed, so nothing is skipped or applied twice.
+
+Any number of processes may run a read model's runner: a PostgreSQL advisory lock lets one
+follow the log while the others wait as hot standbys and take over when it goes away.
 """
 
 from __future__ import annotations
@@ -12,7 +15,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import zlib
+from collections.abc import Callable
 from typing import Any
+
+import psycopg
 
 from eventsourcing.application import Application
 from eventsourcing.projection import ApplicationSubscription
@@ -26,9 +33,17 @@ _END = object()
 
 
 class ReadModelRunner:
-    def __init__(self, read_model: ReadModel, log_reader: Application[Any]) -> None:
+    def __init__(
+        self,
+        read_model: ReadModel,
+        log_reader: Application[Any],
+        connect: Callable[[], psycopg.Connection],
+    ) -> None:
         self.read_model = read_model
         self.log_reader = log_reader
+        self._connect = connect
+        self._lock_key = zlib.crc32(f"switchboard-readmodel:{read_model.name}".encode())
+        self.standby = True
         self.processed_position = 0
         self.errors = 0
         self._stopping = threading.Event()
@@ -55,13 +70,27 @@ class ReadModelRunner:
         backoff = 0.1
         while not self._stopping.is_set():
             try:
-                self._follow()
+                with self._connect() as lock_connection:
+                    lock_connection.autocommit = True
+                    if self._wait_for_leadership(lock_connection):
+                        self._follow()
                 backoff = 0.1
             except Exception:
                 self.errors += 1
                 log.exception("read model %s failed; restarting from its position", self.name)
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+
+    def _wait_for_leadership(self, connection: psycopg.Connection) -> bool:
+        """Hold this read model's advisory lock (for as long as ``connection`` lives)."""
+        while not self._stopping.is_set():
+            row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key,))
+            if row.fetchone()[0]:
+                self.standby = False
+                return True
+            self.standby = True
+            self._stopping.wait(1.0)
+        return False
 
     def _follow(self) -> None:
         start = self.read_model.position()
@@ -79,6 +108,7 @@ class ReadModelRunner:
             try:
                 self._project(items)
             finally:
+                self.standby = True
                 subscription.stop()
                 reader.join(timeout=10)
 

@@ -65,15 +65,31 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
 ]
 
 _CODES_BY_STATUS = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 406: "not_acceptable", 409: "conflict", 413: "too_large",
-    415: "unsupported_media_type", 422: "validation", 429: "too_many_requests",
-    503: "unavailable", 504: "timeout",
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation",
+    429: "too_many_requests",
+    503: "unavailable",
+    504: "timeout",
 }
 _TITLES = {
-    400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-    405: "Method not allowed", 409: "Conflict", 413: "Request too large",
-    422: "Unprocessable content", 503: "Service unavailable", 504: "Read model not ready",
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request too large",
+    422: "Unprocessable content",
+    503: "Service unavailable",
+    504: "Read model not ready",
 }
 
 

@@ -37,6 +37,7 @@ class Page(BaseModel, Generic[T]):
 
 # -- tokens ---------------------------------------------------------------------------------------
 
+
 class TokenIn(Body):
     role: AnyRole
     name: Name
@@ -51,6 +52,7 @@ class TokenOut(BaseModel):
 
 
 # -- groups ---------------------------------------------------------------------------------------
+
 
 class GroupIn(Body):
     name: Name
@@ -78,6 +80,7 @@ class GroupOut(BaseModel):
 
 
 # -- operators ------------------------------------------------------------------------------------
+
 
 class OperatorIn(Body):
     first_name: Name
@@ -122,6 +125,7 @@ class OperatorCreated(OperatorOut):
 
 
 # -- chats ----------------------------------------------------------------------------------------
+
 
 class ClientIn(Body):
     id: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
@@ -197,6 +201,7 @@ class ChatDetailOut(ChatOut):
 
 
 # -- reading --------------------------------------------------------------------------------------
+
 
 class LastMessage(BaseModel):
     text: str

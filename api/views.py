@@ -95,8 +95,9 @@ def dashboard_row(row: dict[str, Any]) -> DashboardRow:
             author=row["last_message_author"],
             at=row["last_message_at"],
         )
-    return DashboardRow(**{k: v for k, v in row.items() if not k.startswith("last_")},
-                        last_message=last)
+    return DashboardRow(
+        **{k: v for k, v in row.items() if not k.startswith("last_")}, last_message=last
+    )
 
 
 def event_out(event: Any) -> ChatEventOut:

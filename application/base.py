@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -22,7 +22,7 @@ A = TypeVar("A", bound=Aggregate)
 class SwitchboardBase(Application[UUID]):
     name = "Switchboard"
     # Operators gather two events per chat; snapshots keep loading them fast.
-    snapshotting_intervals = {Operator: 50, Chat: 200}
+    snapshotting_intervals: ClassVar[dict[type, int]] = {Operator: 50, Chat: 200}
 
     def __init__(self, env: dict[str, str] | None, *, clock: Clock, routing: RoutingView) -> None:
         super().__init__(env)

@@ -192,10 +192,9 @@ class ChatCommands(SwitchboardBase):
             chat.queue(group_id, at=at, actor=SYSTEM)
             return None
         for attempt in range(2):
-            if attempt:
-                # Nobody free in the picture we had: make sure it is not just out of date.
-                if not self.routing.catch_up(timeout=ROUTING_CATCH_UP_S):
-                    break
+            # Nobody free in the picture we had: make sure it is not just out of date.
+            if attempt and not self.routing.catch_up(timeout=ROUTING_CATCH_UP_S):
+                break
             ranked = rank_candidates(self.routing.candidates(), group_id)
             for candidate in ranked[:CANDIDATES_TRIED]:
                 operator = self._find(Operator, candidate.operator_id)

@@ -170,7 +170,9 @@ class StaffCommands(SwitchboardBase):
         new_email = profile.get("email")
         if new_email is not None and _email_key(new_email) != _email_key(operator.email):
             claims.append(self._claim(EMAIL, _email_key(new_email), operator.id, actor=actor))
-            claims.append(self._release(EMAIL, _email_key(operator.email), operator.id, actor=actor))
+            claims.append(
+                self._release(EMAIL, _email_key(operator.email), operator.id, actor=actor)
+            )
             profile["email"] = new_email.strip()
         changed = operator.update_profile(at=at, actor=actor, **profile)
         if group_ids is not None:

@@ -35,7 +35,13 @@ class ApiToken(Aggregate):
 
     @classmethod
     def issue(
-        cls, *, token_hash: str, role: str, name: str, operator_id: UUID | None, at: datetime,
+        cls,
+        *,
+        token_hash: str,
+        role: str,
+        name: str,
+        operator_id: UUID | None,
+        at: datetime,
         actor: str,
     ) -> ApiToken:
         if role not in ROLES:

@@ -225,7 +225,9 @@ class Chat(Aggregate):
         self.trigger_event(self.Intercepted, timestamp=at, actor=actor, operator_id=operator_id)
         return True
 
-    def relay_client_message(self, message_id: UUID, text: str, *, at: datetime, actor: str) -> None:
+    def relay_client_message(
+        self, message_id: UUID, text: str, *, at: datetime, actor: str
+    ) -> None:
         self.check_open()
         self._post(message_id, "client", self.client.get("id"), text, at=at, actor=actor)
 
@@ -279,7 +281,13 @@ class Chat(Aggregate):
         self.trigger_event(self.Rated, timestamp=at, actor=actor, score=score, comment=comment)
 
     def _post(
-        self, message_id: UUID, author: str, author_id: str | None, text: str, *, at: datetime,
+        self,
+        message_id: UUID,
+        author: str,
+        author_id: str | None,
+        text: str,
+        *,
+        at: datetime,
         actor: str,
     ) -> None:
         if not text or not text.strip():

@@ -108,7 +108,13 @@ class Group(Aggregate):
         self.check_exists()
         new = {
             key: getattr(self, key) if changes.get(key) is None else changes[key]
-            for key in ("name", "description", "sl_first_response_s", "sl_next_response_s", "routing")
+            for key in (
+                "name",
+                "description",
+                "sl_first_response_s",
+                "sl_next_response_s",
+                "routing",
+            )
         }
         _check(new["name"], new["routing"], new["sl_first_response_s"], new["sl_next_response_s"])
         new["name"] = new["name"].strip()

@@ -175,7 +175,9 @@ class Operator(Aggregate):
         if chat_id in self.chat_ids:
             self.trigger_event(self.ChatReleased, timestamp=at, actor=actor, chat_id=chat_id)
 
-    def change_status(self, status: str, *, at: datetime, actor: str, by_engine: bool = False) -> bool:
+    def change_status(
+        self, status: str, *, at: datetime, actor: str, by_engine: bool = False
+    ) -> bool:
         self.check_active()
         allowed = STATUSES if by_engine else SETTABLE_STATUSES
         if status not in allowed:

@@ -39,7 +39,9 @@ class Reservation(Aggregate):
         return uuid5(_NAMESPACE, f"{kind}\x00{key}")
 
     @classmethod
-    def reserve(cls, *, kind: str, key: str, owner_id: UUID, at: datetime, actor: str) -> Reservation:
+    def reserve(
+        cls, *, kind: str, key: str, owner_id: UUID, at: datetime, actor: str
+    ) -> Reservation:
         return cls._create(
             cls.Reserved,
             id=cls.id_for(kind, key),

@@ -11,8 +11,11 @@ import uvicorn
 
 from infrastructure.settings import Settings
 
-cli = typer.Typer(help="Switchboard: hands customer chats from bots to human operators.",
-                  no_args_is_help=True, add_completion=False)
+cli = typer.Typer(
+    help="Switchboard: hands customer chats from bots to human operators.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 
 
 @cli.command()
@@ -28,11 +31,17 @@ def serve(
     from infrastructure.bootstrap import build
 
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     api = create_api(settings, build)
-    config = uvicorn.Config(api, host=host, port=port, log_level=settings.log_level.lower(),
-                            timeout_graceful_shutdown=10)
+    config = uvicorn.Config(
+        api,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=10,
+    )
     _GracefulServer(config).run()
 
 

@@ -99,10 +99,21 @@ class Dashboard(ReadModel):
             "client, client_label, topic, subtopic, requested_at, waiting_since, sl_due_at, "
             "last_message_text, last_message_author, last_message_at) "
             "VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (e.originator_id, e.external_id, e.requested_group_id, json.dumps(e.client), label,
-             e.topic, e.subtopic, e.timestamp, e.timestamp, sl_due,
-             last["text"][:PREVIEW_CHARS] if last else None, last["author"] if last else None,
-             last["at"] if last else None),
+            (
+                e.originator_id,
+                e.external_id,
+                e.requested_group_id,
+                json.dumps(e.client),
+                label,
+                e.topic,
+                e.subtopic,
+                e.timestamp,
+                e.timestamp,
+                sl_due,
+                last["text"][:PREVIEW_CHARS] if last else None,
+                last["author"] if last else None,
+                last["at"] if last else None,
+            ),
         )
 
     @apply.register
@@ -111,8 +122,9 @@ class Dashboard(ReadModel):
 
     @apply.register
     def _(self, e: Chat.Assigned, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, status="assigned", operator_id=e.operator_id,
-                     group_id=e.group_id)
+        self._update(
+            curs, e.originator_id, status="assigned", operator_id=e.operator_id, group_id=e.group_id
+        )
 
     @apply.register
     def _(self, e: Chat.Intercepted, curs: Cursor) -> None:
@@ -120,19 +132,32 @@ class Dashboard(ReadModel):
 
     @apply.register
     def _(self, e: Chat.MessagePosted, curs: Cursor) -> None:
-        preview = {"last_message_text": e.text[:PREVIEW_CHARS],
-                   "last_message_author": e.author, "last_message_at": e.timestamp}
+        preview = {
+            "last_message_text": e.text[:PREVIEW_CHARS],
+            "last_message_author": e.author,
+            "last_message_at": e.timestamp,
+        }
         if e.author == "operator":
             # An operator's message answers the client's open turn: the clock stops.
-            self._update(curs, e.originator_id, waiting_since=None, sl_due_at=None,
-                         operator_replied=True, **preview)
+            self._update(
+                curs,
+                e.originator_id,
+                waiting_since=None,
+                sl_due_at=None,
+                operator_replied=True,
+                **preview,
+            )
         elif e.author == "client":
             curs.execute(
                 f"SELECT group_id, waiting_since, operator_replied, muted "
-                f"FROM {self.table('dashboard_chats')} WHERE id = %s", (e.originator_id,))
+                f"FROM {self.table('dashboard_chats')} WHERE id = %s",
+                (e.originator_id,),
+            )
             row = curs.fetchone()
             if row is not None and row["waiting_since"] is None and not row["muted"]:
-                due = e.timestamp + self._sl(curs, row["group_id"], first=not row["operator_replied"])
+                due = e.timestamp + self._sl(
+                    curs, row["group_id"], first=not row["operator_replied"]
+                )
                 preview.update(waiting_since=e.timestamp, sl_due_at=due)
             self._update(curs, e.originator_id, **preview)
         else:
@@ -140,8 +165,14 @@ class Dashboard(ReadModel):
 
     @apply.register
     def _(self, e: Chat.Closed, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, status="closed", closed_at=e.timestamp,
-                     waiting_since=None, sl_due_at=None)
+        self._update(
+            curs,
+            e.originator_id,
+            status="closed",
+            closed_at=e.timestamp,
+            waiting_since=None,
+            sl_due_at=None,
+        )
 
     @apply.register
     def _(self, e: Chat.Rated, curs: Cursor) -> None:
@@ -173,7 +204,8 @@ class Dashboard(ReadModel):
         """Clients without a phone are numbered in the order they first appear."""
         key = json.dumps([client.get("channel"), client.get("id")])
         curs.execute(
-            f"SELECT number FROM {self.table('dashboard_clients')} WHERE client_key = %s", (key,))
+            f"SELECT number FROM {self.table('dashboard_clients')} WHERE client_key = %s", (key,)
+        )
         row = curs.fetchone()
         if row is not None:
             return row["number"]
@@ -190,7 +222,9 @@ class Dashboard(ReadModel):
         if group_id is not None:
             curs.execute(
                 "SELECT sl_first_response_s, sl_next_response_s "
-                f"FROM {self.table('dashboard_group_sl')} WHERE group_id = %s", (group_id,))
+                f"FROM {self.table('dashboard_group_sl')} WHERE group_id = %s",
+                (group_id,),
+            )
             row = curs.fetchone()
             if row is not None:
                 seconds = row["sl_first_response_s"] if first else row["sl_next_response_s"]

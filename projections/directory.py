@@ -43,7 +43,8 @@ class Directory(ReadModel):
             active boolean NOT NULL DEFAULT true,
             auto_logout_s integer NOT NULL DEFAULT 0,
             registered_at timestamptz NOT NULL)""",
-        "CREATE INDEX IF NOT EXISTS operators_group_ids ON {schema}.operators USING gin (group_ids)",
+        "CREATE INDEX IF NOT EXISTS operators_group_ids "
+        "ON {schema}.operators USING gin (group_ids)",
         """CREATE TABLE IF NOT EXISTS {schema}.groups (
             id uuid PRIMARY KEY,
             name text NOT NULL,
@@ -67,15 +68,30 @@ class Directory(ReadModel):
             f"INSERT INTO {self.table('operators')} (id, first_name, last_name, email, role, "
             "group_ids, max_chats, status, status_since, registered_at) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, 'offline', %s, %s)",
-            (e.originator_id, e.first_name, e.last_name, e.email, e.role, list(e.group_ids),
-             e.max_chats, e.timestamp, e.timestamp),
+            (
+                e.originator_id,
+                e.first_name,
+                e.last_name,
+                e.email,
+                e.role,
+                list(e.group_ids),
+                e.max_chats,
+                e.timestamp,
+                e.timestamp,
+            ),
         )
 
     @apply.register
     def _(self, e: Operator.ProfileUpdated, curs: Cursor) -> None:
-        self._update_operator(curs, e.originator_id, first_name=e.first_name,
-                              last_name=e.last_name, email=e.email, role=e.role,
-                              auto_logout_s=e.auto_logout_s)
+        self._update_operator(
+            curs,
+            e.originator_id,
+            first_name=e.first_name,
+            last_name=e.last_name,
+            email=e.email,
+            role=e.role,
+            auto_logout_s=e.auto_logout_s,
+        )
 
     @apply.register
     def _(self, e: Operator.StatusChanged, curs: Cursor) -> None:
@@ -113,8 +129,15 @@ class Directory(ReadModel):
         curs.execute(
             f"INSERT INTO {self.table('groups')} (id, name, description, sl_first_response_s, "
             "sl_next_response_s, routing, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (e.originator_id, e.name, e.description, e.sl_first_response_s,
-             e.sl_next_response_s, e.routing, e.timestamp),
+            (
+                e.originator_id,
+                e.name,
+                e.description,
+                e.sl_first_response_s,
+                e.sl_next_response_s,
+                e.routing,
+                e.timestamp,
+            ),
         )
 
     @apply.register
@@ -122,8 +145,14 @@ class Directory(ReadModel):
         curs.execute(
             f"UPDATE {self.table('groups')} SET name = %s, description = %s, "
             "sl_first_response_s = %s, sl_next_response_s = %s, routing = %s WHERE id = %s",
-            (e.name, e.description, e.sl_first_response_s, e.sl_next_response_s, e.routing,
-             e.originator_id),
+            (
+                e.name,
+                e.description,
+                e.sl_first_response_s,
+                e.sl_next_response_s,
+                e.routing,
+                e.originator_id,
+            ),
         )
 
     @apply.register
@@ -141,9 +170,14 @@ class Directory(ReadModel):
 
     # -- queries --------------------------------------------------------------------------------
 
-    def operators(self, *, group_id: UUID | None = None, status: str | None = None,
-                  cursor: str | None = None, limit: int = 50
-                  ) -> tuple[list[dict[str, Any]], str | None]:
+    def operators(
+        self,
+        *,
+        group_id: UUID | None = None,
+        status: str | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], str | None]:
         """Active operators by name, keyset-paginated on (last_name, first_name, id)."""
         where, params = ["active"], []
         if group_id is not None:
@@ -179,8 +213,13 @@ class Directory(ReadModel):
 class DirectoryRoutingView:
     """The application's ``RoutingView`` port, served by the directory read model."""
 
-    def __init__(self, directory: Directory, *, head: Callable[[], int | None],
-                 wait: Callable[[int, float], bool]) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        *,
+        head: Callable[[], int | None],
+        wait: Callable[[int, float], bool],
+    ) -> None:
         self.directory = directory
         self._head = head
         self._wait = wait

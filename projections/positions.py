@@ -22,7 +22,11 @@ log = logging.getLogger(__name__)
 
 
 class PositionWaiter:
-    def __init__(self, connect: Callable[[], psycopg.Connection], read_positions: Callable[[], dict[str, int]]):
+    def __init__(
+        self,
+        connect: Callable[[], psycopg.Connection],
+        read_positions: Callable[[], dict[str, int]],
+    ):
         self._connect = connect
         self._read_positions = read_positions
         self._positions: dict[str, int] = {}

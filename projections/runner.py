@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
-
 from eventsourcing.application import Application
 from eventsourcing.projection import ApplicationSubscription
 

@@ -45,8 +45,7 @@ def _readable_chat(app: Switchboard, chat_id: UUID, caller: Principal) -> Chat:
     elif caller.role == "operator":
         mine = chat.operator_id == caller.operator_id
         waiting_for_me = chat.status == QUEUED and (
-            chat.group_id is None
-            or chat.group_id in app.get_operator(caller.operator_id).group_ids
+            chat.group_id is None or chat.group_id in app.get_operator(caller.operator_id).group_ids
         )
         if not (mine or waiting_for_me):
             raise forbidden("operators see their own chats and their groups' queue")
@@ -57,8 +56,13 @@ def _readable_chat(app: Switchboard, chat_id: UUID, caller: Principal) -> Chat:
 
 # -- the bot's side -------------------------------------------------------------------------------
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=ChatOut,
-             responses={200: {"model": ChatOut, "description": "The same handoff again"}})
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ChatOut,
+    responses={200: {"model": ChatOut, "description": "The same handoff again"}},
+)
 def hand_off(
     body: HandoffIn,
     app: AppDep,
@@ -82,10 +86,10 @@ def hand_off(
     return chat_out(done.value)
 
 
-@router.post("/{chat_id}/messages", status_code=status.HTTP_201_CREATED,
-             response_model=MessageOut)
-def post_message(chat_id: UUID, body: MessageIn, app: AppDep, caller: CurrentUser,
-                 response: Response) -> MessageOut:
+@router.post("/{chat_id}/messages", status_code=status.HTTP_201_CREATED, response_model=MessageOut)
+def post_message(
+    chat_id: UUID, body: MessageIn, app: AppDep, caller: CurrentUser, response: Response
+) -> MessageOut:
     """A bot relays the client's message (or writes as the bot); staff reply."""
     if caller.role == "bot":
         _readable_chat(app, chat_id, caller)
@@ -102,8 +106,9 @@ def post_message(chat_id: UUID, body: MessageIn, app: AppDep, caller: CurrentUse
 
 
 @router.get("/{chat_id}/messages", response_model=MessagesPage)
-def list_messages(chat_id: UUID, app: AppDep, caller: CurrentUser,
-                  after: UUID | None = None) -> MessagesPage:
+def list_messages(
+    chat_id: UUID, app: AppDep, caller: CurrentUser, after: UUID | None = None
+) -> MessagesPage:
     """The messages after ``after`` (all of them without it): how a bot picks up replies."""
     chat = _readable_chat(app, chat_id, caller)
     return MessagesPage(
@@ -113,8 +118,7 @@ def list_messages(chat_id: UUID, app: AppDep, caller: CurrentUser,
 
 
 @router.post("/{chat_id}/rating", response_model=ChatOut)
-def rate(chat_id: UUID, body: RatingIn, app: AppDep, caller: Bot,
-         response: Response) -> ChatOut:
+def rate(chat_id: UUID, body: RatingIn, app: AppDep, caller: Bot, response: Response) -> ChatOut:
     _readable_chat(app, chat_id, caller)
     done = app.rate(chat_id, body.score, body.comment, bot=caller)
     positioned(response, done)
@@ -122,6 +126,7 @@ def rate(chat_id: UUID, body: RatingIn, app: AppDep, caller: Bot,
 
 
 # -- the operators' side --------------------------------------------------------------------------
+
 
 @router.post("/{chat_id}/intercept", response_model=ChatOut)
 def intercept(chat_id: UUID, app: AppDep, caller: Staff, response: Response) -> ChatOut:
@@ -131,8 +136,9 @@ def intercept(chat_id: UUID, app: AppDep, caller: Staff, response: Response) -> 
 
 
 @router.post("/{chat_id}/close", response_model=ChatOut)
-def close(chat_id: UUID, app: AppDep, caller: Staff, response: Response,
-          body: CloseIn | None = None) -> ChatOut:
+def close(
+    chat_id: UUID, app: AppDep, caller: Staff, response: Response, body: CloseIn | None = None
+) -> ChatOut:
     done = app.close_chat(chat_id, caller=caller, reason=body.reason if body else None)
     positioned(response, done)
     return chat_out(done.value)

@@ -49,21 +49,27 @@ def _check_may_grant(caller: Principal, role: str | None) -> None:
 
 # -- tokens ---------------------------------------------------------------------------------------
 
-@router.post("/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenOut,
-             tags=["tokens"])
+
+@router.post(
+    "/tokens", status_code=status.HTTP_201_CREATED, response_model=TokenOut, tags=["tokens"]
+)
 def create_token(body: TokenIn, app: AppDep, caller: Admin, response: Response) -> TokenOut:
-    done = app.issue_token(role=body.role, name=body.name, operator_id=body.operator_id,
-                           actor=caller.actor)
+    done = app.issue_token(
+        role=body.role, name=body.name, operator_id=body.operator_id, actor=caller.actor
+    )
     positioned(response, done)
     issued = done.value
-    return TokenOut(token=issued.token, role=issued.role, name=issued.name,
-                    operator_id=issued.operator_id)
+    return TokenOut(
+        token=issued.token, role=issued.role, name=issued.name, operator_id=issued.operator_id
+    )
 
 
 # -- groups ---------------------------------------------------------------------------------------
 
-@router.post("/groups", status_code=status.HTTP_201_CREATED, response_model=GroupOut,
-             tags=["groups"])
+
+@router.post(
+    "/groups", status_code=status.HTTP_201_CREATED, response_model=GroupOut, tags=["groups"]
+)
 def create_group(body: GroupIn, app: AppDep, caller: Supervisor, response: Response) -> GroupOut:
     done = app.create_group(actor=caller.actor, **body.model_dump())
     positioned(response, done)
@@ -71,21 +77,26 @@ def create_group(body: GroupIn, app: AppDep, caller: Supervisor, response: Respo
 
 
 @router.get("/groups", response_model=Page[GroupOut], tags=["groups"])
-def list_groups(container: ContainerDep, _: Annotated[Principal, require(*STAFF, "analyst")],
-                min_position: MinPosition = None) -> Page[GroupOut]:
+def list_groups(
+    container: ContainerDep,
+    _: Annotated[Principal, require(*STAFF, "analyst")],
+    min_position: MinPosition = None,
+) -> Page[GroupOut]:
     wait_for_read_model(container, "directory", min_position)
     return Page[GroupOut](items=[GroupOut(**row) for row in container.directory.groups()])
 
 
 @router.get("/groups/{group_id}", response_model=GroupOut, tags=["groups"])
-def get_group(group_id: UUID, app: AppDep,
-              _: Annotated[Principal, require(*STAFF, "analyst")]) -> GroupOut:
+def get_group(
+    group_id: UUID, app: AppDep, _: Annotated[Principal, require(*STAFF, "analyst")]
+) -> GroupOut:
     return group_out(app.get_group(group_id))
 
 
 @router.patch("/groups/{group_id}", response_model=GroupOut, tags=["groups"])
-def update_group(group_id: UUID, body: GroupPatch, app: AppDep, caller: Supervisor,
-                 response: Response) -> GroupOut:
+def update_group(
+    group_id: UUID, body: GroupPatch, app: AppDep, caller: Supervisor, response: Response
+) -> GroupOut:
     done = app.update_group(group_id, actor=caller.actor, **body.model_dump(exclude_unset=True))
     positioned(response, done)
     return group_out(done.value)
@@ -98,10 +109,16 @@ def delete_group(group_id: UUID, app: AppDep, caller: Supervisor, response: Resp
 
 # -- operators ------------------------------------------------------------------------------------
 
-@router.post("/operators", status_code=status.HTTP_201_CREATED, response_model=OperatorCreated,
-             tags=["operators"])
-def create_operator(body: OperatorIn, app: AppDep, caller: Supervisor,
-                    response: Response) -> OperatorCreated:
+
+@router.post(
+    "/operators",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OperatorCreated,
+    tags=["operators"],
+)
+def create_operator(
+    body: OperatorIn, app: AppDep, caller: Supervisor, response: Response
+) -> OperatorCreated:
     _check_may_grant(caller, body.role)
     done = app.register_operator(actor=caller.actor, **body.model_dump())
     positioned(response, done)
@@ -141,18 +158,21 @@ def get_operator(operator_id: UUID, app: AppDep, caller: Staff) -> OperatorOut:
 
 
 @router.patch("/operators/{operator_id}", response_model=OperatorOut, tags=["operators"])
-def update_operator(operator_id: UUID, body: OperatorPatch, app: AppDep, caller: Supervisor,
-                    response: Response) -> OperatorOut:
+def update_operator(
+    operator_id: UUID, body: OperatorPatch, app: AppDep, caller: Supervisor, response: Response
+) -> OperatorOut:
     _check_may_grant(caller, body.role)
-    done = app.update_operator(operator_id, actor=caller.actor,
-                               **body.model_dump(exclude_unset=True))
+    done = app.update_operator(
+        operator_id, actor=caller.actor, **body.model_dump(exclude_unset=True)
+    )
     positioned(response, done)
     return operator_out(done.value)
 
 
 @router.put("/operators/{operator_id}/status", response_model=OperatorOut, tags=["operators"])
-def set_status(operator_id: UUID, body: StatusIn, app: AppDep, caller: CurrentUser,
-               response: Response) -> OperatorOut:
+def set_status(
+    operator_id: UUID, body: StatusIn, app: AppDep, caller: CurrentUser, response: Response
+) -> OperatorOut:
     if caller.role not in STAFF:
         raise forbidden("only staff set operator statuses")
     done = app.set_status(operator_id, body.status, caller=caller)

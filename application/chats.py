@@ -181,17 +181,44 @@ class ChatCommands(SwitchboardBase):
 
     # -- routing ------------------------------------------------------------------------------
 
+    @retry_on_conflict
+    def assign_from_queue(self, chat_id: UUID) -> Done[Operator | None]:
+        """Give a queued chat to the best operator who can take it now, if anyone can.
+
+        Run by the dispatcher when room appears. Safe to repeat: a chat no longer queued, or
+        waiting in a manual group, is left alone.
+        """
+        chat = self._find(Chat, chat_id)
+        if chat is None or not chat.is_open or chat.status != QUEUED:
+            return Done(None, None, created=False)
+        group = self._find(Group, chat.group_id) if chat.group_id else None
+        if group is not None and (group.is_manual or group.deleted):
+            return Done(None, None, created=False)
+        operator = self._choose_operator(chat, group, at=self.clock.now(), catch_up=True)
+        if operator is None:
+            return Done(None, None, created=False)
+        return Done(operator, self._saved(chat, operator))
+
     def _route(self, chat: Chat, group: Group | None, *, at: datetime) -> Operator | None:
-        """Assign the chat to the best operator who can take it, or queue it.
+        """Assign the chat to the best operator who can take it, or queue it."""
+        group_id = group.id if group else None
+        operator = None
+        if group is None or not group.is_manual:
+            operator = self._choose_operator(chat, group, at=at, catch_up=True)
+        if operator is None:
+            chat.queue(group_id, at=at, actor=SYSTEM)
+        return operator
+
+    def _choose_operator(
+        self, chat: Chat, group: Group | None, *, at: datetime, catch_up: bool
+    ) -> Operator | None:
+        """Assign the chat to the best operator who can take it; None if nobody can.
 
         Candidates come ranked from the routing view; each is checked on its own aggregate,
         so a stale view costs a look further down the list, never an operator over capacity.
         """
         group_id = group.id if group else None
-        if group is not None and group.is_manual:
-            chat.queue(group_id, at=at, actor=SYSTEM)
-            return None
-        for attempt in range(2):
+        for attempt in range(2 if catch_up else 1):
             # Nobody free in the picture we had: make sure it is not just out of date.
             if attempt and not self.routing.catch_up(timeout=ROUTING_CATCH_UP_S):
                 break
@@ -203,7 +230,6 @@ class ChatCommands(SwitchboardBase):
                 operator.take_chat(chat.id, at=at, actor=SYSTEM)
                 chat.assign(operator.id, group_id, at=at, actor=SYSTEM)
                 return operator
-        chat.queue(group_id, at=at, actor=SYSTEM)
         return None
 
     @staticmethod

@@ -19,6 +19,7 @@ from infrastructure.settings import Settings
 from projections.base import SCHEMA, ReadModel
 from projections.dashboard import Dashboard
 from projections.directory import Directory, DirectoryRoutingView
+from projections.dispatcher import Dispatcher
 from projections.positions import PositionWaiter
 from projections.runner import ReadModelRunner
 
@@ -40,13 +41,14 @@ class Container:
     directory: Directory
     dashboard: Dashboard
     waiter: PositionWaiter
+    dispatcher: Dispatcher
     runners: list[ReadModelRunner] = field(default_factory=list)
     embedded: EmbeddedPostgres | None = None
     log_reader: EventLogReader | None = None
 
     @property
     def read_models(self) -> list[ReadModel]:
-        return [self.directory, self.dashboard]
+        return [self.directory, self.dashboard, self.dispatcher]
 
     def read_model(self, name: str) -> ReadModel:
         return next(model for model in self.read_models if model.name == name)
@@ -109,7 +111,9 @@ def build(
         dashboard = Dashboard(read_store, application_name=Switchboard.name)
         waiter = PositionWaiter(
             connect=database.connect,
-            read_positions=lambda: {m.name: m.position() for m in (directory, dashboard)},
+            read_positions=lambda: {
+                m.name: m.position() for m in (directory, dashboard, dispatcher)
+            },
         )
         app_ref: list[Switchboard] = []
         routing = DirectoryRoutingView(
@@ -119,7 +123,13 @@ def build(
         )
         app = Switchboard(env, clock=clock or SystemClock(), routing=routing)
         app_ref.append(app)
-        for model in (directory, dashboard):
+        dispatcher = Dispatcher(
+            read_store,
+            application_name=Switchboard.name,
+            assign=lambda chat_id: app.assign_from_queue(chat_id).value is not None,
+            wait_for=waiter.wait,
+        )
+        for model in (directory, dashboard, dispatcher):
             model.create_table()
 
     container = Container(
@@ -130,6 +140,7 @@ def build(
         directory=directory,
         dashboard=dashboard,
         waiter=waiter,
+        dispatcher=dispatcher,
         embedded=embedded,
     )
     if run_projections:

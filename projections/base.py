@@ -41,12 +41,14 @@ class ReadModel(PostgresTrackingRecorder):
         with self.datastore.transaction(commit=True) as curs:
             for event, _tracking in batch:
                 self.apply(event, curs)
-            self._insert_tracking(curs, last)
-            payload = f"{self.name}:{last.notification_id}"
-            curs.execute(
-                SQL("NOTIFY {}, {}").format(Identifier(POSITIONS_CHANNEL), Literal(payload))
-            )
+            self.record_position(curs, last)
         return last.notification_id
+
+    def record_position(self, curs: Cursor, tracking: Tracking) -> None:
+        """Track the position in the caller's transaction and announce it on commit."""
+        self._insert_tracking(curs, tracking)
+        payload = f"{self.name}:{tracking.notification_id}"
+        curs.execute(SQL("NOTIFY {}, {}").format(Identifier(POSITIONS_CHANNEL), Literal(payload)))
 
     def apply(self, event: Any, curs: Cursor) -> None:
         """Each read model defines its own ``singledispatchmethod`` (a registry per class).
@@ -71,7 +73,7 @@ def encode_key(*values: str) -> str:
 def decode_key(cursor: str, size: int) -> list[str]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise BadCursor("cursor is not one this API gave out") from error
     if not isinstance(values, list) or len(values) != size:
         raise BadCursor("cursor is not one this API gave out")

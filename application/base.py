@@ -31,6 +31,10 @@ class SwitchboardBase(Application[UUID]):
         # token id -> (expires at, principal): authentication runs on every request.
         self._principals: dict[UUID, tuple[float, Any]] = {}
 
+    def after_conflict(self) -> None:
+        """Another writer won: bring the routing picture up to date before deciding again."""
+        self.routing.catch_up(timeout=0.5)
+
     # -- loading ------------------------------------------------------------------------------
 
     def _find(self, kind: type[A], aggregate_id: UUID) -> A | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -10,7 +11,7 @@ from application.auth import Principal
 from application.base import SwitchboardBase
 from application.errors import Forbidden
 from application.ports import Done
-from application.retry import retry_on_conflict
+from application.retry import current_attempt, retry_on_conflict
 from domain.actors import SYSTEM
 from domain.chat import QUEUED, Chat
 from domain.errors import NotAssigned
@@ -222,8 +223,15 @@ class ChatCommands(SwitchboardBase):
             # Nobody free in the picture we had: make sure it is not just out of date.
             if attempt and not self.routing.catch_up(timeout=ROUTING_CATCH_UP_S):
                 break
-            ranked = rank_candidates(self.routing.candidates(), group_id)
-            for candidate in ranked[:CANDIDATES_TRIED]:
+            ranked = rank_candidates(self.routing.candidates(), group_id)[:CANDIDATES_TRIED]
+            lost_races = current_attempt() - 1
+            if lost_races:
+                # Racing writers all ranked the same best operator; after a lost race, take
+                # the best few in random order so that they stop colliding.
+                head = ranked[: lost_races + 1]
+                random.shuffle(head)
+                ranked = head + ranked[lost_races + 1 :]
+            for candidate in ranked:
                 operator = self._find(Operator, candidate.operator_id)
                 if operator is None or not _can_take(operator):
                     continue

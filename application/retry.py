@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -16,6 +17,12 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 MAX_ATTEMPTS = 8
+_attempts = threading.local()
+
+
+def current_attempt() -> int:
+    """Which run of the current command this is: 1, then 2 after a lost race, and so on."""
+    return getattr(_attempts, "value", 1)
 
 
 def retry_on_conflict(method: Callable[P, R]) -> Callable[P, R]:
@@ -29,13 +36,20 @@ def retry_on_conflict(method: Callable[P, R]) -> Callable[P, R]:
     @wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            _attempts.value = attempt
             try:
                 return method(*args, **kwargs)
             except RecordConflictError as error:
                 if attempt == MAX_ATTEMPTS:
                     raise Conflict(f"{method.__name__}: gave up after {attempt} races") from error
-                # Spread the retries so that racing writers do not collide again in step.
+                # Spread the retries so that racing writers do not collide again in step, and
+                # let the application refresh what it decides from (its routing picture).
                 time.sleep(random.uniform(0, 0.002 * attempt))
+                after_conflict = getattr(args[0], "after_conflict", None) if args else None
+                if after_conflict is not None:
+                    after_conflict()
+            finally:
+                _attempts.value = 1
         raise AssertionError("unreachable")
 
     return wrapper

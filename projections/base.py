@@ -9,6 +9,7 @@ transaction's NOTIFY tells every process which position the model has reached.
 from __future__ import annotations
 
 import base64
+import zlib
 import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -39,10 +40,23 @@ class ReadModel(PostgresTrackingRecorder):
         """Apply a batch of (event, tracking) and record the last position, atomically."""
         last = batch[-1][1]
         with self.datastore.transaction(commit=True) as curs:
-            for event, _tracking in batch:
-                self.apply(event, curs)
-            self.record_position(curs, last)
-        return last.notification_id
+            committed = self.lock_position(curs)
+            for event, tracking in batch:
+                # Another process may have committed part of this batch already: skip that part.
+                if tracking.notification_id > committed:
+                    self.apply(event, curs)
+            if last.notification_id > committed:
+                self.record_position(curs, last)
+        return max(last.notification_id, committed)
+
+    def lock_position(self, curs: Cursor) -> int:
+        """Serialise this read model's writers for the transaction; return its position."""
+        curs.execute("SELECT pg_advisory_xact_lock(%s)", (self.lock_key,))
+        return self._max_tracking_id(self.application_name, curs) or 0
+
+    @property
+    def lock_key(self) -> int:
+        return zlib.crc32(f"switchboard-batch:{self.name}".encode())
 
     def record_position(self, curs: Cursor, tracking: Tracking) -> None:
         """Track the position in the caller's transaction and announce it on commit."""

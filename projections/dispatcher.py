@@ -64,8 +64,10 @@ class Dispatcher(ReadModel):
                     raise TimeoutError(f"{model} did not reach {position}; will retry the drain")
             self.drain()
         with self.datastore.transaction(commit=True) as curs:
-            self.record_position(curs, last)
-        return last.notification_id
+            committed = self.lock_position(curs)
+            if last.notification_id > committed:
+                self.record_position(curs, last)
+        return max(last.notification_id, committed)
 
     def drain(self) -> int:
         """Assign queued chats of automatic groups, oldest first, while operators have room."""

@@ -9,8 +9,8 @@ transaction's NOTIFY tells every process which position the model has reached.
 from __future__ import annotations
 
 import base64
-import zlib
 import json
+import zlib
 from collections.abc import Sequence
 from typing import Any, ClassVar
 

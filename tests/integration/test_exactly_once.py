@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-import pytest
 from eventsourcing.persistence import PersistenceError, Tracking
 from psycopg.rows import dict_row
 

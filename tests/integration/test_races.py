@@ -13,8 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from uuid import UUID
 
-import pytest
-
 from application.auth import Principal
 from application.errors import Conflict
 from domain.chat import Chat

@@ -226,11 +226,9 @@ class ChatCommands(SwitchboardBase):
             ranked = rank_candidates(self.routing.candidates(), group_id)[:CANDIDATES_TRIED]
             lost_races = current_attempt() - 1
             if lost_races:
-                # Racing writers all ranked the same best operator; after a lost race, take
+                # Racing writers all ranked the same best operator; after a lost race, try
                 # the best few in random order so that they stop colliding.
-                head = ranked[: lost_races + 1]
-                random.shuffle(head)
-                ranked = head + ranked[lost_races + 1 :]
+                random.shuffle(ranked)
             for candidate in ranked:
                 operator = self._find(Operator, candidate.operator_id)
                 if operator is None or not _can_take(operator):

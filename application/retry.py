@@ -16,7 +16,7 @@ from application.errors import Conflict
 P = ParamSpec("P")
 R = TypeVar("R")
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 16
 _attempts = threading.local()
 
 

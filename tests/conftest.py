@@ -11,6 +11,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -51,14 +52,21 @@ def database_url_for(server_url: str, dbname: str) -> str:
     return make_conninfo(**params)
 
 
+@contextmanager
+def scratch_database(server_url: str, prefix: str = "sb_test") -> Iterator[str]:
+    """A new, empty database on the server; dropped (connections and all) on exit."""
+    dbname = f"{prefix}_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    try:
+        yield database_url_for(server_url, dbname)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
 @pytest.fixture
 def database_url(pg_server_url: str) -> Iterator[str]:
     """A database of this test's own, dropped afterwards."""
-    dbname = f"sb_test_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    try:
-        yield database_url_for(pg_server_url, dbname)
-    finally:
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    with scratch_database(pg_server_url) as url:
+        yield url

@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
-from tests.conftest import database_url_for
+from tests.conftest import scratch_database
 
 SWITCHBOARD = Path(sys.executable).parent / "switchboard"
 STARTUP_TIMEOUT_S = 30.0
@@ -141,14 +140,8 @@ def stop_cleanly(server: ServerProcess) -> None:
 @pytest.fixture(scope="module")
 def module_database_url(pg_server_url: str) -> Iterator[str]:
     """A database for one module's server, dropped afterwards."""
-    dbname = f"sb_e2e_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{dbname}"')
-    try:
-        yield database_url_for(pg_server_url, dbname)
-    finally:
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    with scratch_database(pg_server_url, prefix="sb_e2e") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

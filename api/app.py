@@ -10,8 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers, problem
 from api.routers import chats, ops, reading, staff
-from infrastructure.bootstrap import Container
-from infrastructure.settings import Settings
+from api.runtime import Runtime
 
 DESCRIPTION = """Switchboard hands customer chats from bots to human operators.
 
@@ -66,12 +65,12 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
-def create_api(settings: Settings, build_container: Callable[[Settings], Container]) -> FastAPI:
-    """The API over a container built (and started, and stopped) with the app's lifespan."""
+def create_api(build_runtime: Callable[[], Runtime], *, max_body_bytes: int) -> FastAPI:
+    """The API over a runtime built (and started, and stopped) with the app's lifespan."""
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        container = build_container(settings)
+        container = build_runtime()
         container.start()
         api.state.container = container
         try:
@@ -88,5 +87,5 @@ def create_api(settings: Settings, build_container: Callable[[Settings], Contain
     install_error_handlers(api)
     for module in (staff, chats, reading, ops):
         api.include_router(module.router)
-    api.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    api.add_middleware(BodySizeLimit, limit=max_body_bytes)
     return api

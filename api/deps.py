@@ -8,15 +8,15 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError, forbidden, unauthorized
+from api.runtime import Runtime
 from application.app import Switchboard
 from application.auth import Principal, same_token
 from application.ports import Done
-from infrastructure.bootstrap import Container
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /v1/tokens or /v1/operators")
 
 
-def get_container(request: Request) -> Container:
+def get_container(request: Request) -> Runtime:
     return request.app.state.container
 
 
@@ -24,7 +24,7 @@ def get_app(request: Request) -> Switchboard:
     return request.app.state.container.app
 
 
-ContainerDep = Annotated[Container, Depends(get_container)]
+ContainerDep = Annotated[Runtime, Depends(get_container)]
 AppDep = Annotated[Switchboard, Depends(get_app)]
 
 
@@ -71,7 +71,7 @@ MinPosition = Annotated[
 ]
 
 
-def wait_for_read_model(container: Container, name: str, min_position: int | None) -> None:
+def wait_for_read_model(container: Runtime, name: str, min_position: int | None) -> None:
     """Read-your-writes: block (bounded) until read model ``name`` reaches ``min_position``."""
     if not min_position:
         return

@@ -56,6 +56,9 @@ class Container:
     def wait_for(self, name: str, position: int, timeout: float) -> bool:
         return self.waiter.wait(name, position, timeout)
 
+    def positions(self) -> dict[str, int]:
+        return {model.name: self.waiter.position(model.name) for model in self.read_models}
+
     def start(self) -> None:
         self.waiter.start()
         for runner in self.runners:

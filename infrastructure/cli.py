@@ -34,7 +34,7 @@ def serve(
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    api = create_api(settings, build)
+    api = create_api(lambda: build(settings), max_body_bytes=settings.max_body_bytes)
     config = uvicorn.Config(
         api,
         host=host,

@@ -25,7 +25,7 @@ def readyz(container: ContainerDep) -> JSONResponse:
         head = container.app.head() or 0
     except Exception as error:
         return JSONResponse({"status": "unavailable", "detail": str(error)}, status_code=503)
-    lags = {m.name: head - container.waiter.position(m.name) for m in container.read_models}
+    lags = {name: head - position for name, position in container.positions().items()}
     ready = all(lag <= READY_LAG for lag in lags.values())
     return JSONResponse(
         {"status": "ok" if ready else "lagging", "position": head, "lag": lags},

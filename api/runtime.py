@@ -1,0 +1,37 @@
+"""What the API needs from the running process, as a protocol.
+
+The composition root (``infrastructure.bootstrap.Container``) provides it; the API never
+imports infrastructure, so the layers stay as DESIGN.md draws them.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import SecretStr
+
+from application.app import Switchboard
+from projections.dashboard import Dashboard
+from projections.directory import Directory
+
+
+class ApiSettings(Protocol):
+    admin_token: SecretStr | None
+    read_wait_s: float
+
+
+class Runtime(Protocol):
+    settings: ApiSettings
+    app: Switchboard
+    directory: Directory
+    dashboard: Dashboard
+
+    def wait_for(self, name: str, position: int, timeout: float) -> bool: ...
+
+    def positions(self) -> dict[str, int]:
+        """Each read model's position, as this process last heard it."""
+        ...
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 T = TypeVar("T")
 
@@ -164,6 +164,12 @@ class MessageOut(BaseModel):
     author_id: str | None = None
     text: str
     at: datetime
+    edited_at: datetime | None = None
+    deleted: bool = False
+
+
+class MessageEditIn(Body):
+    text: MessageText
 
 
 class MessagesPage(BaseModel):
@@ -180,6 +186,30 @@ class CloseIn(Body):
     reason: ShortText | None = None
 
 
+class MuteIn(Body):
+    minutes: int | None = Field(
+        None, ge=1, le=7 * 24 * 60, description="Lift the mute by itself after this long."
+    )
+
+
+class ReassignIn(Body):
+    operator_id: UUID | None = None
+    group_id: UUID | None = None
+
+    @model_validator(mode="after")
+    def _names_a_target(self) -> ReassignIn:
+        if self.operator_id is None and self.group_id is None:
+            raise ValueError("name an operator_id, a group_id, or both")
+        return self
+
+
+class ChatPatch(Body):
+    """Only the fields given change; null clears one."""
+
+    topic: Name | None = None
+    subtopic: Name | None = None
+
+
 class ChatOut(BaseModel):
     id: UUID
     external_id: str
@@ -190,6 +220,7 @@ class ChatOut(BaseModel):
     topic: str | None
     subtopic: str | None
     muted: bool
+    muted_until: datetime | None = None
     requested_at: datetime
     closed_at: datetime | None
     rating: int | None
@@ -233,3 +264,55 @@ class ChatEventOut(BaseModel):
     occurred_at: datetime
     actor: str | None
     data: dict[str, Any]
+
+
+# -- company settings -------------------------------------------------------------------------
+
+Minutes = Annotated[int, Field(ge=1, le=7 * 24 * 60)]
+
+
+class SettingsOut(BaseModel):
+    greeting_template: str = Field(
+        description="System message on intercept; may use {first_name} and {last_name}; "
+        "empty sends none."
+    )
+    require_topic_to_close: bool
+    rating_prompt: bool = Field(description="On close, a system message asks for a rating.")
+    rating_prompt_text: str
+    operators_may_reassign: bool
+    inactivity_close_minutes: int | None = Field(
+        description="Close an active chat whose client is silent this long; null: never."
+    )
+    absent_after_minutes: int | None = Field(
+        description="Mark a working operator absent after this long without activity; null: "
+        "never. An operator's own auto_logout_s, when set, wins."
+    )
+    forbid_message_edits: bool
+
+
+class SettingsIn(Body):
+    """Only the settings given change; the others keep their values."""
+
+    greeting_template: Annotated[str, Field(max_length=1_000), AfterValidator(_no_nul)] | None = (
+        None
+    )
+    require_topic_to_close: bool | None = None
+    rating_prompt: bool | None = None
+    rating_prompt_text: Annotated[str, Field(max_length=1_000), AfterValidator(_no_nul)] | None = (
+        None
+    )
+    operators_may_reassign: bool | None = None
+    inactivity_close_minutes: Minutes | None = None
+    absent_after_minutes: Minutes | None = None
+    forbid_message_edits: bool | None = None
+
+    @model_validator(mode="after")
+    def _null_only_turns_minutes_off(self) -> SettingsIn:
+        for name in self.model_fields_set - {"inactivity_close_minutes", "absent_after_minutes"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The settings the caller sent."""
+        return {name: getattr(self, name) for name in self.model_fields_set}

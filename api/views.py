@@ -42,6 +42,7 @@ def _chat_fields(chat: Chat) -> dict[str, Any]:
         "topic": chat.topic,
         "subtopic": chat.subtopic,
         "muted": chat.muted,
+        "muted_until": chat.muted_until,
         "requested_at": chat.requested_at,
         "closed_at": chat.closed_at,
         "rating": chat.rating,
@@ -57,6 +58,8 @@ def message_out(chat_id, message: dict[str, Any]) -> MessageOut:
         author_id=message["author_id"],
         text=message["text"],
         at=message["at"],
+        edited_at=message.get("edited_at"),
+        deleted=message.get("deleted_at") is not None,
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from application.chats import ChatCommands
+from application.lifecycle import LifecycleCommands
+from application.settings import SettingsCommands
 from application.staff import StaffCommands
 
 
-class Switchboard(ChatCommands, StaffCommands):
+class Switchboard(LifecycleCommands, StaffCommands, SettingsCommands):
     """One ``eventsourcing`` Application; each public method is one command or one load."""

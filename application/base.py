@@ -15,6 +15,7 @@ from domain.chat import Chat
 from domain.group import Group
 from domain.operator import Operator
 from domain.reservation import Reservation
+from domain.settings import DEFAULTS, CompanySettings
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -62,6 +63,11 @@ class SwitchboardBase(Application[UUID]):
     def _check_groups(self, group_ids: list[UUID]) -> None:
         for group_id in group_ids:
             self._group_for_reference(group_id)
+
+    def company_settings(self) -> dict[str, Any]:
+        """The admin's settings, with defaults for what was never set."""
+        settings = self._find(CompanySettings, CompanySettings.fixed_id())
+        return dict(settings.values) if settings is not None else dict(DEFAULTS)
 
     # -- unique names -------------------------------------------------------------------------
 

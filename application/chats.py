@@ -19,12 +19,16 @@ from domain.group import Group
 from domain.operator import Operator
 from domain.reservation import Reservation
 from domain.routing import rank_candidates
+from domain.settings import greeting
 
 HANDOFF = "handoff"
 IDEMPOTENCY_KEY = "idempotency-key"
 # How many ranked candidates a handoff checks on their aggregates before it queues the chat.
 CANDIDATES_TRIED = 5
 ROUTING_CATCH_UP_S = 0.5
+RACES_BEFORE_QUEUEING = 3
+# What assign_from_queue did.
+ASSIGNED, SKIPPED, NO_ROOM = "assigned", "skipped", "no_room"
 
 
 class ChatCommands(SwitchboardBase):
@@ -119,7 +123,16 @@ class ChatCommands(SwitchboardBase):
             operator.take_chat(chat.id, at=at, actor=caller.actor)
             chat.assign(operator.id, chat.group_id, at=at, actor=caller.actor)
         if not chat.intercept(operator_id, at=at, actor=caller.actor):
-            return Done(chat, self.head(), created=False)
+            if operator is None:
+                return Done(chat, self.head(), created=False)
+            # Taken from the queue after an earlier intercept: it is active again at once.
+            return Done(chat, self._saved(chat, operator))
+        holder = operator or self._get(Operator, operator_id)
+        text = greeting(
+            self.company_settings(), first_name=holder.first_name, last_name=holder.last_name
+        )
+        if text.strip():
+            chat.post_system_message(uuid4(), text, at=at, actor=SYSTEM)
         return Done(chat, self._saved(chat, operator))
 
     @retry_on_conflict
@@ -141,19 +154,35 @@ class ChatCommands(SwitchboardBase):
     ) -> Done[Chat]:
         """Close a chat (``caller`` None: the engine) and free its operator's place."""
         chat = self._get(Chat, chat_id)
+        operator = self._close(chat, caller=caller, reason=reason)
+        return Done(chat, self._saved(chat, operator))
+
+    def _close(
+        self, chat: Chat, *, caller: Principal | None, reason: str | None
+    ) -> Operator | None:
+        """Close ``chat`` (unsaved); returns its operator with the place released."""
         at = self.clock.now()
         actor = caller.actor if caller else SYSTEM
+        operator_id = caller.operator_id if caller else None
+        supervisor = caller is None or caller.supervises
+        settings = self.company_settings()
+        chat.check_open()
+        chat.check_may_act(operator_id, supervisor=supervisor)
+        if settings["rating_prompt"] and settings["rating_prompt_text"].strip():
+            chat.post_system_message(uuid4(), settings["rating_prompt_text"], at=at, actor=SYSTEM)
         holder = chat.close(
-            operator_id=caller.operator_id if caller else None,
-            supervisor=caller is None or caller.supervises,
+            operator_id=operator_id,
+            supervisor=supervisor,
             reason=reason,
             at=at,
             actor=actor,
+            # The engine closing an abandoned chat cannot pick a topic for it.
+            require_topic=caller is not None and settings["require_topic_to_close"],
         )
         operator = self._find(Operator, holder) if holder else None
         if operator is not None:
             operator.release_chat(chat.id, at=at, actor=actor)
-        return Done(chat, self._saved(chat, operator))
+        return operator
 
     # -- reading the write model --------------------------------------------------------------
 
@@ -183,35 +212,47 @@ class ChatCommands(SwitchboardBase):
     # -- routing ------------------------------------------------------------------------------
 
     @retry_on_conflict
-    def assign_from_queue(self, chat_id: UUID) -> Done[Operator | None]:
+    def assign_from_queue(self, chat_id: UUID) -> Done[str]:
         """Give a queued chat to the best operator who can take it now, if anyone can.
 
-        Run by the dispatcher when room appears. Safe to repeat: a chat no longer queued, or
-        waiting in a manual group, is left alone.
+        Run by the dispatcher when room appears. Safe to repeat. The value says what
+        happened: ``ASSIGNED``; ``SKIPPED`` for a chat no longer queued, or waiting in a manual
+        or deleted group; ``NO_ROOM`` when no working operator anywhere has room.
         """
         chat = self._find(Chat, chat_id)
         if chat is None or not chat.is_open or chat.status != QUEUED:
-            return Done(None, None, created=False)
+            return Done(SKIPPED, None, created=False)
         group = self._find(Group, chat.group_id) if chat.group_id else None
         if group is not None and (group.is_manual or group.deleted):
-            return Done(None, None, created=False)
+            return Done(SKIPPED, None, created=False)
         operator = self._choose_operator(chat, group, at=self.clock.now(), catch_up=True)
         if operator is None:
-            return Done(None, None, created=False)
-        return Done(operator, self._saved(chat, operator))
+            return Done(NO_ROOM, None, created=False)
+        return Done(ASSIGNED, self._saved(chat, operator))
 
-    def _route(self, chat: Chat, group: Group | None, *, at: datetime) -> Operator | None:
+    def _route(
+        self, chat: Chat, group: Group | None, *, at: datetime, exclude: UUID | None = None
+    ) -> Operator | None:
         """Assign the chat to the best operator who can take it, or queue it."""
         group_id = group.id if group else None
         operator = None
-        if group is None or not group.is_manual:
-            operator = self._choose_operator(chat, group, at=at, catch_up=True)
+        # After a few lost races for the same operators, stop fighting: the chat is queued
+        # and the dispatcher, which assigns one chat at a time, gives it to whoever has room.
+        racing = current_attempt() > RACES_BEFORE_QUEUEING
+        if (group is None or not group.is_manual) and not racing:
+            operator = self._choose_operator(chat, group, at=at, catch_up=True, exclude=exclude)
         if operator is None:
             chat.queue(group_id, at=at, actor=SYSTEM)
         return operator
 
     def _choose_operator(
-        self, chat: Chat, group: Group | None, *, at: datetime, catch_up: bool
+        self,
+        chat: Chat,
+        group: Group | None,
+        *,
+        at: datetime,
+        catch_up: bool,
+        exclude: UUID | None = None,
     ) -> Operator | None:
         """Assign the chat to the best operator who can take it; None if nobody can.
 
@@ -223,7 +264,8 @@ class ChatCommands(SwitchboardBase):
             # Nobody free in the picture we had: make sure it is not just out of date.
             if attempt and not self.routing.catch_up(timeout=ROUTING_CATCH_UP_S):
                 break
-            ranked = rank_candidates(self.routing.candidates(), group_id)[:CANDIDATES_TRIED]
+            candidates = [c for c in self.routing.candidates() if c.operator_id != exclude]
+            ranked = rank_candidates(candidates, group_id)[:CANDIDATES_TRIED]
             lost_races = current_attempt() - 1
             if lost_races:
                 # Racing writers all ranked the same best operator; after a lost race, try

@@ -17,6 +17,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 MAX_ATTEMPTS = 16
+BACKOFF_S = 0.002  # doubles with each lost race, up to MAX_BACKOFF_S
+MAX_BACKOFF_S = 0.1
 _attempts = threading.local()
 
 
@@ -42,12 +44,13 @@ def retry_on_conflict(method: Callable[P, R]) -> Callable[P, R]:
             except RecordConflictError as error:
                 if attempt == MAX_ATTEMPTS:
                     raise Conflict(f"{method.__name__}: gave up after {attempt} races") from error
-                # Spread the retries so that racing writers do not collide again in step, and
-                # let the application refresh what it decides from (its routing picture).
-                time.sleep(random.uniform(0, 0.002 * attempt))
+                # Let the application refresh what it decides from (its routing picture), then
+                # wait a random, growing while: writers that woke on the same refresh would
+                # otherwise collide again in step.
                 after_conflict = getattr(args[0], "after_conflict", None) if args else None
                 if after_conflict is not None:
                     after_conflict()
+                time.sleep(random.uniform(0, min(MAX_BACKOFF_S, BACKOFF_S * 2**attempt)))
             finally:
                 _attempts.value = 1
         raise AssertionError("unreachable")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -12,17 +12,21 @@ from domain.errors import (
     AlreadyIntercepted,
     AlreadyRated,
     ChatClosed,
+    EditsForbidden,
     InvalidValue,
     NotAssigned,
     NotClosed,
     NotIntercepted,
     NotQueued,
+    TopicRequired,
 )
 
 QUEUED, ASSIGNED, ACTIVE, CLOSED = "queued", "assigned", "active", "closed"
 OPEN_STATUSES = (QUEUED, ASSIGNED, ACTIVE)
 AUTHORS = ("client", "bot", "operator", "system")
 MAX_TEXT = 10_000
+MAX_TOPIC = 200
+MAX_MUTE_MINUTES = 7 * 24 * 60
 
 
 def transcript_message_id(chat_id: UUID, index: int) -> UUID:
@@ -56,7 +60,9 @@ class Chat(Aggregate):
         group_id: UUID | None
 
         def apply(self, chat: Chat) -> None:
-            chat.status = ASSIGNED
+            # Once an operator has taken over from the bot, whoever holds the chat next
+            # continues the conversation: it stays active.
+            chat.status = ACTIVE if chat.intercepted_at else ASSIGNED
             chat.operator_id = self.operator_id
             chat.group_id = self.group_id
             chat.assigned_at = self.timestamp
@@ -84,6 +90,62 @@ class Chat(Aggregate):
                     "at": self.timestamp,
                 }
             )
+
+    class MessageEdited(Event):
+        """The original text stays in the MessagePosted event: the audit trail keeps it."""
+
+        message_id: UUID
+        text: str
+
+        def apply(self, chat: Chat) -> None:
+            message = chat.message(self.message_id)
+            message["text"] = self.text
+            message["edited_at"] = self.timestamp
+
+    class MessageDeleted(Event):
+        message_id: UUID
+
+        def apply(self, chat: Chat) -> None:
+            message = chat.message(self.message_id)
+            message["text"] = ""
+            message["deleted_at"] = self.timestamp
+
+    class Reassigned(Event):
+        """The chat moves to another operator, or back to a group's routing (operator None)."""
+
+        from_operator_id: UUID | None
+        operator_id: UUID | None
+        group_id: UUID | None
+
+        def apply(self, chat: Chat) -> None:
+            chat.operator_id = self.operator_id
+            chat.group_id = self.group_id
+            if self.operator_id is None:
+                # Routing follows in the same save: Assigned or Queued.
+                chat.status = QUEUED
+            else:
+                chat.status = ACTIVE if chat.intercepted_at else ASSIGNED
+                chat.assigned_at = self.timestamp
+
+    class Muted(Event):
+        until: datetime | None
+
+        def apply(self, chat: Chat) -> None:
+            chat.muted = True
+            chat.muted_until = self.until
+
+    class Unmuted(Event):
+        def apply(self, chat: Chat) -> None:
+            chat.muted = False
+            chat.muted_until = None
+
+    class TopicChanged(Event):
+        topic: str | None
+        subtopic: str | None
+
+        def apply(self, chat: Chat) -> None:
+            chat.topic = self.topic
+            chat.subtopic = self.subtopic
 
     class Closed(Event):
         reason: str | None
@@ -118,6 +180,8 @@ class Chat(Aggregate):
         group_id: UUID | None = None,
         transcript: list[dict[str, Any]] | None = None,
     ) -> Chat:
+        check_topic(topic)
+        check_topic(subtopic)
         lines = []
         for line in transcript or []:
             if line.get("author") not in ("client", "bot"):
@@ -165,6 +229,7 @@ class Chat(Aggregate):
         self.closed_by: str | None = None
         self.close_reason: str | None = None
         self.muted = False
+        self.muted_until: datetime | None = None
         self.rating: int | None = None
         self.rating_comment: str | None = None
         self.messages: list[dict[str, Any]] = [
@@ -187,6 +252,33 @@ class Chat(Aggregate):
     @property
     def requested_at(self) -> datetime:
         return self.created_on
+
+    def is_muted(self, at: datetime) -> bool:
+        """A timed mute has lifted once its time is up, even before the engine records it."""
+        return self.muted and (self.muted_until is None or at < self.muted_until)
+
+    def message(self, message_id: UUID) -> dict[str, Any]:
+        for message in self.messages:
+            if message["id"] == message_id:
+                return message
+        raise InvalidValue(f"message {message_id} is not in chat {self.id}")
+
+    @property
+    def last_client_message_at(self) -> datetime | None:
+        for message in reversed(self.messages):
+            if message["author"] == "client":
+                return message["at"]
+        return None
+
+    @property
+    def client_turn_open(self) -> bool:
+        """The client wrote last (ignoring bot and system lines): an operator owes an answer."""
+        for message in reversed(self.messages):
+            if message["author"] == "client":
+                return True
+            if message["author"] == "operator":
+                return False
+        return False
 
     def check_open(self) -> None:
         if not self.is_open:
@@ -263,13 +355,150 @@ class Chat(Aggregate):
         reason: str | None,
         at: datetime,
         actor: str,
+        require_topic: bool = False,
     ) -> UUID | None:
         """Close the chat; returns the operator who held it, whose load must drop."""
         self.check_open()
         self.check_may_act(operator_id, supervisor=supervisor)
+        if require_topic and not self.topic:
+            raise TopicRequired(f"set a topic on chat {self.id} before closing it")
         holder = self.operator_id
         self.trigger_event(self.Closed, timestamp=at, actor=actor, reason=reason)
         return holder
+
+    def reassign(
+        self,
+        *,
+        operator_id: UUID | None,
+        group_id: UUID | None,
+        at: datetime,
+        actor: str,
+    ) -> UUID | None:
+        """Move the chat to ``operator_id``, or back to routing in ``group_id`` (operator None).
+
+        Returns the operator who held it, whose load must drop. The caller's right to
+        reassign (a supervisor, or an operator where the company allows it) is checked first.
+        """
+        self.check_open()
+        if operator_id is not None and operator_id == self.operator_id:
+            raise AlreadyIntercepted(f"chat {self.id} is already with operator {operator_id}")
+        holder = self.operator_id
+        self.trigger_event(
+            self.Reassigned,
+            timestamp=at,
+            actor=actor,
+            from_operator_id=holder,
+            operator_id=operator_id,
+            group_id=group_id,
+        )
+        return holder
+
+    def mute(
+        self,
+        *,
+        operator_id: UUID | None,
+        supervisor: bool,
+        minutes: int | None,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        self.check_open()
+        self.check_may_act(operator_id, supervisor=supervisor)
+        if minutes is not None:
+            if isinstance(minutes, bool) or not isinstance(minutes, int):
+                raise InvalidValue("minutes is a whole number")
+            if not 1 <= minutes <= MAX_MUTE_MINUTES:
+                raise InvalidValue(f"a mute lasts from 1 to {MAX_MUTE_MINUTES} minutes")
+        until = at + timedelta(minutes=minutes) if minutes is not None else None
+        self.trigger_event(self.Muted, timestamp=at, actor=actor, until=until)
+
+    def unmute(
+        self, *, operator_id: UUID | None, supervisor: bool, at: datetime, actor: str
+    ) -> bool:
+        """Lift a mute; False when there was none to lift."""
+        self.check_open()
+        self.check_may_act(operator_id, supervisor=supervisor)
+        return self.lift_mute(at=at, actor=actor)
+
+    def lift_mute(self, *, at: datetime, actor: str) -> bool:
+        if not self.muted:
+            return False
+        self.trigger_event(self.Unmuted, timestamp=at, actor=actor)
+        return True
+
+    def lift_expired_mute(self, *, at: datetime, actor: str) -> bool:
+        """The engine lifts a timed mute whose time is up; False if there is nothing to do."""
+        if not self.is_open or not self.muted or self.is_muted(at):
+            return False
+        return self.lift_mute(at=at, actor=actor)
+
+    def change_topic(
+        self,
+        *,
+        topic: str | None,
+        subtopic: str | None,
+        operator_id: UUID | None,
+        supervisor: bool,
+        at: datetime,
+        actor: str,
+    ) -> bool:
+        self.check_open()
+        self.check_may_act(operator_id, supervisor=supervisor)
+        for value in (topic, subtopic):
+            check_topic(value)
+        if (topic, subtopic) == (self.topic, self.subtopic):
+            return False
+        self.trigger_event(
+            self.TopicChanged, timestamp=at, actor=actor, topic=topic, subtopic=subtopic
+        )
+        return True
+
+    def edit_message(
+        self,
+        message_id: UUID,
+        text: str,
+        *,
+        operator_id: UUID | None,
+        supervisor: bool,
+        allowed: bool,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        message = self._own_message(message_id, operator_id, supervisor=supervisor, allowed=allowed)
+        check_text(text)
+        if text != message["text"]:
+            self.trigger_event(
+                self.MessageEdited, timestamp=at, actor=actor, message_id=message_id, text=text
+            )
+
+    def delete_message(
+        self,
+        message_id: UUID,
+        *,
+        operator_id: UUID | None,
+        supervisor: bool,
+        allowed: bool,
+        at: datetime,
+        actor: str,
+    ) -> None:
+        self._own_message(message_id, operator_id, supervisor=supervisor, allowed=allowed)
+        self.trigger_event(self.MessageDeleted, timestamp=at, actor=actor, message_id=message_id)
+
+    def _own_message(
+        self, message_id: UUID, operator_id: UUID | None, *, supervisor: bool, allowed: bool
+    ) -> dict[str, Any]:
+        """An operator edits or deletes their own messages, where the company allows it."""
+        self.check_open()
+        if not allowed:
+            raise EditsForbidden("the company does not allow editing or deleting messages")
+        message = self.message(message_id)
+        if message.get("deleted_at") is not None:
+            raise InvalidValue(f"message {message_id} is deleted")
+        if message["author"] != "operator":
+            raise NotAssigned("only operators' messages can be edited or deleted")
+        if not supervisor and message["author_id"] != str(operator_id):
+            raise NotAssigned("an operator edits or deletes only their own messages")
+        return message
 
     def rate(self, score: int, comment: str | None, *, at: datetime, actor: str) -> None:
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
@@ -290,12 +519,7 @@ class Chat(Aggregate):
         at: datetime,
         actor: str,
     ) -> None:
-        if not text or not text.strip():
-            raise InvalidValue("a message needs text")
-        if "\x00" in text:
-            raise InvalidValue("a message cannot contain NUL characters")
-        if len(text) > MAX_TEXT:
-            raise InvalidValue(f"a message is at most {MAX_TEXT} characters")
+        check_text(text)
         self.trigger_event(
             self.MessagePosted,
             timestamp=at,
@@ -313,3 +537,21 @@ class Chat(Aggregate):
             if message["id"] == message_id:
                 return self.messages[n + 1 :]
         raise InvalidValue(f"message {message_id} is not in chat {self.id}")
+
+
+def check_text(text: str) -> None:
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidValue("a message needs text")
+    if "\x00" in text:
+        raise InvalidValue("a message cannot contain NUL characters")
+    if len(text) > MAX_TEXT:
+        raise InvalidValue(f"a message is at most {MAX_TEXT} characters")
+
+
+def check_topic(value: str | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TOPIC:
+        raise InvalidValue(f"a topic is 1 to {MAX_TOPIC} characters")
+    if "\x00" in value:
+        raise InvalidValue("a topic cannot contain NUL characters")

@@ -55,3 +55,15 @@ class InvalidValue(DomainError):
 
 class ReservationTaken(DomainError):
     """A unique name (an e-mail, say) is already held by something else."""
+
+
+class TopicRequired(DomainError):
+    """The company requires a topic before a chat is closed."""
+
+
+class EditsForbidden(DomainError):
+    """The company forbids editing and deleting messages."""
+
+
+class ReassignForbidden(DomainError):
+    """Only supervisors reassign, unless the company lets operators do it too."""

@@ -15,6 +15,7 @@ from eventsourcing.postgres import PostgresDatastore
 from application.app import Switchboard
 from application.clock import Clock, SystemClock
 from infrastructure.database import Database, EmbeddedPostgres, schema_lock
+from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings
 from projections.base import SCHEMA, ReadModel
 from projections.dashboard import Dashboard
@@ -43,6 +44,7 @@ class Container:
     waiter: PositionWaiter
     dispatcher: Dispatcher
     runners: list[ReadModelRunner] = field(default_factory=list)
+    scheduler: Scheduler | None = None
     embedded: EmbeddedPostgres | None = None
     log_reader: EventLogReader | None = None
 
@@ -63,8 +65,12 @@ class Container:
         self.waiter.start()
         for runner in self.runners:
             runner.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
 
     def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
         for runner in self.runners:
             runner.stop()
         self.waiter.stop()
@@ -74,6 +80,10 @@ class Container:
         self.read_store.close()
         if self.embedded is not None:
             self.embedded.stop()
+
+
+def _outcome(done) -> tuple[str, int | None]:
+    return done.value, done.position
 
 
 def resolve_database(settings: Settings) -> tuple[Database, EmbeddedPostgres | None]:
@@ -129,7 +139,7 @@ def build(
         dispatcher = Dispatcher(
             read_store,
             application_name=Switchboard.name,
-            assign=lambda chat_id: app.assign_from_queue(chat_id).value is not None,
+            assign=lambda chat_id: _outcome(app.assign_from_queue(chat_id)),
             wait_for=waiter.wait,
         )
         for model in (directory, dashboard, dispatcher):
@@ -153,4 +163,11 @@ def build(
             ReadModelRunner(model, container.log_reader, database.connect)
             for model in container.read_models
         ]
+        container.scheduler = Scheduler(
+            app,
+            dashboard,
+            directory,
+            database.connect,
+            interval_s=settings.scheduler_interval_s,
+        )
     return container

@@ -39,4 +39,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_000_000, alias="SWITCHBOARD_MAX_BODY_BYTES", ge=1024, description="Largest request body."
     )
+    scheduler_interval_s: float = Field(
+        1.0,
+        alias="SWITCHBOARD_SCHEDULER_INTERVAL_S",
+        gt=0,
+        description="How often the scheduler looks for passed deadlines (mutes, idle chats).",
+    )
     log_level: str = Field("INFO", alias="SWITCHBOARD_LOG_LEVEL")

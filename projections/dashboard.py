@@ -15,7 +15,7 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 from psycopg import Cursor
 
-from domain.chat import Chat
+from domain.chat import Chat, transcript_message_id
 from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S, Group
 from projections.base import BadCursor, ReadModel, decode_key, encode_key
 
@@ -23,7 +23,7 @@ TABS = ("mine", "queue", "closed", "all")
 PREVIEW_CHARS = 200
 ROW_COLUMNS = (
     "id, external_id, status, group_id, operator_id, client, client_label, topic, subtopic, "
-    "requested_at, closed_at, waiting_since, sl_due_at, muted, rating, "
+    "requested_at, closed_at, waiting_since, sl_due_at, muted, muted_until, rating, "
     "last_message_text, last_message_author, last_message_at"
 )
 
@@ -62,7 +62,11 @@ class Dashboard(ReadModel):
             sl_due_at timestamptz,
             operator_replied boolean NOT NULL DEFAULT false,
             muted boolean NOT NULL DEFAULT false,
+            muted_until timestamptz,
+            intercepted_at timestamptz,
+            last_activity_at timestamptz NOT NULL,
             rating smallint,
+            last_message_id uuid,
             last_message_text text,
             last_message_author text,
             last_message_at timestamptz)""",
@@ -74,6 +78,11 @@ class Dashboard(ReadModel):
         "(closed_at DESC, id DESC) WHERE status = 'closed'",
         "CREATE INDEX IF NOT EXISTS dashboard_all ON {schema}.dashboard_chats "
         "(requested_at DESC, id DESC)",
+        # The scheduler's deadlines: timed mutes, and active chats going quiet.
+        "CREATE INDEX IF NOT EXISTS dashboard_mutes ON {schema}.dashboard_chats "
+        "(muted_until) WHERE muted AND status <> 'closed'",
+        "CREATE INDEX IF NOT EXISTS dashboard_activity ON {schema}.dashboard_chats "
+        "(last_activity_at) WHERE status = 'active'",
         """CREATE TABLE IF NOT EXISTS {schema}.dashboard_clients (
             client_key text PRIMARY KEY,
             number integer NOT NULL)""",
@@ -97,8 +106,9 @@ class Dashboard(ReadModel):
         curs.execute(
             f"INSERT INTO {self.table('dashboard_chats')} (id, external_id, status, group_id, "
             "client, client_label, topic, subtopic, requested_at, waiting_since, sl_due_at, "
-            "last_message_text, last_message_author, last_message_at) "
-            "VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "last_activity_at, last_message_id, last_message_text, last_message_author, "
+            "last_message_at) "
+            "VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 e.originator_id,
                 e.external_id,
@@ -110,6 +120,8 @@ class Dashboard(ReadModel):
                 e.timestamp,
                 e.timestamp,
                 sl_due,
+                e.timestamp,
+                transcript_message_id(e.originator_id, len(e.transcript) - 1) if last else None,
                 last["text"][:PREVIEW_CHARS] if last else None,
                 last["author"] if last else None,
                 last["at"] if last else None,
@@ -122,17 +134,78 @@ class Dashboard(ReadModel):
 
     @apply.register
     def _(self, e: Chat.Assigned, curs: Cursor) -> None:
-        self._update(
-            curs, e.originator_id, status="assigned", operator_id=e.operator_id, group_id=e.group_id
+        # As in the aggregate: after an intercept, whoever holds the chat continues it.
+        curs.execute(
+            f"UPDATE {self.table('dashboard_chats')} SET operator_id = %s, group_id = %s, "
+            "status = CASE WHEN intercepted_at IS NULL THEN 'assigned' ELSE 'active' END "
+            "WHERE id = %s",
+            (e.operator_id, e.group_id, e.originator_id),
         )
 
     @apply.register
     def _(self, e: Chat.Intercepted, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, status="active")
+        self._update(
+            curs,
+            e.originator_id,
+            status="active",
+            intercepted_at=e.timestamp,
+            last_activity_at=e.timestamp,
+        )
+
+    @apply.register
+    def _(self, e: Chat.Reassigned, curs: Cursor) -> None:
+        status = (
+            "'queued'"
+            if e.operator_id is None
+            else "CASE WHEN intercepted_at IS NULL THEN 'assigned' ELSE 'active' END"
+        )
+        curs.execute(
+            f"UPDATE {self.table('dashboard_chats')} SET operator_id = %s, group_id = %s, "
+            f"status = {status} WHERE id = %s "
+            "RETURNING waiting_since, operator_replied",
+            (e.operator_id, e.group_id, e.originator_id),
+        )
+        row = curs.fetchone()
+        if row is not None and row["waiting_since"] is not None:
+            # The clock keeps running; its deadline follows the new group's service level.
+            due = row["waiting_since"] + self._sl(
+                curs, e.group_id, first=not row["operator_replied"]
+            )
+            self._update(curs, e.originator_id, sl_due_at=due)
+
+    @apply.register
+    def _(self, e: Chat.Muted, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, muted=True, muted_until=e.until)
+
+    @apply.register
+    def _(self, e: Chat.Unmuted, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, muted=False, muted_until=None)
+
+    @apply.register
+    def _(self, e: Chat.TopicChanged, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, topic=e.topic, subtopic=e.subtopic)
+
+    @apply.register
+    def _(self, e: Chat.MessageEdited, curs: Cursor) -> None:
+        curs.execute(
+            f"UPDATE {self.table('dashboard_chats')} SET last_message_text = %s "
+            "WHERE id = %s AND last_message_id = %s",
+            (e.text[:PREVIEW_CHARS], e.originator_id, e.message_id),
+        )
+
+    @apply.register
+    def _(self, e: Chat.MessageDeleted, curs: Cursor) -> None:
+        curs.execute(
+            f"UPDATE {self.table('dashboard_chats')} SET last_message_text = '' "
+            "WHERE id = %s AND last_message_id = %s",
+            (e.originator_id, e.message_id),
+        )
 
     @apply.register
     def _(self, e: Chat.MessagePosted, curs: Cursor) -> None:
         preview = {
+            "last_activity_at": e.timestamp,
+            "last_message_id": e.message_id,
             "last_message_text": e.text[:PREVIEW_CHARS],
             "last_message_author": e.author,
             "last_message_at": e.timestamp,
@@ -149,12 +222,18 @@ class Dashboard(ReadModel):
             )
         elif e.author == "client":
             curs.execute(
-                f"SELECT group_id, waiting_since, operator_replied, muted "
+                f"SELECT group_id, waiting_since, operator_replied, muted, muted_until "
                 f"FROM {self.table('dashboard_chats')} WHERE id = %s",
                 (e.originator_id,),
             )
             row = curs.fetchone()
-            if row is not None and row["waiting_since"] is None and not row["muted"]:
+            # A muted client's message starts no clock (a timed mute ends at its time).
+            muted = (
+                row is not None
+                and row["muted"]
+                and (row["muted_until"] is None or e.timestamp < row["muted_until"])
+            )
+            if row is not None and row["waiting_since"] is None and not muted:
                 due = e.timestamp + self._sl(
                     curs, row["group_id"], first=not row["operator_replied"]
                 )
@@ -283,6 +362,29 @@ class Dashboard(ReadModel):
             rows = rows[:limit]
             next_cursor = encode_key(rows[-1][column].isoformat(), str(rows[-1]["id"]))
         return rows, next_cursor
+
+    # -- the scheduler's deadlines --------------------------------------------------------------
+
+    def expired_mutes(self, now: datetime, limit: int = 500) -> list[UUID]:
+        """Open chats whose timed mute is over."""
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                f"SELECT id FROM {self.table('dashboard_chats')} WHERE muted "
+                "AND status <> 'closed' AND muted_until <= %s ORDER BY muted_until LIMIT %s",
+                (now, limit),
+            )
+            return [row["id"] for row in curs.fetchall()]
+
+    def quiet_chats(self, before: datetime, limit: int = 500) -> list[UUID]:
+        """Active chats nobody has written in after ``before``, the client not waiting."""
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                f"SELECT id FROM {self.table('dashboard_chats')} WHERE status = 'active' "
+                "AND last_activity_at <= %s AND waiting_since IS NULL "
+                "ORDER BY last_activity_at LIMIT %s",
+                (before, limit),
+            )
+            return [row["id"] for row in curs.fetchall()]
 
 
 def _timestamp(value: str) -> datetime:

@@ -7,12 +7,14 @@ application ranks, then checks candidate by candidate on the aggregates themselv
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.dispatch import singledispatchmethod
 from psycopg import Cursor
 
+from domain.chat import Chat
 from domain.group import Group
 from domain.operator import Operator
 from domain.routing import Candidate
@@ -42,7 +44,8 @@ class Directory(ReadModel):
             last_assigned_at timestamptz,
             active boolean NOT NULL DEFAULT true,
             auto_logout_s integer NOT NULL DEFAULT 0,
-            registered_at timestamptz NOT NULL)""",
+            registered_at timestamptz NOT NULL,
+            last_active_at timestamptz NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS operators_group_ids "
         "ON {schema}.operators USING gin (group_ids)",
         """CREATE TABLE IF NOT EXISTS {schema}.groups (
@@ -66,8 +69,8 @@ class Directory(ReadModel):
     def _(self, e: Operator.OperatorRegistered, curs: Cursor) -> None:
         curs.execute(
             f"INSERT INTO {self.table('operators')} (id, first_name, last_name, email, role, "
-            "group_ids, max_chats, status, status_since, registered_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, 'offline', %s, %s)",
+            "group_ids, max_chats, status, status_since, registered_at, last_active_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, 'offline', %s, %s, %s)",
             (
                 e.originator_id,
                 e.first_name,
@@ -76,6 +79,7 @@ class Directory(ReadModel):
                 e.role,
                 list(e.group_ids),
                 e.max_chats,
+                e.timestamp,
                 e.timestamp,
                 e.timestamp,
             ),
@@ -95,7 +99,30 @@ class Directory(ReadModel):
 
     @apply.register
     def _(self, e: Operator.StatusChanged, curs: Cursor) -> None:
-        self._update_operator(curs, e.originator_id, status=e.status, status_since=e.timestamp)
+        self._update_operator(
+            curs,
+            e.originator_id,
+            status=e.status,
+            status_since=e.timestamp,
+            last_active_at=e.timestamp,
+        )
+
+    # What an operator does in chats counts as activity (for marking idle operators absent).
+    @apply.register
+    def _(self, e: Chat.Intercepted, curs: Cursor) -> None:
+        self._touch(curs, e.operator_id, e.timestamp)
+
+    @apply.register
+    def _(self, e: Chat.MessagePosted, curs: Cursor) -> None:
+        if e.author == "operator" and e.author_id:
+            self._touch(curs, UUID(e.author_id), e.timestamp)
+
+    def _touch(self, curs: Cursor, operator_id: UUID, at: datetime) -> None:
+        curs.execute(
+            f"UPDATE {self.table('operators')} SET last_active_at = GREATEST(last_active_at, %s) "
+            "WHERE id = %s",
+            (at, operator_id),
+        )
 
     @apply.register
     def _(self, e: Operator.GroupsChanged, curs: Cursor) -> None:
@@ -200,6 +227,25 @@ class Directory(ReadModel):
             return rows, None
         last = rows[limit - 1]
         return rows[:limit], encode_key(last["last_name"], last["first_name"], str(last["id"]))
+
+    def idle_operators(
+        self, now: datetime, default_minutes: int | None, limit: int = 500
+    ) -> list[tuple[UUID, datetime]]:
+        """Working operators idle past their own ``auto_logout_s``, else the company's limit.
+
+        Returns (operator id, last activity) pairs for the scheduler to confirm and act on.
+        """
+        default_s = default_minutes * 60 if default_minutes else 0
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                f"SELECT id, last_active_at FROM {self.table('operators')} "
+                "WHERE active AND status = 'working' "
+                "AND COALESCE(NULLIF(auto_logout_s, 0), %s) > 0 AND last_active_at "
+                "<= %s - make_interval(secs => COALESCE(NULLIF(auto_logout_s, 0), %s)) "
+                "ORDER BY last_active_at LIMIT %s",
+                (default_s, now, default_s, limit),
+            )
+            return [(row["id"], row["last_active_at"]) for row in curs.fetchall()]
 
     def groups(self) -> list[dict[str, Any]]:
         with self.datastore.transaction() as curs:

@@ -48,7 +48,7 @@ class Dispatcher(ReadModel):
         datastore,
         application_name: str,
         *,
-        assign: Callable[[UUID], bool],
+        assign: Callable[[UUID], tuple[str, int | None]],
         wait_for: Callable[[str, int, float], bool],
     ) -> None:
         super().__init__(datastore, application_name)
@@ -70,14 +70,29 @@ class Dispatcher(ReadModel):
         return max(last.notification_id, committed)
 
     def drain(self) -> int:
-        """Assign queued chats of automatic groups, oldest first, while operators have room."""
-        assigned = 0
-        for chat_id in self.queued():
-            if not self._assign(chat_id):
-                # The oldest chat nobody can take: with fallback to any group, nor younger ones.
-                break
-            assigned += 1
-        return assigned
+        """Assign queued chats of automatic groups, oldest first, while operators have room.
+
+        ``assign`` answers ``("assigned", position)``, ``("skipped", None)`` for a chat that
+        is no longer waiting, or ``("no_room", None)``.
+        """
+        assigned, seen = 0, set()
+        while True:
+            queued = [chat_id for chat_id in self.queued() if chat_id not in seen]
+            reached = 0
+            for chat_id in queued:
+                seen.add(chat_id)
+                outcome, position = self._assign(chat_id)
+                if outcome == "no_room":
+                    # The oldest chat nobody can take: with fallback to any group, nor younger.
+                    return assigned
+                if outcome == "assigned":
+                    assigned += 1
+                    reached = max(reached, position or 0)
+            if len(queued) < DRAIN_LIMIT:
+                return assigned
+            # A full page: more may wait. Read the next page once the dashboard shows this one.
+            if reached and not self._wait_for("dashboard", reached, 30.0):
+                raise TimeoutError(f"dashboard did not reach {reached}; will retry the drain")
 
     def queued(self) -> list[UUID]:
         with self.datastore.transaction() as curs:

@@ -15,13 +15,17 @@ from api.schemas import (
     ChatDetailOut,
     ChatEventOut,
     ChatOut,
+    ChatPatch,
     CloseIn,
     HandoffIn,
+    MessageEditIn,
     MessageIn,
     MessageOut,
     MessagesPage,
+    MuteIn,
     Page,
     RatingIn,
+    ReassignIn,
 )
 from api.views import chat_detail_out, chat_out, event_out, message_out
 from application.app import Switchboard
@@ -142,6 +146,69 @@ def close(
     done = app.close_chat(chat_id, caller=caller, reason=body.reason if body else None)
     positioned(response, done)
     return chat_out(done.value)
+
+
+@router.post("/{chat_id}/mute", response_model=ChatOut)
+def mute(
+    chat_id: UUID, app: AppDep, caller: Staff, response: Response, body: MuteIn | None = None
+) -> ChatOut:
+    """Mute the client: their messages are kept but start no response clock."""
+    done = app.mute(chat_id, caller=caller, minutes=body.minutes if body else None)
+    positioned(response, done)
+    return chat_out(done.value)
+
+
+@router.post("/{chat_id}/unmute", response_model=ChatOut)
+def unmute(chat_id: UUID, app: AppDep, caller: Staff, response: Response) -> ChatOut:
+    done = app.unmute(chat_id, caller=caller)
+    positioned(response, done)
+    return chat_out(done.value)
+
+
+@router.post("/{chat_id}/reassign", response_model=ChatOut)
+def reassign(
+    chat_id: UUID, body: ReassignIn, app: AppDep, caller: Staff, response: Response
+) -> ChatOut:
+    """To an operator, or to a group where routing picks one (never the one it left)."""
+    done = app.reassign(
+        chat_id, caller=caller, operator_id=body.operator_id, group_id=body.group_id
+    )
+    positioned(response, done)
+    return chat_out(done.value)
+
+
+@router.patch("/{chat_id}", response_model=ChatOut)
+def change_topic(
+    chat_id: UUID, body: ChatPatch, app: AppDep, caller: Staff, response: Response
+) -> ChatOut:
+    changes = body.model_dump(include=body.model_fields_set)
+    done = app.change_topic(chat_id, caller=caller, **changes)
+    positioned(response, done)
+    return chat_out(done.value)
+
+
+@router.patch("/{chat_id}/messages/{message_id}", response_model=MessageOut)
+def edit_message(
+    chat_id: UUID,
+    message_id: UUID,
+    body: MessageEditIn,
+    app: AppDep,
+    caller: Staff,
+    response: Response,
+) -> MessageOut:
+    """Edit one's own message (where the company allows it); the audit trail keeps the old."""
+    done = app.edit_message(chat_id, message_id, body.text, caller=caller)
+    positioned(response, done)
+    return message_out(chat_id, done.value)
+
+
+@router.delete("/{chat_id}/messages/{message_id}", response_model=MessageOut)
+def delete_message(
+    chat_id: UUID, message_id: UUID, app: AppDep, caller: Staff, response: Response
+) -> MessageOut:
+    done = app.delete_message(chat_id, message_id, caller=caller)
+    positioned(response, done)
+    return message_out(chat_id, done.value)
 
 
 @router.get("/{chat_id}", response_model=ChatDetailOut)

@@ -102,8 +102,9 @@ class ServerProcess:
                 pass
             time.sleep(0.1)  # polling start-up is the one wait allowed here
         self._kill()
-        pytest.fail(f"switchboard serve not healthy within {STARTUP_TIMEOUT_S:g}s:\n"
-                    f"{self.stderr()}")
+        pytest.fail(
+            f"switchboard serve not healthy within {STARTUP_TIMEOUT_S:g}s:\n{self.stderr()}"
+        )
 
     def stop(self) -> int:
         """SIGINT, as Ctrl-C would; returns the exit code (killed after a bounded wait)."""
@@ -113,8 +114,9 @@ class ServerProcess:
             code = self.process.wait(timeout=SHUTDOWN_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             self._kill()
-            pytest.fail(f"switchboard serve ignored SIGINT for {SHUTDOWN_TIMEOUT_S:g}s:\n"
-                        f"{self.stderr()}")
+            pytest.fail(
+                f"switchboard serve ignored SIGINT for {SHUTDOWN_TIMEOUT_S:g}s:\n{self.stderr()}"
+            )
         self.process = None
         return code
 
@@ -145,8 +147,9 @@ def module_database_url(pg_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def server(module_database_url: str, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[ServerProcess]:
+def server(
+    module_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
     """A running ``switchboard serve`` shared by one module's tests; must exit 0 on SIGINT."""
     process = ServerProcess(module_database_url, tmp_path_factory.mktemp("switchboard"))
     process.start()
@@ -189,37 +192,44 @@ class Setup:
     suffix: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
 
     def group(self, **fields: Any) -> dict[str, Any]:
-        response = self.admin.post("/v1/groups", json={"name": f"group {self.suffix}-"
-                                                       f"{uuid.uuid4().hex[:6]}", **fields})
+        response = self.admin.post(
+            "/v1/groups", json={"name": f"group {self.suffix}-{uuid.uuid4().hex[:6]}", **fields}
+        )
         assert response.status_code == 201, response.text
         position(response)
         return response.json()
 
-    def operator(self, *group_ids: str, working: bool = True, **fields: Any
-                 ) -> tuple[dict[str, Any], httpx.Client]:
+    def operator(
+        self, *group_ids: str, working: bool = True, **fields: Any
+    ) -> tuple[dict[str, Any], httpx.Client]:
         """A new operator of these groups, and a client holding their token."""
-        response = self.admin.post("/v1/operators", json={
-            "first_name": "Olga",
-            "last_name": f"Op{self.suffix}",
-            "email": f"op-{uuid.uuid4().hex[:12]}@example.com",
-            "group_ids": list(group_ids),
-            **fields,
-        })
+        response = self.admin.post(
+            "/v1/operators",
+            json={
+                "first_name": "Olga",
+                "last_name": f"Op{self.suffix}",
+                "email": f"op-{uuid.uuid4().hex[:12]}@example.com",
+                "group_ids": list(group_ids),
+                **fields,
+            },
+        )
         assert response.status_code == 201, response.text
         position(response)
         operator = response.json()
         client = self.make_client(operator.pop("token"))
         if working:
-            answer = client.put(f"/v1/operators/{operator['id']}/status",
-                                json={"status": "working"})
+            answer = client.put(
+                f"/v1/operators/{operator['id']}/status", json={"status": "working"}
+            )
             assert answer.status_code == 200, answer.text
             position(answer)
             operator = answer.json()
         return operator, client
 
     def token(self, role: str) -> httpx.Client:
-        response = self.admin.post("/v1/tokens",
-                                   json={"role": role, "name": f"{role}-{uuid.uuid4().hex[:12]}"})
+        response = self.admin.post(
+            "/v1/tokens", json={"role": role, "name": f"{role}-{uuid.uuid4().hex[:12]}"}
+        )
         assert response.status_code == 201, response.text
         position(response)
         return self.make_client(response.json()["token"])

@@ -33,8 +33,14 @@ def handed_off(setup: Setup) -> dict[str, Any]:
     group = setup.group()
     operator, op = setup.operator(group["id"])
     bot = setup.bot()
-    response = bot.post("/v1/chats", json={
-        "external_id": f"ext-{uuid.uuid4()}", "client": {"id": "c1"}, "group_id": group["id"]})
+    response = bot.post(
+        "/v1/chats",
+        json={
+            "external_id": f"ext-{uuid.uuid4()}",
+            "client": {"id": "c1"},
+            "group_id": group["id"],
+        },
+    )
     assert response.status_code == 201, response.text
     chat = response.json()
     assert chat["operator_id"] == operator["id"]
@@ -42,6 +48,7 @@ def handed_off(setup: Setup) -> dict[str, Any]:
 
 
 # -- who is calling -------------------------------------------------------------------------------
+
 
 def test_no_token_is_unauthorized(http: Callable[..., httpx.Client]) -> None:
     response = http().get("/v1/groups")
@@ -70,6 +77,7 @@ def test_an_operator_may_not_reply_in_another_operators_chat(
 
 # -- what is named --------------------------------------------------------------------------------
 
+
 def test_an_unknown_chat_is_not_found(setup: Setup) -> None:
     unknown = uuid.uuid4()
     assert_problem(setup.admin.get(f"/v1/chats/{unknown}"), 404, "not_found")
@@ -82,9 +90,14 @@ def test_a_malformed_id_in_the_path_is_a_validation_error(setup: Setup) -> None:
 
 
 def test_an_unknown_group_in_a_handoff_is_an_unknown_reference(setup: Setup) -> None:
-    response = setup.bot().post("/v1/chats", json={
-        "external_id": f"ext-{uuid.uuid4()}", "client": {"id": "c1"},
-        "group_id": str(uuid.uuid4())})
+    response = setup.bot().post(
+        "/v1/chats",
+        json={
+            "external_id": f"ext-{uuid.uuid4()}",
+            "client": {"id": "c1"},
+            "group_id": str(uuid.uuid4()),
+        },
+    )
     assert_problem(response, 422, "unknown_reference")
 
 
@@ -94,15 +107,22 @@ def test_an_unknown_path_is_a_problem(http: Callable[..., httpx.Client]) -> None
 
 # -- what is sent ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "body",
     [
         pytest.param({"external_id": "x"}, id="missing-client"),
-        pytest.param({"external_id": "x", "client": {"id": "c"}, "colour": "red"},
-                     id="unknown-field"),
-        pytest.param({"external_id": "x", "client": {"id": "c"},
-                      "transcript": [{"author": "operator", "text": "hi"}]},
-                     id="transcript-author"),
+        pytest.param(
+            {"external_id": "x", "client": {"id": "c"}, "colour": "red"}, id="unknown-field"
+        ),
+        pytest.param(
+            {
+                "external_id": "x",
+                "client": {"id": "c"},
+                "transcript": [{"author": "operator", "text": "hi"}],
+            },
+            id="transcript-author",
+        ),
         pytest.param({"external_id": "x\x00", "client": {"id": "c"}}, id="nul-in-external-id"),
         pytest.param([], id="not-an-object"),
     ],
@@ -128,8 +148,9 @@ def test_an_invalid_message_is_a_validation_error(
 
 
 def test_a_body_that_is_not_json_is_a_validation_error(setup: Setup) -> None:
-    response = setup.bot().post("/v1/chats", content=b"{not json",
-                                headers={"Content-Type": "application/json"})
+    response = setup.bot().post(
+        "/v1/chats", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert_problem(response, 422, "validation")
 
 
@@ -143,8 +164,9 @@ def test_a_rating_out_of_range_is_a_validation_error(handed_off: dict[str, Any])
 def test_a_message_after_an_unknown_message_is_a_validation_error(
     handed_off: dict[str, Any],
 ) -> None:
-    response = handed_off["bot"].get(f"/v1/chats/{handed_off['chat']['id']}/messages",
-                                     params={"after": str(uuid.uuid4())})
+    response = handed_off["bot"].get(
+        f"/v1/chats/{handed_off['chat']['id']}/messages", params={"after": str(uuid.uuid4())}
+    )
     assert_problem(response, 422, "validation")
 
 
@@ -166,12 +188,14 @@ def test_a_chunked_body_over_a_megabyte_is_too_large(setup: Setup) -> None:
             yield b"a" * 10_000
         yield b'"}'
 
-    response = setup.bot().post("/v1/chats", content=chunks(),
-                                headers={"Content-Type": "application/json"})
+    response = setup.bot().post(
+        "/v1/chats", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert_problem(response, 413, "too_large")
 
 
 # -- what the state forbids -----------------------------------------------------------------------
+
 
 def test_a_reply_to_a_closed_chat_is_refused(handed_off: dict[str, Any]) -> None:
     chat_id, op = handed_off["chat"]["id"], handed_off["op"]
@@ -200,14 +224,14 @@ def test_a_chat_is_rated_only_once(handed_off: dict[str, Any]) -> None:
     assert handed_off["op"].post(f"/v1/chats/{chat_id}/close").status_code == 200
     first = bot.post(f"/v1/chats/{chat_id}/rating", json={"score": 4})
     assert first.status_code == 200, first.text
-    assert_problem(bot.post(f"/v1/chats/{chat_id}/rating", json={"score": 1}),
-                   409, "already_rated")
+    assert_problem(bot.post(f"/v1/chats/{chat_id}/rating", json={"score": 1}), 409, "already_rated")
     assert bot.get(f"/v1/chats/{chat_id}").json()["rating"] == 4
 
 
 def test_an_open_chat_cannot_be_rated(handed_off: dict[str, Any]) -> None:
-    response = handed_off["bot"].post(f"/v1/chats/{handed_off['chat']['id']}/rating",
-                                      json={"score": 5})
+    response = handed_off["bot"].post(
+        f"/v1/chats/{handed_off['chat']['id']}/rating", json={"score": 5}
+    )
     assert_problem(response, 409, "chat_open")
 
 
@@ -221,12 +245,14 @@ def test_an_operator_email_is_taken_once(setup: Setup) -> None:
 
 # -- reading ahead of the log ---------------------------------------------------------------------
 
+
 def test_a_position_never_reached_times_out(setup: Setup) -> None:
     _, op = setup.operator()
     response = op.get("/v1/dashboard", params={"min_position": FAR_FUTURE})
     assert_problem(response, 504, "timeout")
-    assert_problem(setup.admin.get("/v1/groups", params={"min_position": FAR_FUTURE}),
-                   504, "timeout")
+    assert_problem(
+        setup.admin.get("/v1/groups", params={"min_position": FAR_FUTURE}), 504, "timeout"
+    )
 
 
 def test_a_position_already_reached_answers(setup: Setup) -> None:
@@ -240,11 +266,23 @@ def test_a_position_already_reached_answers(setup: Setup) -> None:
 # -- the documentation ----------------------------------------------------------------------------
 
 CONTRACT_PATHS = {
-    "/healthz", "/readyz",
-    "/v1/tokens", "/v1/groups", "/v1/groups/{id}", "/v1/operators", "/v1/operators/{id}",
-    "/v1/operators/{id}/status", "/v1/me", "/v1/chats", "/v1/chats/{id}",
-    "/v1/chats/{id}/messages", "/v1/chats/{id}/rating", "/v1/chats/{id}/intercept",
-    "/v1/chats/{id}/close", "/v1/chats/{id}/events", "/v1/dashboard",
+    "/healthz",
+    "/readyz",
+    "/v1/tokens",
+    "/v1/groups",
+    "/v1/groups/{id}",
+    "/v1/operators",
+    "/v1/operators/{id}",
+    "/v1/operators/{id}/status",
+    "/v1/me",
+    "/v1/chats",
+    "/v1/chats/{id}",
+    "/v1/chats/{id}/messages",
+    "/v1/chats/{id}/rating",
+    "/v1/chats/{id}/intercept",
+    "/v1/chats/{id}/close",
+    "/v1/chats/{id}/events",
+    "/v1/dashboard",
 }
 
 

@@ -75,8 +75,14 @@ def test_a_chat_goes_from_the_bot_to_an_operator_and_back(setup: Setup) -> None:
     messages = bot.get(f"/v1/chats/{chat_id}/messages")
     assert messages.status_code == 200, messages.text
     items = messages.json()["items"]
+    # The intercept greeted the client in the operator's name (the default template).
     assert [m["text"] for m in items] == [
-        "my invoice is wrong", "let me find you a human", "Hello Ann, checking now."]
+        "my invoice is wrong",
+        "let me find you a human",
+        "Hello! My name is Olga. How can I help you?",
+        "Hello Ann, checking now.",
+    ]
+    assert items[2]["author"] == "system"
     assert items[-1]["author"] == "operator"
     assert items[-1]["message_id"] == reply_id
 
@@ -113,10 +119,16 @@ def test_a_chat_goes_from_the_bot_to_an_operator_and_back(setup: Setup) -> None:
         events = reader.get(f"/v1/chats/{chat_id}/events")
         assert events.status_code == 200, events.text
         assert [e["type"] for e in events.json()["items"]] == [
-            "ChatRequested", "Assigned", "Intercepted", "MessagePosted", "MessagePosted",
-            "Closed", "Rated",
+            "ChatRequested",
+            "Assigned",
+            "Intercepted",
+            "MessagePosted",  # the greeting
+            "MessagePosted",
+            "MessagePosted",
+            "Closed",
+            "Rated",
         ]
-        assert [e["version"] for e in events.json()["items"]] == list(range(1, 8))
+        assert [e["version"] for e in events.json()["items"]] == list(range(1, 9))
     past = auditor.get(f"/v1/chats/{chat_id}", params={"version": 2})
     assert past.status_code == 200, past.text
     assert past.json()["status"] == "assigned"
@@ -128,8 +140,7 @@ def test_a_closed_chat_handed_off_again_is_a_new_chat(setup: Setup) -> None:
     group = setup.group()
     _, op = setup.operator(group["id"])
     bot = setup.bot()
-    body = {"external_id": f"ext-{uuid.uuid4()}", "client": {"id": "c1"},
-            "group_id": group["id"]}
+    body = {"external_id": f"ext-{uuid.uuid4()}", "client": {"id": "c1"}, "group_id": group["id"]}
     first = bot.post("/v1/chats", json=body)
     assert first.status_code == 201, first.text
     closed = op.post(f"/v1/chats/{first.json()['id']}/close")
@@ -146,11 +157,25 @@ def test_the_idempotency_key_returns_the_same_chat(setup: Setup) -> None:
     setup.operator(group["id"])
     bot = setup.bot()
     key = f"key-{uuid.uuid4()}"
-    first = bot.post("/v1/chats", headers={"Idempotency-Key": key}, json={
-        "external_id": f"ext-{uuid.uuid4()}", "client": {"id": "c1"}, "group_id": group["id"]})
+    first = bot.post(
+        "/v1/chats",
+        headers={"Idempotency-Key": key},
+        json={
+            "external_id": f"ext-{uuid.uuid4()}",
+            "client": {"id": "c1"},
+            "group_id": group["id"],
+        },
+    )
     assert first.status_code == 201, first.text
-    retry = bot.post("/v1/chats", headers={"Idempotency-Key": key}, json={
-        "external_id": f"ext-{uuid.uuid4()}", "client": {"id": "c1"}, "group_id": group["id"]})
+    retry = bot.post(
+        "/v1/chats",
+        headers={"Idempotency-Key": key},
+        json={
+            "external_id": f"ext-{uuid.uuid4()}",
+            "client": {"id": "c1"},
+            "group_id": group["id"],
+        },
+    )
     assert retry.status_code == 200, retry.text
     assert retry.json()["id"] == first.json()["id"]
     position(retry)
@@ -160,9 +185,14 @@ def test_a_client_without_a_phone_is_labelled_by_number(setup: Setup) -> None:
     group = setup.group()
     _, op = setup.operator(group["id"])
     bot = setup.bot()
-    handed = bot.post("/v1/chats", json={
-        "external_id": f"ext-{uuid.uuid4()}", "client": {"id": f"c-{uuid.uuid4()}"},
-        "group_id": group["id"]})
+    handed = bot.post(
+        "/v1/chats",
+        json={
+            "external_id": f"ext-{uuid.uuid4()}",
+            "client": {"id": f"c-{uuid.uuid4()}"},
+            "group_id": group["id"],
+        },
+    )
     assert handed.status_code == 201, handed.text
     mine = op.get("/v1/dashboard", params={"tab": "mine", "min_position": position(handed)})
     assert mine.status_code == 200, mine.text

@@ -17,7 +17,13 @@ def clock() -> FakeClock:
 @pytest.fixture
 def container(database_url: str, clock: FakeClock) -> Iterator[Container]:
     """The whole process as ``switchboard serve`` builds it, on this test's own database."""
-    built = build(Settings(DATABASE_URL=database_url), clock=clock)
+    # The scheduler thread ticks once at start, then waits: tests call ``tick()`` themselves.
+    settings = Settings(
+        DATABASE_URL=database_url,
+        SWITCHBOARD_SCHEDULER_INTERVAL_S=3600,
+        SWITCHBOARD_DB_POOL_SIZE=4,  # the server's connections are shared by every test
+    )
+    built = build(settings, clock=clock)
     built.start()
     try:
         yield built

@@ -31,8 +31,12 @@ def chat(container: Container, chat_id) -> Chat:
 
 def make_operator(container: Container, group_id, *, max_chats: int = 300):
     operator, token = container.app.register_operator(
-        actor=ADMIN.actor, first_name="Ann", last_name="Lee",
-        email=f"{group_id}-{max_chats}@example.com", group_ids=[group_id], max_chats=max_chats,
+        actor=ADMIN.actor,
+        first_name="Ann",
+        last_name="Lee",
+        email=f"{group_id}-{max_chats}@example.com",
+        group_ids=[group_id],
+        max_chats=max_chats,
     ).value
     return operator.id, container.app.authenticate(token)
 

@@ -74,8 +74,9 @@ def operator(
     return principal
 
 
-def handoff(app: Switchboard, external_id: str = "conv-1", group: Group | None = None,
-            **fields) -> Chat:
+def handoff(
+    app: Switchboard, external_id: str = "conv-1", group: Group | None = None, **fields
+) -> Chat:
     return app.handoff(
         bot=BOT,
         external_id=external_id,
@@ -190,7 +191,9 @@ def test_an_operator_never_gets_more_than_max_chats(app, sales):
 
 def test_handoff_keeps_the_bot_transcript(app, sales):
     chat = handoff(
-        app, "conv-1", sales,
+        app,
+        "conv-1",
+        sales,
         transcript=[{"author": "client", "text": "hi"}, {"author": "bot", "text": "hello"}],
     )
 
@@ -218,9 +221,7 @@ def test_the_same_external_id_gives_back_the_same_chat(app, sales):
 
 
 def test_the_same_idempotency_key_gives_back_the_same_chat(app, sales):
-    first = app.handoff(
-        bot=BOT, external_id="conv-1", client={"id": "c"}, idempotency_key="key-1"
-    )
+    first = app.handoff(bot=BOT, external_id="conv-1", client={"id": "c"}, idempotency_key="key-1")
 
     again = app.handoff(
         bot=BOT, external_id="conv-other", client={"id": "c"}, idempotency_key="key-1"
@@ -266,7 +267,14 @@ def test_intercepting_a_queued_chat_assigns_and_intercepts_it_at_once(app, sales
     assert done.created is True
     assert done.value.status == ACTIVE
     assert done.value.operator_id == anna.operator_id
-    assert event_names(app, chat.id) == ["ChatRequested", "Queued", "Assigned", "Intercepted"]
+    # The intercept greets the client in the operator's name (the default template).
+    assert event_names(app, chat.id) == [
+        "ChatRequested",
+        "Queued",
+        "Assigned",
+        "Intercepted",
+        "MessagePosted",
+    ]
     assert load(app, anna) == 1
 
 
@@ -288,7 +296,12 @@ def test_intercepting_again_records_nothing(app, sales):
     again = app.intercept(chat.id, caller=anna)
 
     assert again.created is False
-    assert event_names(app, chat.id) == ["ChatRequested", "Assigned", "Intercepted"]
+    assert event_names(app, chat.id) == [
+        "ChatRequested",
+        "Assigned",
+        "Intercepted",
+        "MessagePosted",
+    ]
 
 
 def test_a_chat_held_by_one_operator_cannot_be_intercepted_by_another(app, sales):
@@ -452,7 +465,10 @@ def test_a_handoff_to_a_deleted_group_is_refused(app, sales):
 def test_an_operator_in_an_unknown_group_is_refused(app):
     with pytest.raises(UnknownReference):
         app.register_operator(
-            actor=ADMIN.actor, first_name="A", last_name="B", email="a@example.com",
+            actor=ADMIN.actor,
+            first_name="A",
+            last_name="B",
+            email="a@example.com",
             group_ids=[uuid4()],
         )
 
@@ -535,7 +551,7 @@ def test_an_unchanged_status_is_reported_as_not_created(app):
 
 @pytest.fixture
 def chat_history(app, clock, sales) -> tuple[Chat, Principal]:
-    """A chat that was assigned at 09:00, intercepted 09:01, answered 09:02, closed 09:03."""
+    """A chat assigned at 09:00, intercepted (and greeted) 09:01, answered 09:02, closed 09:03."""
     anna = operator(app, "anna@example.com", sales)
     chat = handoff(app, "conv-1", sales)
     clock.advance(minutes=1)
@@ -550,13 +566,20 @@ def chat_history(app, clock, sales) -> tuple[Chat, Principal]:
 def test_get_chat_at_a_version_rebuilds_that_version(app, chat_history):
     chat, anna = chat_history
 
-    assert [app.get_chat(chat.id, version=v).status for v in (2, 3, 4, 5)] == [
-        ASSIGNED, ACTIVE, ACTIVE, CLOSED,
+    assert [app.get_chat(chat.id, version=v).status for v in (2, 3, 4, 5, 6)] == [
+        ASSIGNED,
+        ACTIVE,
+        ACTIVE,
+        ACTIVE,
+        CLOSED,
     ]
     assert app.get_chat(chat.id, version=3).messages == []
-    assert len(app.get_chat(chat.id, version=4).messages) == 1
+    assert [m["author"] for m in app.get_chat(chat.id, version=5).messages] == [
+        "system",
+        "operator",
+    ]
     assert app.get_chat(chat.id, version=2).operator_id == anna.operator_id
-    assert app.get_chat(chat.id, version=99).version == app.get_chat(chat.id).version == 5
+    assert app.get_chat(chat.id, version=99).version == app.get_chat(chat.id).version == 6
 
 
 def test_get_chat_as_of_a_time_rebuilds_the_chat_as_it_stood(app, clock, chat_history):
@@ -570,7 +593,7 @@ def test_get_chat_as_of_a_time_rebuilds_the_chat_as_it_stood(app, clock, chat_hi
     assert as_of(seconds=0).status == ASSIGNED
     assert as_of(seconds=59).status == ASSIGNED
     assert as_of(minutes=1).status == ACTIVE
-    assert as_of(minutes=1, seconds=30).messages == []
-    assert [m["text"] for m in as_of(minutes=2).messages] == ["Hello"]
+    assert [m["author"] for m in as_of(minutes=1, seconds=30).messages] == ["system"]
+    assert [m["text"] for m in as_of(minutes=2).messages][1:] == ["Hello"]
     assert as_of(minutes=3).status == CLOSED
-    assert as_of(days=1).version == 5
+    assert as_of(days=1).version == 6

@@ -74,18 +74,31 @@ def active_chat() -> Chat:
 def closed_chat() -> Chat:
     chat = active_chat()
     chat.close(
-        operator_id=OPERATOR_ID, supervisor=False, reason="solved", at=minutes(5),
+        operator_id=OPERATOR_ID,
+        supervisor=False,
+        reason="solved",
+        at=minutes(5),
         actor=operator_actor(OPERATOR_ID),
     )
     drain(chat)
     return chat
 
 
-def reply(chat: Chat, text: str = "Hello", *, operator_id: UUID = OPERATOR_ID,
-          supervisor: bool = False, at: datetime = T0) -> UUID:
+def reply(
+    chat: Chat,
+    text: str = "Hello",
+    *,
+    operator_id: UUID = OPERATOR_ID,
+    supervisor: bool = False,
+    at: datetime = T0,
+) -> UUID:
     message_id = uuid4()
     chat.reply(
-        message_id, operator_id, text, supervisor=supervisor, at=at,
+        message_id,
+        operator_id,
+        text,
+        supervisor=supervisor,
+        at=at,
         actor=operator_actor(operator_id),
     )
     return message_id
@@ -368,9 +381,7 @@ def test_close_by_another_operator_is_refused_but_a_supervisor_may():
     chat = active_chat()
 
     with pytest.raises(NotAssigned):
-        chat.close(
-            operator_id=OTHER_OPERATOR_ID, supervisor=False, reason=None, at=T0, actor="x"
-        )
+        chat.close(operator_id=OTHER_OPERATOR_ID, supervisor=False, reason=None, at=T0, actor="x")
     holder = chat.close(operator_id=None, supervisor=True, reason=None, at=T0, actor=SYSTEM)
 
     assert holder == OPERATOR_ID

@@ -66,8 +66,13 @@ def new_operator(*, status: str = OFFLINE, max_chats: int = DEFAULT_MAX_CHATS) -
 
 def test_a_registered_operator_is_offline_with_no_chats():
     operator = Operator.register(
-        operator_id=uuid4(), at=minutes(1), actor=ADMIN, first_name="Anna", last_name="P",
-        email="anna@example.com", group_ids=[SALES, SUPPORT, SALES],
+        operator_id=uuid4(),
+        at=minutes(1),
+        actor=ADMIN,
+        first_name="Anna",
+        last_name="P",
+        email="anna@example.com",
+        group_ids=[SALES, SUPPORT, SALES],
     )
 
     events = list(operator.collect_events())
@@ -86,8 +91,13 @@ def test_a_registered_operator_is_offline_with_no_chats():
 def test_register_refuses_a_bad_role_or_capacity(fields):
     with pytest.raises(InvalidValue):
         Operator.register(
-            operator_id=uuid4(), at=T0, actor=ADMIN, first_name="A", last_name="B",
-            email="a@example.com", **fields,
+            operator_id=uuid4(),
+            at=T0,
+            actor=ADMIN,
+            first_name="A",
+            last_name="B",
+            email="a@example.com",
+            **fields,
         )
 
 

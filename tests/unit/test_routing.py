@@ -157,8 +157,9 @@ def test_the_first_ranked_is_a_least_loaded_available_group_member(candidates, g
     ranked = rank_candidates(candidates, group_id)
 
     available_members = [
-        c for c in candidates if c.status == WORKING and c.load < c.max_chats
-        and group_id in c.group_ids
+        c
+        for c in candidates
+        if c.status == WORKING and c.load < c.max_chats and group_id in c.group_ids
     ]
     if available_members:
         first = ranked[0]

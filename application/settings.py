@@ -1,0 +1,25 @@
+"""Use cases of the admin's company settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from application.base import SwitchboardBase
+from application.ports import Done
+from application.retry import retry_on_conflict
+from domain.settings import CompanySettings
+
+
+class SettingsCommands(SwitchboardBase):
+    @retry_on_conflict
+    def change_settings(self, changes: dict[str, Any], *, actor: str) -> Done[dict[str, Any]]:
+        """Change the settings named in ``changes``; the others keep their values."""
+        settings = self._find(CompanySettings, CompanySettings.fixed_id())
+        at = self.clock.now()
+        first = settings is None
+        if settings is None:
+            settings = CompanySettings.start(at=at, actor=actor)
+        changed = settings.change(changes, at=at, actor=actor)
+        if not changed and not first:
+            return Done(dict(settings.values), self.head(), created=False)
+        return Done(dict(settings.values), self._saved(settings))

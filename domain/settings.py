@@ -1,0 +1,110 @@
+"""Company settings: one aggregate whose events record every change an admin makes."""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import Aggregate
+
+from domain.errors import InvalidValue
+
+SETTINGS_NAMESPACE = UUID("5b0d6a3e-8f43-4c1f-9f6e-0c2d1f3a7b21")
+GREETING_FIELDS = ("first_name", "last_name")
+MAX_TEMPLATE = 1_000
+MAX_MINUTES = 7 * 24 * 60
+
+DEFAULTS: dict[str, Any] = {
+    # Posted as a system message when an operator intercepts; "" sends none.
+    "greeting_template": "Hello! My name is {first_name}. How can I help you?",
+    "require_topic_to_close": False,
+    # On close, a system message asks the client to rate the chat.
+    "rating_prompt": False,
+    "rating_prompt_text": "Please rate this conversation from 1 to 5.",
+    "operators_may_reassign": False,
+    # None turns the rule off.
+    "inactivity_close_minutes": 15,
+    "absent_after_minutes": None,
+    "forbid_message_edits": False,
+}
+
+
+def check_setting(name: str, value: Any) -> None:
+    """Each setting's own rule; raises InvalidValue with a sentence a person can act on."""
+    if name not in DEFAULTS:
+        raise InvalidValue(f"there is no setting {name!r}")
+    if name in ("greeting_template", "rating_prompt_text"):
+        if not isinstance(value, str) or len(value) > MAX_TEMPLATE or "\x00" in value:
+            raise InvalidValue(f"{name} is text of at most {MAX_TEMPLATE} characters")
+        if name == "greeting_template":
+            check_template(value)
+    elif name in ("inactivity_close_minutes", "absent_after_minutes"):
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MINUTES:
+            raise InvalidValue(f"{name} is off (null) or from 1 to {MAX_MINUTES} minutes")
+    elif not isinstance(value, bool):
+        raise InvalidValue(f"{name} is true or false")
+
+
+def check_template(template: str) -> None:
+    try:
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(template)
+            if name is not None
+        ]
+    except ValueError as error:
+        raise InvalidValue(f"greeting_template is not a valid template: {error}") from error
+    for name, spec, conversion in fields:
+        if name not in GREETING_FIELDS:
+            raise InvalidValue(
+                f"greeting_template may use {', '.join('{' + f + '}' for f in GREETING_FIELDS)}"
+                f", not {{{name}}}"
+            )
+        # A format spec or conversion ("{first_name:d}", "{first_name:>99999}") would fail or
+        # blow up at every intercept, long after the admin saved it.
+        if spec or conversion:
+            raise InvalidValue(f"greeting_template takes {{{name}}} plain, without ':' or '!'")
+
+
+class CompanySettings(Aggregate):
+    """There is one: its id is fixed, so every process finds the same settings."""
+
+    class SettingsChanged(Aggregate.Event):
+        actor: str
+        changes: dict[str, Any]
+
+        def apply(self, settings: CompanySettings) -> None:
+            settings.values.update(self.changes)
+
+    class Configured(Aggregate.Created):
+        actor: str
+
+    @staticmethod
+    def fixed_id() -> UUID:
+        return uuid5(SETTINGS_NAMESPACE, "company")
+
+    @classmethod
+    def start(cls, *, at: datetime, actor: str) -> CompanySettings:
+        return cls._create(cls.Configured, id=cls.fixed_id(), timestamp=at, actor=actor)
+
+    def __init__(self, *, actor: str) -> None:
+        self.values: dict[str, Any] = dict(DEFAULTS)
+
+    def change(self, changes: dict[str, Any], *, at: datetime, actor: str) -> bool:
+        for name, value in changes.items():
+            check_setting(name, value)
+        changed = {name: value for name, value in changes.items() if self.values[name] != value}
+        if not changed:
+            return False
+        self.trigger_event(self.SettingsChanged, timestamp=at, actor=actor, changes=changed)
+        return True
+
+
+def greeting(values: dict[str, Any], *, first_name: str, last_name: str) -> str:
+    """The greeting an intercepting operator sends, or "" when the company sends none."""
+    template = values["greeting_template"]
+    return template.format(first_name=first_name, last_name=last_name) if template else ""

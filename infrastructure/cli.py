@@ -45,6 +45,74 @@ def serve(
     _GracefulServer(config).run()
 
 
+audit = typer.Typer(help="Read the audit trail.", no_args_is_help=True)
+cli.add_typer(audit, name="audit")
+
+
+@audit.command("replay")
+def audit_replay(chat_id: str = typer.Argument(..., help="The chat's id.")) -> None:
+    """A chat's whole history as a readable timeline, from the event log."""
+    from uuid import UUID
+
+    from application.errors import NotFound
+    from infrastructure.audit import timeline
+
+    try:
+        chat = UUID(chat_id)
+    except ValueError:
+        raise typer.BadParameter(f"{chat_id!r} is not a chat id (a UUID)") from None
+    with _container() as container:
+        try:
+            events = container.app.chat_events(chat)
+        except NotFound:
+            typer.echo(f"no chat {chat}", err=True)
+            raise typer.Exit(1) from None
+        for line in timeline(events):
+            typer.echo(line)
+
+
+@audit.command("verify")
+def audit_verify(
+    upto: int = typer.Option(None, help="Check the log only up to this position."),
+    digest: str = typer.Option(None, help="The digest noted earlier for that position."),
+) -> None:
+    """Check the event log: gapless versions, readable events, and its digest chain.
+
+    Note the printed digest; later, `audit verify --upto POSITION --digest DIGEST` proves
+    the log up to that position has not been altered. Exits 1 on any problem.
+    """
+    from infrastructure.audit import check_log
+
+    with _container() as container:
+        result = check_log(container.app, upto)
+    typer.echo(
+        f"{result.events} events of {result.aggregates} aggregates, up to position "
+        f"{result.position}\ndigest {result.digest}"
+    )
+    for problem in result.problems:
+        typer.echo(f"PROBLEM {problem}", err=True)
+    if digest is not None and digest.lower() != result.digest:
+        typer.echo("PROBLEM the digest differs: the log up to that position has changed", err=True)
+        raise typer.Exit(1)
+    if result.problems:
+        raise typer.Exit(1)
+    typer.echo("ok")
+
+
+@contextlib.contextmanager
+def _container():
+    """The application over the configured database, without running the read models."""
+    from infrastructure.bootstrap import build
+
+    settings = Settings()
+    logging.basicConfig(level=logging.WARNING)
+    container = build(settings, run_projections=False)
+    try:
+        yield container
+    finally:
+        container.stop()
+
+
 @cli.command()
 def version() -> None:
     """Print the version."""

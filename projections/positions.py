@@ -41,7 +41,8 @@ class PositionWaiter:
 
     def stop(self) -> None:
         self._stopping.set()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
     def position(self, name: str) -> int:
         with self._changed:

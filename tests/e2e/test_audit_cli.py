@@ -23,12 +23,18 @@ def run_cli(server: ServerProcess, *args: str) -> subprocess.CompletedProcess:
 
 def a_full_chat(setup: Setup) -> str:
     group = setup.group()
-    operator, op = setup.operator(group["id"])
+    _, op = setup.operator(group["id"])
     bot = setup.bot()
-    chat = bot.post("/v1/chats", json={
-        "external_id": "audit-1", "client": {"id": "c1", "name": "Ann"}, "topic": "billing",
-        "group_id": group["id"], "transcript": [{"author": "client", "text": "hi"}],
-    }).json()
+    chat = bot.post(
+        "/v1/chats",
+        json={
+            "external_id": "audit-1",
+            "client": {"id": "c1", "name": "Ann"},
+            "topic": "billing",
+            "group_id": group["id"],
+            "transcript": [{"author": "client", "text": "hi"}],
+        },
+    ).json()
     for path, body in (
         ("intercept", None),
         ("messages", {"text": "How can I help?"}),
@@ -52,8 +58,15 @@ def test_audit_replay_prints_the_chat_as_a_timeline(server: ServerProcess, setup
     lines = result.stdout.splitlines()
     kinds = [line.split()[3] for line in lines]
     assert kinds == [
-        "ChatRequested", "Assigned", "Intercepted", "MessagePosted", "MessagePosted",
-        "Muted", "Unmuted", "Closed", "Rated",
+        "ChatRequested",
+        "Assigned",
+        "Intercepted",
+        "MessagePosted",
+        "MessagePosted",
+        "Muted",
+        "Unmuted",
+        "Closed",
+        "Rated",
     ]
     assert [line.split()[2] for line in lines] == [f"v{n}" for n in range(1, 10)]
     assert "client Ann, topic billing, group " in lines[0]

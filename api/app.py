@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers, problem
-from api.routers import chats, ops, reading, settings, staff
+from api.routers import chats, history, ops, reading, reports, settings, staff
 from api.runtime import Runtime
 
 DESCRIPTION = """Switchboard hands customer chats from bots to human operators.
@@ -85,7 +85,7 @@ def create_api(build_runtime: Callable[[], Runtime], *, max_body_bytes: int) -> 
         lifespan=lifespan,
     )
     install_error_handlers(api)
-    for module in (staff, chats, settings, reading, ops):
+    for module in (staff, chats, settings, reading, history, reports, ops):
         api.include_router(module.router)
     api.add_middleware(BodySizeLimit, limit=max_body_bytes)
     return api

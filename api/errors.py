@@ -54,6 +54,7 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (domain_errors.NotClosed, 409, "chat_open"),
     (domain_errors.ReservationTaken, 409, "already_exists"),
     (domain_errors.TopicRequired, 409, "topic_required"),
+    (domain_errors.UnknownMessage, 404, "not_found"),
     (domain_errors.EditsForbidden, 403, "edits_forbidden"),
     (domain_errors.ReassignForbidden, 403, "reassign_forbidden"),
     (domain_errors.InvalidValue, 422, "validation"),

@@ -13,6 +13,8 @@ from pydantic import SecretStr
 from application.app import Switchboard
 from projections.dashboard import Dashboard
 from projections.directory import Directory
+from projections.history import History
+from projections.reports import Reports
 
 
 class ApiSettings(Protocol):
@@ -25,6 +27,8 @@ class Runtime(Protocol):
     app: Switchboard
     directory: Directory
     dashboard: Dashboard
+    history: History
+    reports: Reports
 
     def wait_for(self, name: str, position: int, timeout: float) -> bool: ...
 

@@ -18,7 +18,7 @@ from domain.errors import NotAssigned
 from domain.group import Group
 from domain.operator import Operator
 from domain.reservation import Reservation
-from domain.routing import rank_candidates
+from domain.routing import Candidate, rank_candidates
 from domain.settings import greeting
 
 HANDOFF = "handoff"
@@ -225,9 +225,12 @@ class ChatCommands(SwitchboardBase):
         group = self._find(Group, chat.group_id) if chat.group_id else None
         if group is not None and (group.is_manual or group.deleted):
             return Done(SKIPPED, None, created=False)
-        operator = self._choose_operator(chat, group, at=self.clock.now(), catch_up=True)
+        operator = self._choose_operator(
+            chat, group, at=self.clock.now(), catch_up=True, exclude=chat.passed_over
+        )
         if operator is None:
-            return Done(NO_ROOM, None, created=False)
+            # Only the operator it was taken from may have room: younger chats may still go.
+            return Done(SKIPPED if chat.passed_over else NO_ROOM, None, created=False)
         return Done(ASSIGNED, self._saved(chat, operator))
 
     def _route(
@@ -264,13 +267,22 @@ class ChatCommands(SwitchboardBase):
             # Nobody free in the picture we had: make sure it is not just out of date.
             if attempt and not self.routing.catch_up(timeout=ROUTING_CATCH_UP_S):
                 break
-            candidates = [c for c in self.routing.candidates() if c.operator_id != exclude]
-            ranked = rank_candidates(candidates, group_id)[:CANDIDATES_TRIED]
+            ranked = self._ranked(group_id, exclude)
+            # Nobody free in the group as far as the picture shows: someone may just have
+            # turned working there. Look again before sending the chat elsewhere.
+            outside = bool(ranked) and not _in_group(ranked[0], group_id)
+            if not attempt and catch_up and outside and self.routing.catch_up(ROUTING_CATCH_UP_S):
+                ranked = self._ranked(group_id, exclude)
             lost_races = current_attempt() - 1
             if lost_races:
                 # Racing writers all ranked the same best operator; after a lost race, try
-                # the best few in random order so that they stop colliding.
-                random.shuffle(ranked)
+                # the best few in random order so that they stop colliding (the group's own
+                # operators still before the others).
+                own = [c for c in ranked if _in_group(c, group_id)]
+                others = [c for c in ranked if not _in_group(c, group_id)]
+                random.shuffle(own)
+                random.shuffle(others)
+                ranked = own + others
             for candidate in ranked:
                 operator = self._find(Operator, candidate.operator_id)
                 if operator is None or not _can_take(operator):
@@ -280,11 +292,19 @@ class ChatCommands(SwitchboardBase):
                 return operator
         return None
 
+    def _ranked(self, group_id: UUID | None, exclude: UUID | None) -> list[Candidate]:
+        candidates = [c for c in self.routing.candidates() if c.operator_id != exclude]
+        return rank_candidates(candidates, group_id)[:CANDIDATES_TRIED]
+
     @staticmethod
     def _staff_id(caller: Principal) -> UUID:
         if caller.operator_id is None:
             raise Forbidden("only an operator's own token can act in a chat")
         return caller.operator_id
+
+
+def _in_group(candidate: Candidate, group_id: UUID | None) -> bool:
+    return group_id is None or group_id in candidate.group_ids
 
 
 def _can_take(operator: Operator) -> bool:

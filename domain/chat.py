@@ -19,6 +19,7 @@ from domain.errors import (
     NotIntercepted,
     NotQueued,
     TopicRequired,
+    UnknownMessage,
 )
 
 QUEUED, ASSIGNED, ACTIVE, CLOSED = "queued", "assigned", "active", "closed"
@@ -121,8 +122,10 @@ class Chat(Aggregate):
             chat.operator_id = self.operator_id
             chat.group_id = self.group_id
             if self.operator_id is None:
-                # Routing follows in the same save: Assigned or Queued.
+                # Routing follows in the same save: Assigned or Queued. Whoever it left is
+                # not given it back while it waits.
                 chat.status = QUEUED
+                chat.passed_over = self.from_operator_id
             else:
                 chat.status = ACTIVE if chat.intercepted_at else ASSIGNED
                 chat.assigned_at = self.timestamp
@@ -230,6 +233,7 @@ class Chat(Aggregate):
         self.close_reason: str | None = None
         self.muted = False
         self.muted_until: datetime | None = None
+        self.passed_over: UUID | None = None
         self.rating: int | None = None
         self.rating_comment: str | None = None
         self.messages: list[dict[str, Any]] = [
@@ -261,7 +265,7 @@ class Chat(Aggregate):
         for message in self.messages:
             if message["id"] == message_id:
                 return message
-        raise InvalidValue(f"message {message_id} is not in chat {self.id}")
+        raise UnknownMessage(f"message {message_id} is not in chat {self.id}")
 
     @property
     def last_client_message_at(self) -> datetime | None:

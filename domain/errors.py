@@ -67,3 +67,7 @@ class EditsForbidden(DomainError):
 
 class ReassignForbidden(DomainError):
     """Only supervisors reassign, unless the company lets operators do it too."""
+
+
+class UnknownMessage(DomainError):
+    """The chat has no message with that id."""

@@ -94,9 +94,7 @@ def check_log(app: Application[Any], upto: int | None = None) -> LogCheck:
             except Exception as error:  # an unreadable record is the finding, not a crash
                 result.problems.append(f"position {n.id}: unreadable ({error})")
             chain = hashlib.sha256(bytes.fromhex(result.digest))
-            chain.update(
-                f"{n.id}|{n.originator_id}|{n.originator_version}|{n.topic}|".encode()
-            )
+            chain.update(f"{n.id}|{n.originator_id}|{n.originator_version}|{n.topic}|".encode())
             chain.update(n.state)
             result.digest = chain.hexdigest()
             result.position = n.id

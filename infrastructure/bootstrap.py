@@ -21,7 +21,9 @@ from projections.base import SCHEMA, ReadModel
 from projections.dashboard import Dashboard
 from projections.directory import Directory, DirectoryRoutingView
 from projections.dispatcher import Dispatcher
+from projections.history import History
 from projections.positions import PositionWaiter
+from projections.reports import Reports
 from projections.runner import ReadModelRunner
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,8 @@ class Container:
     read_store: PostgresDatastore
     directory: Directory
     dashboard: Dashboard
+    history: History
+    reports: Reports
     waiter: PositionWaiter
     dispatcher: Dispatcher
     runners: list[ReadModelRunner] = field(default_factory=list)
@@ -50,7 +54,7 @@ class Container:
 
     @property
     def read_models(self) -> list[ReadModel]:
-        return [self.directory, self.dashboard, self.dispatcher]
+        return [self.directory, self.dashboard, self.dispatcher, self.history, self.reports]
 
     def read_model(self, name: str) -> ReadModel:
         return next(model for model in self.read_models if model.name == name)
@@ -82,6 +86,22 @@ class Container:
             self.embedded.stop()
 
 
+def datastore(database: Database, schema: str, *, pool_size: int) -> PostgresDatastore:
+    """A pool on the read models' side of the database, its tables in ``schema``."""
+    params = database.params
+    return PostgresDatastore(
+        dbname=params.get("dbname", "postgres"),
+        host=params.get("host", "127.0.0.1"),
+        port=params.get("port", "5432"),
+        user=params.get("user", "postgres"),
+        password=params.get("password", ""),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        schema=schema,
+        pre_ping=True,
+    )
+
+
 def _outcome(done) -> tuple[str, int | None]:
     return done.value, done.position
 
@@ -103,29 +123,20 @@ def build(
     settings = settings or Settings()
     database, embedded = resolve_database(settings)
     env = database.eventsourcing_env(pool_size=settings.db_pool_size)
-    params = database.params
 
     # Processes starting together must not race each other's CREATE TABLE.
     with schema_lock(database):
         with database.connect(autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        read_store = PostgresDatastore(
-            dbname=params.get("dbname", "postgres"),
-            host=params.get("host", "127.0.0.1"),
-            port=params.get("port", "5432"),
-            user=params.get("user", "postgres"),
-            password=params.get("password", ""),
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_pool_size,
-            schema=SCHEMA,
-            pre_ping=True,
-        )
+        read_store = datastore(database, SCHEMA, pool_size=settings.db_pool_size)
         directory = Directory(read_store, application_name=Switchboard.name)
         dashboard = Dashboard(read_store, application_name=Switchboard.name)
+        history = History(read_store, application_name=Switchboard.name)
+        reports = Reports(read_store, application_name=Switchboard.name)
         waiter = PositionWaiter(
             connect=database.connect,
             read_positions=lambda: {
-                m.name: m.position() for m in (directory, dashboard, dispatcher)
+                m.name: m.position() for m in (directory, dashboard, dispatcher, history, reports)
             },
         )
         app_ref: list[Switchboard] = []
@@ -142,7 +153,7 @@ def build(
             assign=lambda chat_id: _outcome(app.assign_from_queue(chat_id)),
             wait_for=waiter.wait,
         )
-        for model in (directory, dashboard, dispatcher):
+        for model in (directory, dashboard, dispatcher, history, reports):
             model.create_table()
 
     container = Container(
@@ -152,6 +163,8 @@ def build(
         read_store=read_store,
         directory=directory,
         dashboard=dashboard,
+        history=history,
+        reports=reports,
         waiter=waiter,
         dispatcher=dispatcher,
         embedded=embedded,

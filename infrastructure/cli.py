@@ -99,12 +99,72 @@ def audit_verify(
     typer.echo("ok")
 
 
+projections = typer.Typer(
+    help="The read models: how far behind, and rebuilding.", no_args_is_help=True
+)
+cli.add_typer(projections, name="projections")
+
+NOT_REBUILT = {"dispatcher"}  # it keeps no rows: it assigns queued chats as events happen
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Each read model's position, its lag behind the event log, and who follows it."""
+    from infrastructure.operations import read_model_status
+
+    with _container() as container:
+        rows = read_model_status(container)
+    typer.echo(f"{'read model':<12} {'position':>10} {'head':>10} {'lag':>8}  follower")
+    for row in rows:
+        follower = "running" if row.followed else "none (start serve or worker)"
+        typer.echo(f"{row.name:<12} {row.position:>10} {row.head:>10} {row.lag:>8}  {follower}")
+
+
+@projections.command("rebuild")
+def projections_rebuild(
+    name: str = typer.Argument(None, help="One read model; all of them when left out."),
+) -> None:
+    """Drop and rebuild read models from the event log, with no downtime.
+
+    The new tables are built beside the old ones, which the API keeps serving, and swapped
+    in once they have caught up.
+    """
+    from infrastructure.bootstrap import datastore
+    from projections.rebuild import STAGING_SCHEMA, Progress, rebuild
+
+    with _container() as container:
+        models = [m for m in container.read_models if m.name not in NOT_REBUILT]
+        if name is not None:
+            models = [m for m in models if m.name == name]
+            if not models:
+                known = ", ".join(
+                    m.name for m in container.read_models if m.name not in NOT_REBUILT
+                )
+                raise typer.BadParameter(f"no read model {name!r}; there are: {known}")
+        staging = datastore(container.database, STAGING_SCHEMA, pool_size=2)
+        try:
+            for model in models:
+                head = container.app.head() or 0
+                with typer.progressbar(length=max(head, 1), label=f"{model.name:<12}") as bar:
+                    done = [0]
+
+                    def show(progress: Progress, bar=bar, done=done) -> None:
+                        bar.update(max(progress.position - done[0], 0))
+                        done[0] = max(done[0], progress.position)
+
+                    position = rebuild(model, container.app, staging, on_progress=show)
+                typer.echo(f"{model.name}: rebuilt and swapped in at position {position}")
+        finally:
+            staging.close()
+
+
 @contextlib.contextmanager
 def _container():
     """The application over the configured database, without running the read models."""
     from infrastructure.bootstrap import build
 
-    settings = Settings()
+    # A one-off command needs few connections.
+    settings = Settings(SWITCHBOARD_DB_POOL_SIZE=2)
     logging.basicConfig(level=logging.WARNING)
     container = build(settings, run_projections=False)
     try:

@@ -56,7 +56,8 @@ class ReadModel(PostgresTrackingRecorder):
 
     @property
     def lock_key(self) -> int:
-        return zlib.crc32(f"switchboard-batch:{self.name}".encode())
+        # Per schema: a rebuild's staging copy does not hold up the live model's batches.
+        return zlib.crc32(f"switchboard-batch:{self.datastore.schema}.{self.name}".encode())
 
     def record_position(self, curs: Cursor, tracking: Tracking) -> None:
         """Track the position in the caller's transaction and announce it on commit."""

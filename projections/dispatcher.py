@@ -19,6 +19,7 @@ from uuid import UUID
 from eventsourcing.persistence import Tracking
 
 from domain.chat import Chat
+from domain.group import Group
 from domain.operator import WORKING, Operator
 from projections.base import ReadModel
 
@@ -30,6 +31,8 @@ DRAIN_LIMIT = 200  # queued chats looked at per drain
 def makes_room(event: Any) -> bool:
     if isinstance(event, Operator.StatusChanged):
         return event.status == WORKING
+    if isinstance(event, Group.GroupUpdated):
+        return event.routing == "auto"  # a manual group's waiting chats may go now
     return isinstance(
         event,
         Chat.Queued

@@ -41,7 +41,7 @@ class ReadModelRunner:
         self.read_model = read_model
         self.log_reader = log_reader
         self._connect = connect
-        self._lock_key = zlib.crc32(f"switchboard-readmodel:{read_model.name}".encode())
+        self._lock_key = self.lock_key_for(read_model.name)
         self.standby = True
         self.processed_position = 0
         self.errors = 0
@@ -54,6 +54,11 @@ class ReadModelRunner:
     @property
     def name(self) -> str:
         return self.read_model.name
+
+    @staticmethod
+    def lock_key_for(name: str) -> int:
+        """The advisory lock held by whichever process follows the log for ``name``."""
+        return zlib.crc32(f"switchboard-readmodel:{name}".encode())
 
     def start(self) -> None:
         self._thread.start()

@@ -70,6 +70,8 @@ class ServerProcess:
             "SWITCHBOARD_LOG_LEVEL": "WARNING",
             "SWITCHBOARD_DATA": str(self.workdir / "data"),
             "SWITCHBOARD_READ_WAIT_S": READ_WAIT_S,
+            # The database server's connections are shared by every test process.
+            "SWITCHBOARD_DB_POOL_SIZE": "4",
             **self.extra_env,
         }
 

@@ -49,7 +49,8 @@ def servers(
     """Two ``switchboard serve`` processes on one database, with the same admin token."""
     # Queries wait for their read model longer than the suite's default: after a burst of
     # hundreds of commands the projections may need more than half a second to catch up.
-    patient = {"SWITCHBOARD_READ_WAIT_S": "15"}
+    # Pools big enough for 32 concurrent clients to contend for real.
+    patient = {"SWITCHBOARD_READ_WAIT_S": "15", "SWITCHBOARD_DB_POOL_SIZE": "8"}
     with scratch_database(pg_server_url, prefix="sb_e2e") as url:
         first = ServerProcess(url, tmp_path_factory.mktemp("switchboard-a"), extra_env=patient)
         second = ServerProcess(

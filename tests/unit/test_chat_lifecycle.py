@@ -32,6 +32,7 @@ from domain.errors import (
     InvalidValue,
     NotAssigned,
     TopicRequired,
+    UnknownMessage,
 )
 from domain.settings import DEFAULTS, CompanySettings, check_setting, check_template, greeting
 
@@ -973,9 +974,9 @@ def test_an_edit_needs_valid_text(text):
 def test_an_unknown_message_is_neither_edited_nor_deleted():
     chat = active_chat()
 
-    with pytest.raises(InvalidValue):
+    with pytest.raises(UnknownMessage):
         edit(chat, uuid4(), "Hello")
-    with pytest.raises(InvalidValue):
+    with pytest.raises(UnknownMessage):
         delete(chat, uuid4())
 
 

@@ -1,0 +1,373 @@
+"""The history read model: every chat ever handed off, searchable by its facts and its words.
+
+One row per chat (``history_chats``) with the facts analysts filter on, and the chat's
+messages (``history_messages``: client, bot, operator and transcript lines; system lines are
+the engine's own words and are left out). The chat row carries a full-text vector of its
+messages, so ``q`` matches a chat whose messages, taken together, hold every word asked
+for. Posting a message appends to the vector; an edit or a delete recomputes it from the
+messages table, so an edited text is found by its new words only and a deleted one not at
+all. The first ``SEARCH_CHARS`` characters of a chat are searchable: it keeps a vector far
+under PostgreSQL's 1 MB limit whatever the chat holds.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.dispatch import singledispatchmethod
+from psycopg import Cursor
+
+from domain.chat import Chat, transcript_message_id
+from projections.base import BadCursor, ReadModel, decode_key, encode_key
+
+SEARCH_CHARS = 100_000
+CONVERSATION = ("client", "bot", "operator")
+ROW_COLUMNS = (
+    "id, external_id, status, group_id, operator_id, operator_ids, client, topic, subtopic, "
+    "requested_at, closed_at, close_reason, rating, message_count"
+)
+HEADLINE_OPTIONS = (
+    'MaxFragments=2, MaxWords=12, MinWords=4, StartSel=«, StopSel=», FragmentDelimiter=" … "'
+)
+
+
+@dataclass(frozen=True)
+class HistoryFilters:
+    """What a history search asks for; every filter given must hold (AND)."""
+
+    since: datetime | None = None  # requested at or after
+    until: datetime | None = None  # requested before
+    topic: str | None = None
+    subtopic: str | None = None
+    operator_id: UUID | None = None  # any operator who held the chat
+    group_id: UUID | None = None
+    rating: int | None = None
+    phone: str | None = None
+    channel: str | None = None
+    status: str | None = None
+    q: str | None = None  # websearch syntax over the messages; never parsed by hand
+
+
+class History(ReadModel):
+    name = "history"
+    tables = (
+        """CREATE TABLE IF NOT EXISTS {schema}.history_chats (
+            id uuid PRIMARY KEY,
+            external_id text NOT NULL,
+            status text NOT NULL,
+            group_id uuid,
+            operator_id uuid,
+            operator_ids uuid[] NOT NULL DEFAULT '{{}}',
+            intercepted boolean NOT NULL DEFAULT false,
+            client jsonb NOT NULL,
+            client_id text,
+            phone text,
+            channel text,
+            topic text,
+            subtopic text,
+            requested_at timestamptz NOT NULL,
+            closed_at timestamptz,
+            close_reason text,
+            rating smallint,
+            message_count integer NOT NULL DEFAULT 0,
+            -- All conversation text so far, searchable or not: what decides the cut-off.
+            search_chars integer NOT NULL DEFAULT 0,
+            search tsvector NOT NULL DEFAULT ''::tsvector)""",
+        # Newest first, for every filter: each index ends in the sort key, so a filtered
+        # page is an index range read in order, never a scan and sort of the whole table.
+        "CREATE INDEX IF NOT EXISTS history_recent ON {schema}.history_chats "
+        "(requested_at DESC, id DESC)",
+        "CREATE INDEX IF NOT EXISTS history_group ON {schema}.history_chats "
+        "(group_id, requested_at DESC, id DESC)",
+        "CREATE INDEX IF NOT EXISTS history_topic ON {schema}.history_chats "
+        "(topic, requested_at DESC, id DESC) WHERE topic IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS history_subtopic ON {schema}.history_chats "
+        "(subtopic, requested_at DESC, id DESC) WHERE subtopic IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS history_phone ON {schema}.history_chats "
+        "(phone, requested_at DESC, id DESC) WHERE phone IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS history_channel ON {schema}.history_chats "
+        "(channel, requested_at DESC, id DESC) WHERE channel IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS history_status ON {schema}.history_chats "
+        "(status, requested_at DESC, id DESC)",
+        "CREATE INDEX IF NOT EXISTS history_rating ON {schema}.history_chats "
+        "(rating, requested_at DESC, id DESC) WHERE rating IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS history_operators ON {schema}.history_chats "
+        "USING gin (operator_ids)",
+        "CREATE INDEX IF NOT EXISTS history_search ON {schema}.history_chats USING gin (search)",
+        """CREATE TABLE IF NOT EXISTS {schema}.history_messages (
+            chat_id uuid NOT NULL,
+            message_id uuid NOT NULL,
+            -- The chat's own order, the same on every rebuild: event version, transcript line.
+            version integer NOT NULL,
+            line integer NOT NULL,
+            author text NOT NULL,
+            text text NOT NULL,
+            at timestamptz NOT NULL,
+            PRIMARY KEY (chat_id, message_id))""",
+    )
+
+    # -- projection -----------------------------------------------------------------------------
+
+    @singledispatchmethod
+    def apply(self, event: Any, curs: Cursor) -> None:
+        """Events history does not show change nothing here."""
+
+    @apply.register
+    def _(self, e: Chat.ChatRequested, curs: Cursor) -> None:
+        client = e.client
+        curs.execute(
+            f"INSERT INTO {self.table('history_chats')} (id, external_id, status, group_id, "
+            "client, client_id, phone, channel, topic, subtopic, requested_at) "
+            "VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                e.originator_id,
+                e.external_id,
+                e.requested_group_id,
+                json.dumps(client),
+                _text(client.get("id")),
+                _text(client.get("phone")),
+                _text(client.get("channel")),
+                e.topic,
+                e.subtopic,
+                e.timestamp,
+            ),
+        )
+        if e.transcript:
+            curs.executemany(
+                f"INSERT INTO {self.table('history_messages')} "
+                "(chat_id, message_id, version, line, author, text, at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        e.originator_id,
+                        transcript_message_id(e.originator_id, n),
+                        e.originator_version,
+                        n,
+                        line["author"],
+                        line["text"],
+                        line["at"],
+                    )
+                    for n, line in enumerate(e.transcript)
+                ],
+            )
+            self._recompute_search(curs, e.originator_id)
+
+    @apply.register
+    def _(self, e: Chat.Queued, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, status="queued", group_id=e.group_id)
+
+    @apply.register
+    def _(self, e: Chat.Assigned, curs: Cursor) -> None:
+        self._hand_to(curs, e.originator_id, e.operator_id, e.group_id)
+
+    @apply.register
+    def _(self, e: Chat.Intercepted, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, status="active", intercepted=True)
+
+    @apply.register
+    def _(self, e: Chat.Reassigned, curs: Cursor) -> None:
+        if e.operator_id is None:
+            # Back to routing: Assigned or Queued follows in the same save.
+            self._update(
+                curs, e.originator_id, status="queued", operator_id=None, group_id=e.group_id
+            )
+        else:
+            self._hand_to(curs, e.originator_id, e.operator_id, e.group_id)
+
+    @apply.register
+    def _(self, e: Chat.TopicChanged, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, topic=e.topic, subtopic=e.subtopic)
+
+    @apply.register
+    def _(self, e: Chat.Closed, curs: Cursor) -> None:
+        self._update(
+            curs, e.originator_id, status="closed", closed_at=e.timestamp, close_reason=e.reason
+        )
+
+    @apply.register
+    def _(self, e: Chat.Rated, curs: Cursor) -> None:
+        self._update(curs, e.originator_id, rating=e.score)
+
+    @apply.register
+    def _(self, e: Chat.MessagePosted, curs: Cursor) -> None:
+        if e.author not in CONVERSATION:
+            return
+        curs.execute(
+            f"INSERT INTO {self.table('history_messages')} "
+            "(chat_id, message_id, version, line, author, text, at) "
+            "VALUES (%s, %s, %s, 0, %s, %s, %s)",
+            (e.originator_id, e.message_id, e.originator_version, e.author, e.text, e.timestamp),
+        )
+        # Appending gives the vector a recomputation would, without re-reading the chat.
+        curs.execute(
+            f"UPDATE {self.table('history_chats')} SET "
+            "search = CASE WHEN search_chars + %s <= %s "
+            "THEN search || to_tsvector('simple', %s) ELSE search END, "
+            "search_chars = search_chars + %s, message_count = message_count + 1 "
+            "WHERE id = %s",
+            (len(e.text), SEARCH_CHARS, e.text, len(e.text), e.originator_id),
+        )
+
+    @apply.register
+    def _(self, e: Chat.MessageEdited, curs: Cursor) -> None:
+        curs.execute(
+            f"UPDATE {self.table('history_messages')} SET text = %s "
+            "WHERE chat_id = %s AND message_id = %s",
+            (e.text, e.originator_id, e.message_id),
+        )
+        if curs.rowcount:
+            self._recompute_search(curs, e.originator_id)
+
+    @apply.register
+    def _(self, e: Chat.MessageDeleted, curs: Cursor) -> None:
+        curs.execute(
+            f"DELETE FROM {self.table('history_messages')} WHERE chat_id = %s AND message_id = %s",
+            (e.originator_id, e.message_id),
+        )
+        if curs.rowcount:
+            self._recompute_search(curs, e.originator_id)
+
+    def _hand_to(
+        self, curs: Cursor, chat_id: UUID, operator_id: UUID, group_id: UUID | None
+    ) -> None:
+        """An operator holds the chat now; as in the aggregate, after an intercept it stays
+        active with whoever holds it next."""
+        curs.execute(
+            f"UPDATE {self.table('history_chats')} SET operator_id = %s, group_id = %s, "
+            "status = CASE WHEN intercepted THEN 'active' ELSE 'assigned' END, "
+            "operator_ids = CASE WHEN %s = ANY(operator_ids) THEN operator_ids "
+            "ELSE array_append(operator_ids, %s) END "
+            "WHERE id = %s",
+            (operator_id, group_id, operator_id, operator_id, chat_id),
+        )
+
+    def _recompute_search(self, curs: Cursor, chat_id: UUID) -> None:
+        """The chat's vector, count and length, from its messages as they now read."""
+        curs.execute(
+            f"UPDATE {self.table('history_chats')} SET search = m.search, "
+            "search_chars = m.chars, message_count = m.n "
+            "FROM (SELECT to_tsvector('simple', COALESCE("
+            "string_agg(text, E'\\n' ORDER BY version, line) "
+            "FILTER (WHERE running <= %s), '')) AS search, "
+            "COALESCE(max(running), 0) AS chars, count(*) AS n "
+            "FROM (SELECT text, version, line, "
+            "sum(length(text)) OVER (ORDER BY version, line) AS running "
+            f"FROM {self.table('history_messages')} WHERE chat_id = %s) AS r) AS m "
+            "WHERE id = %s",
+            (SEARCH_CHARS, chat_id, chat_id),
+        )
+
+    def _update(self, curs: Cursor, chat_id: UUID, **values: Any) -> None:
+        assignments = ", ".join(f"{column} = %s" for column in values)
+        curs.execute(
+            f"UPDATE {self.table('history_chats')} SET {assignments} WHERE id = %s",
+            (*values.values(), chat_id),
+        )
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def search(
+        self,
+        filters: HistoryFilters,
+        *,
+        held_by: UUID | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of matching chats, newest first; returns rows and the next cursor.
+
+        ``held_by`` narrows the search to chats that operator held (an operator's own view).
+        With ``q``, each row has a ``headline``: the words matched, in their context.
+        """
+        sql, params = self.search_sql(filters, held_by=held_by, cursor=cursor, limit=limit)
+        with self.datastore.transaction() as curs:
+            curs.execute(sql, params)
+            rows = curs.fetchall()
+        next_cursor = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            next_cursor = encode_key(rows[-1]["requested_at"].isoformat(), str(rows[-1]["id"]))
+        return rows, next_cursor
+
+    def search_sql(
+        self,
+        filters: HistoryFilters,
+        *,
+        held_by: UUID | None = None,
+        cursor: str | None = None,
+        limit: int = 50,
+    ) -> tuple[str, list[Any]]:
+        """The statement ``search`` runs (one more row than ``limit``, to know of a next page)."""
+        where: list[str] = []
+        params: list[Any] = []
+        for column, operator, value in (
+            ("requested_at", ">=", filters.since),
+            ("requested_at", "<", filters.until),
+            ("topic", "=", filters.topic),
+            ("subtopic", "=", filters.subtopic),
+            ("group_id", "=", filters.group_id),
+            ("rating", "=", filters.rating),
+            ("phone", "=", filters.phone),
+            ("channel", "=", filters.channel),
+            ("status", "=", filters.status),
+        ):
+            if value is not None:
+                where.append(f"{column} {operator} %s")
+                params.append(value)
+        held = [o for o in (filters.operator_id, held_by) if o is not None]
+        if held:
+            where.append("operator_ids @> %s::uuid[]")
+            params.append(held)
+        if filters.q is not None:
+            where.append("search @@ websearch_to_tsquery('simple', %s)")
+            params.append(filters.q)
+        if cursor is not None:
+            requested_at, chat_id = decode_key(cursor, 2)
+            where.append("(requested_at, id) < (%s, %s)")
+            params.extend([_timestamp(requested_at), _uuid(chat_id)])
+        page = (
+            f"SELECT {ROW_COLUMNS} FROM {self.table('history_chats')} "
+            f"WHERE {' AND '.join(where) or 'true'} "
+            "ORDER BY requested_at DESC, id DESC LIMIT %s"
+        )
+        params.append(limit + 1)
+        headline = "NULL::text"
+        if filters.q is not None:
+            # Only for the page's rows, from the text that is searched.
+            headline = (
+                "(SELECT ts_headline('simple', "
+                "left(string_agg(m.text, E'\\n' ORDER BY m.version, m.line), %s), "
+                f"websearch_to_tsquery('simple', %s), '{HEADLINE_OPTIONS}') "
+                f"FROM {self.table('history_messages')} AS m WHERE m.chat_id = page.id)"
+            )
+            params = [SEARCH_CHARS, filters.q, *params]
+        sql = (
+            f"SELECT page.*, {headline} AS headline FROM ({page}) AS page "
+            "ORDER BY requested_at DESC, id DESC"
+        )
+        return sql, params
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise BadCursor("cursor is not one this API gave out") from error
+    if at.tzinfo is None:
+        raise BadCursor("cursor is not one this API gave out")
+    return at
+
+
+def _uuid(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError as error:
+        raise BadCursor("cursor is not one this API gave out") from error

@@ -227,8 +227,24 @@ class ChatOut(BaseModel):
     version: int
 
 
+class PreviousChat(BaseModel):
+    id: UUID
+    status: str
+    topic: str | None
+    subtopic: str | None
+    operator_id: UUID | None
+    requested_at: datetime
+    closed_at: datetime | None
+    rating: int | None
+
+
 class ChatDetailOut(ChatOut):
     messages: list[MessageOut]
+    previous_chats: list[PreviousChat] = Field(
+        default_factory=list,
+        description="The same client's other chats (same client id and channel), newest "
+        "first; staff and auditors see them, on the current state only.",
+    )
 
 
 # -- reading --------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from api.schemas import (
     LastMessage,
     MessageOut,
     OperatorOut,
+    PreviousChat,
 )
 from domain.chat import Chat
 from domain.group import Group
@@ -25,9 +26,11 @@ def chat_out(chat: Chat) -> ChatOut:
     return ChatOut(**_chat_fields(chat))
 
 
-def chat_detail_out(chat: Chat) -> ChatDetailOut:
+def chat_detail_out(chat: Chat, previous: list[dict[str, Any]] = ()) -> ChatDetailOut:
     return ChatDetailOut(
-        **_chat_fields(chat), messages=[message_out(chat.id, m) for m in chat.messages]
+        **_chat_fields(chat),
+        messages=[message_out(chat.id, m) for m in chat.messages],
+        previous_chats=[PreviousChat(**row) for row in previous],
     )
 
 

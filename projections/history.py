@@ -98,6 +98,9 @@ class History(ReadModel):
         "CREATE INDEX IF NOT EXISTS history_operators ON {schema}.history_chats "
         "USING gin (operator_ids)",
         "CREATE INDEX IF NOT EXISTS history_search ON {schema}.history_chats USING gin (search)",
+        # A chat's detail lists the same client's previous dialogs.
+        "CREATE INDEX IF NOT EXISTS history_client ON {schema}.history_chats "
+        "(client_id, channel, requested_at DESC, id DESC)",
         """CREATE TABLE IF NOT EXISTS {schema}.history_messages (
             chat_id uuid NOT NULL,
             message_id uuid NOT NULL,
@@ -292,6 +295,21 @@ class History(ReadModel):
             rows = rows[:limit]
             next_cursor = encode_key(rows[-1]["requested_at"].isoformat(), str(rows[-1]["id"]))
         return rows, next_cursor
+
+    def previous_dialogs(
+        self, chat_id: UUID, client_id: str, channel: str | None, *, limit: int = 20
+    ) -> list[dict[str, Any]]:
+        """The same client's other chats (same id on the same channel), newest first."""
+        same_channel = "channel = %s" if channel is not None else "channel IS NULL AND %s IS NULL"
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                "SELECT id, status, topic, subtopic, operator_id, requested_at, closed_at, "
+                f"rating FROM {self.table('history_chats')} WHERE client_id = %s "
+                f"AND {same_channel} AND id <> %s "
+                "ORDER BY requested_at DESC, id DESC LIMIT %s",
+                (client_id, channel, chat_id, limit),
+            )
+            return curs.fetchall()
 
     def search_sql(
         self,

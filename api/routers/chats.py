@@ -9,7 +9,18 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from api.deps import STAFF, AppDep, Bot, CurrentUser, Staff, positioned, require
+from api.deps import (
+    STAFF,
+    AppDep,
+    Bot,
+    ContainerDep,
+    CurrentUser,
+    MinPosition,
+    Staff,
+    positioned,
+    require,
+    wait_for_read_model,
+)
 from api.errors import ApiError, forbidden
 from api.schemas import (
     ChatDetailOut,
@@ -215,13 +226,23 @@ def delete_message(
 def get_chat(
     chat_id: UUID,
     app: AppDep,
+    container: ContainerDep,
     caller: CurrentUser,
     version: Annotated[int | None, Query(ge=1)] = None,
     as_of: datetime | None = None,
+    min_position: MinPosition = None,
 ) -> ChatDetailOut:
-    """The chat with its messages; with ``version`` or ``as_of``, as it was then (audit)."""
+    """The chat with its messages and the client's previous chats; with ``version`` or
+    ``as_of``, as it was then (audit). ``min_position`` applies to the previous chats."""
     if version is None and as_of is None:
-        return chat_detail_out(_readable_chat(app, chat_id, caller))
+        chat = _readable_chat(app, chat_id, caller)
+        previous = []
+        if caller.role != "bot" and chat.client.get("id"):
+            wait_for_read_model(container, "history", min_position)
+            previous = container.history.previous_dialogs(
+                chat.id, str(chat.client["id"]), chat.client.get("channel")
+            )
+        return chat_detail_out(chat, previous)
     if caller.role not in AUDIT_ROLES:
         raise forbidden("past states of a chat are for auditors and supervisors")
     if version is not None:

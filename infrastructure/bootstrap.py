@@ -23,6 +23,7 @@ from projections.directory import Directory, DirectoryRoutingView
 from projections.dispatcher import Dispatcher
 from projections.history import History
 from projections.positions import PositionWaiter
+from projections.rebuild import create_or_reset
 from projections.reports import Reports
 from projections.runner import ReadModelRunner
 
@@ -154,7 +155,8 @@ def build(
             wait_for=waiter.wait,
         )
         for model in (directory, dashboard, dispatcher, history, reports):
-            model.create_table()
+            if create_or_reset(model, database.connect):
+                log.warning("read model %s changed shape: rebuilding it from the log", model.name)
 
     container = Container(
         settings=settings,

@@ -9,6 +9,7 @@ position at least as far as its own and carries on from there: nothing is applie
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,3 +123,49 @@ def _apply_range(
             last = Tracking(log.name, notification.id)
         position = page[-1].id
     return last
+
+
+def fingerprint(model: ReadModel) -> str:
+    """What a read model's tables look like: changes whenever its DDL does."""
+    return hashlib.sha256("\n".join(model.tables).encode()).hexdigest()[:16]
+
+
+def create_or_reset(model: ReadModel, connect: Callable[..., Any]) -> bool:
+    """Create the model's tables; when their shape changed since they were made (an upgrade),
+    drop them first, so that the model is rebuilt from the log. True if it was reset.
+
+    Run under the schema lock, before any runner starts.
+    """
+    schema = model.datastore.schema
+    registry = SQL("{}.{}").format(Identifier(schema), Identifier("read_model_schemas"))
+    tracking = f"{schema}.{model.tracking_table_name}"
+    current = fingerprint(model)
+    reset = False
+    with connect(autocommit=False) as conn, conn.cursor() as curs:
+        curs.execute(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, fingerprint text NOT NULL)"
+            ).format(registry)
+        )
+        row = curs.execute(
+            SQL("SELECT fingerprint FROM {} WHERE name = %s").format(registry), (model.name,)
+        ).fetchone()
+        existed = curs.execute("SELECT to_regclass(%s) IS NOT NULL", (tracking,)).fetchone()[0]
+        # Tables made by a version that kept no fingerprint are of unknown shape too.
+        if existed and (row is None or row[0] != current):
+            for name in table_names(model):
+                curs.execute(
+                    SQL("DROP TABLE IF EXISTS {}.{} CASCADE").format(
+                        Identifier(schema), Identifier(name)
+                    )
+                )
+            reset = True
+        curs.execute(
+            SQL(
+                "INSERT INTO {} VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
+                "SET fingerprint = excluded.fingerprint"
+            ).format(registry),
+            (model.name, current),
+        )
+    model.create_table()
+    return reset

@@ -1,0 +1,205 @@
+"""The dashboard's queries at scale: no tab, filter, page or deadline reads the whole table.
+
+~100k synthetic rows go straight into ``dashboard_chats`` (and the operators they name into
+``operators``), then every statement the dashboard really runs is captured on its way to
+PostgreSQL and EXPLAINed there with the same parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from infrastructure.bootstrap import Container
+from projections.base import encode_key
+from projections.dashboard import _ORDER, TABS, Dashboard, Viewer
+
+SYNTHETIC_ROWS = 100_000
+GROUPS = 10
+OPERATORS = 50
+T0 = datetime.fromisoformat("2026-06-01T12:00:00+00:00")  # "now" for the synthetic data
+TABLE = "dashboard_chats"
+
+
+def seq_scans(plan: dict[str, Any], table: str) -> list[str]:
+    """The plan nodes that read ``table`` from end to end."""
+    found = []
+    if plan.get("Node Type") == "Seq Scan" and plan.get("Relation Name") == table:
+        found.append(json.dumps({k: v for k, v in plan.items() if k != "Plans"}))
+    for child in plan.get("Plans", []):
+        found.extend(seq_scans(child, table))
+    return found
+
+
+class RecordingCursor:
+    """The real cursor, noting each statement it runs."""
+
+    def __init__(self, inner: Any, log: list[tuple[str, tuple[Any, ...]]]) -> None:
+        self._inner = inner
+        self._log = log
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        self._log.append((query, tuple(params or ())))
+        return self._inner.execute(query, params, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class RecordingDatastore:
+    """The dashboard's datastore, its transactions' cursors wrapped in ``RecordingCursor``."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.log: list[tuple[str, tuple[Any, ...]]] = []
+
+    @contextmanager
+    def transaction(self, *, commit: bool = False) -> Iterator[RecordingCursor]:
+        with self._inner.transaction(commit=commit) as curs:
+            yield RecordingCursor(curs, self.log)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def fill(dashboard: Dashboard, groups: list[UUID], operators: list[UUID]) -> None:
+    """Operators in one to three groups each; chats ~90% closed over 30 days, the rest open."""
+    with dashboard.datastore.transaction(commit=True) as curs:
+        curs.executemany(
+            f"INSERT INTO {dashboard.table('operators')} (id, first_name, last_name, email, "
+            "role, group_ids, max_chats, status, status_since, registered_at, last_active_at) "
+            "VALUES (%s, %s, 'Tester', %s, %s, %s, 5, 'working', %s, %s, %s)",
+            [
+                (
+                    op,
+                    f"Op{n}",
+                    f"op{n}@example.com",
+                    "supervisor" if n == 0 else "operator",
+                    [groups[(n + k * 3) % GROUPS] for k in range(1 + n % 3)],
+                    T0,
+                    T0 - timedelta(days=60),
+                    T0,
+                )
+                for n, op in enumerate(operators)
+            ],
+        )
+        # h/g/o: a deterministic hash of the row number picks its status, group and operator.
+        curs.execute(
+            f"INSERT INTO {dashboard.table(TABLE)} (id, external_id, status, group_id, "
+            "operator_id, client, client_label, topic, subtopic, requested_at, closed_at, "
+            "waiting_since, sl_due_at, operator_replied, muted, muted_until, last_activity_at, "
+            "rating, last_message_text, last_message_author, last_message_at) "
+            "SELECT gen_random_uuid(), 'ext-' || i, status, (%(groups)s::uuid[])[1 + g], "
+            "CASE WHEN status <> 'queued' THEN (%(operators)s::uuid[])[1 + o] END, "
+            "jsonb_build_object('id', 'u' || i, 'channel', 'web'), 'Client #' || i, "
+            "'topic' || i %% 20, 'sub' || i %% 100, requested_at, "
+            "CASE WHEN status = 'closed' THEN requested_at + (5 + h %% 115) * interval '1 minute' "
+            "END, "
+            "CASE WHEN status IN ('queued', 'assigned') OR (status = 'active' AND h %% 2 = 0) "
+            "THEN requested_at END, "
+            "CASE WHEN status IN ('queued', 'assigned') OR (status = 'active' AND h %% 2 = 0) "
+            "THEN requested_at + interval '2 minutes' END, "
+            "status IN ('active', 'closed'), "
+            # ~5%% of open chats muted (half with a deadline), and a few closed ones left so.
+            "muted, CASE WHEN muted AND h %% 2 = 0 THEN %(t0)s + (h %% 240 - 120) * interval "
+            "'1 minute' END, "
+            "CASE WHEN status = 'closed' THEN requested_at + (5 + h %% 115) * interval '1 minute' "
+            "ELSE requested_at + (h %% 90) * interval '1 minute' END, "
+            "CASE WHEN status = 'closed' AND h %% 3 = 0 THEN 1 + h %% 5 END, "
+            "'hello ' || i, 'client', requested_at "
+            "FROM ("
+            "  SELECT i, h, h %% 10 AS g, (h / 10) %% 50 AS o, "
+            "  CASE WHEN i %% 10 = 0 "
+            "    THEN (ARRAY['queued', 'assigned', 'active'])[1 + (h / 500) %% 3] "
+            "    ELSE 'closed' END AS status, "
+            "  CASE WHEN i %% 10 = 0 "
+            "    THEN %(t0)s - (i %% 2000) * interval '1 minute' "  # open: the last ~33 hours
+            "    ELSE %(t0)s - i * interval '26 seconds' END AS requested_at, "  # ~30 days
+            "  (i %% 10 = 0 AND h %% 20 = 0) OR (i %% 10 <> 0 AND h %% 100 = 0) AS muted "
+            "  FROM (SELECT i, hashint4(i) & 2147483647 AS h "
+            "        FROM generate_series(1, %(rows)s) AS i) AS n"
+            ") AS r",
+            {"groups": groups, "operators": operators, "rows": SYNTHETIC_ROWS, "t0": T0},
+        )
+        curs.execute(f"ANALYZE {dashboard.table(TABLE)}")
+        curs.execute(f"ANALYZE {dashboard.table('operators')}")
+
+
+def any_cursor(dashboard: Dashboard, tab: str) -> str:
+    """A cursor from a real row in the middle of ``tab``'s order, for pages that have none."""
+    column, _ = _ORDER[tab]
+    with dashboard.datastore.transaction() as curs:
+        curs.execute(
+            f"SELECT {column} AS value, id FROM {dashboard.table(TABLE)} "
+            f"WHERE {column} IS NOT NULL ORDER BY {column}, id OFFSET %s LIMIT 1",
+            (SYNTHETIC_ROWS // 50,),
+        )
+        row = curs.fetchone()
+    return encode_key(row["value"].isoformat(), str(row["id"]))
+
+
+def explain(dashboard: Dashboard, sql: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    with dashboard.datastore.transaction() as curs:
+        curs.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        (explained,) = curs.fetchone().values()
+    return explained[0]["Plan"]
+
+
+def test_no_dashboard_query_reads_the_whole_table_at_100k_rows(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dashboard = container.dashboard
+    groups = [uuid.uuid4() for _ in range(GROUPS)]
+    operators = [uuid.uuid4() for _ in range(OPERATORS)]
+    fill(dashboard, groups, operators)
+
+    fallback = {tab: any_cursor(dashboard, tab) for tab in TABS}
+    recorder = RecordingDatastore(dashboard.datastore)
+    monkeypatch.setattr(dashboard, "datastore", recorder)
+
+    viewers = {
+        "operator": Viewer(operators[7], supervises=False),
+        "supervisor": Viewer(operators[0], supervises=True),
+        "admin": Viewer(None, supervises=True),
+    }
+    filters: list[dict[str, Any]] = [
+        {},
+        {"operator_id": operators[7]},
+        {"operator_id": operators[12]},
+        {"group_id": groups[7 % GROUPS]},  # one of the operator viewer's own groups
+        {"group_id": groups[4]},
+        {"operator_id": operators[12], "group_id": groups[4]},
+    ]
+    statements: list[tuple[str, str, tuple[Any, ...]]] = []
+    for tab in TABS:
+        for who, viewer in viewers.items():
+            for options in filters:
+                label = f"rows({tab!r}, {who}, {options})"
+                recorder.log.clear()
+                _, cursor = dashboard.rows(tab, viewer, **options)
+                (first,) = recorder.log
+                recorder.log.clear()
+                dashboard.rows(tab, viewer, cursor=cursor or fallback[tab], **options)
+                (second,) = recorder.log
+                statements.append((label, *first))
+                statements.append((f"{label} cursor={'real' if cursor else 'made'}", *second))
+    recorder.log.clear()
+    assert isinstance(dashboard.expired_mutes(T0), list)
+    assert isinstance(dashboard.quiet_chats(T0 - timedelta(minutes=10)), list)
+    statements.append(("expired_mutes", *recorder.log[0]))
+    statements.append(("quiet_chats", *recorder.log[1]))
+    monkeypatch.undo()
+
+    failures = []
+    for label, sql, params in statements:
+        plan = explain(dashboard, sql, params)
+        if seq_scans(plan, TABLE):
+            failures.append(f"{label}\n  {sql}\n  {params}\n{json.dumps(plan, indent=1)}")
+    assert not failures, "Seq Scan on dashboard_chats:\n\n" + "\n\n".join(failures)

@@ -76,6 +76,11 @@ class Dashboard(ReadModel):
         "(group_id, requested_at, id) WHERE status = 'queued'",
         "CREATE INDEX IF NOT EXISTS dashboard_closed ON {schema}.dashboard_chats "
         "(closed_at DESC, id DESC) WHERE status = 'closed'",
+        # The queue tab without a group filter, and the closed tab for one operator.
+        "CREATE INDEX IF NOT EXISTS dashboard_queue_order ON {schema}.dashboard_chats "
+        "(requested_at, id) WHERE status = 'queued'",
+        "CREATE INDEX IF NOT EXISTS dashboard_closed_operator ON {schema}.dashboard_chats "
+        "(operator_id, closed_at DESC, id DESC) WHERE status = 'closed'",
         "CREATE INDEX IF NOT EXISTS dashboard_all ON {schema}.dashboard_chats "
         "(requested_at DESC, id DESC)",
         # The scheduler's deadlines: timed mutes, and active chats going quiet.
@@ -332,7 +337,11 @@ class Dashboard(ReadModel):
             where.append("status = 'queued'")
         elif tab == "closed":
             where.append("status = 'closed'")
-        if not viewer.supervises:
+        if not viewer.supervises and tab in ("mine", "closed"):
+            # Never queued: just the operator's own (a filter the indexes can serve).
+            where.append("operator_id = %s")
+            params.append(viewer.operator_id)
+        elif not viewer.supervises:
             # Operators see their own chats and the queues of their groups.
             where.append(
                 "(operator_id = %s OR (status = 'queued' AND group_id = ANY(COALESCE("

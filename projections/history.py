@@ -300,14 +300,15 @@ class History(ReadModel):
         self, chat_id: UUID, client_id: str, channel: str | None, *, limit: int = 20
     ) -> list[dict[str, Any]]:
         """The same client's other chats (same id on the same channel), newest first."""
-        same_channel = "channel = %s" if channel is not None else "channel IS NULL AND %s IS NULL"
+        same_channel = "channel = %s" if channel is not None else "channel IS NULL"
+        channel_params = (channel,) if channel is not None else ()
         with self.datastore.transaction() as curs:
             curs.execute(
                 "SELECT id, status, topic, subtopic, operator_id, requested_at, closed_at, "
                 f"rating FROM {self.table('history_chats')} WHERE client_id = %s "
                 f"AND {same_channel} AND id <> %s "
                 "ORDER BY requested_at DESC, id DESC LIMIT %s",
-                (client_id, channel, chat_id, limit),
+                (client_id, *channel_params, chat_id, limit),
             )
             return curs.fetchall()
 

@@ -43,3 +43,18 @@ def test_chat_detail_lists_the_clients_previous_dialogs(setup: Setup) -> None:
     assert detail.json()["client"] == client
     # Bots see the chat, not the client's other dialogs.
     assert bot.get(f"/v1/chats/{second['id']}").json()["previous_chats"] == []
+
+
+def test_previous_dialogs_of_a_client_without_a_channel(setup: Setup) -> None:
+    bot = setup.bot()
+    client = {"id": f"client-{uuid.uuid4().hex[:8]}"}
+    first = bot.post("/v1/chats", json={"external_id": "a", "client": client}).json()
+    second = bot.post("/v1/chats", json={"external_id": "b", "client": client})
+    reached = position(second)
+
+    detail = setup.admin.get(
+        f"/v1/chats/{second.json()['id']}", params={"min_position": reached}
+    )
+
+    assert detail.status_code == 200, detail.text
+    assert [p["id"] for p in detail.json()["previous_chats"]] == [first["id"]]

@@ -28,6 +28,7 @@ from projections.base import ReadModel
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
+NUDGE_S = 1.0
 _END = object()
 
 
@@ -107,14 +108,32 @@ class ReadModelRunner:
         reader = threading.Thread(
             target=self._read, args=(subscription, items), name=f"{self.name}-reader", daemon=True
         )
+        nudger = threading.Thread(
+            target=self._nudge, args=(subscription,), name=f"{self.name}-nudge", daemon=True
+        )
         with subscription:
             reader.start()
+            nudger.start()
             try:
                 self._project(items)
             finally:
                 self.standby = True
                 subscription.stop()
                 reader.join(timeout=10)
+
+    def _nudge(self, subscription: ApplicationSubscription) -> None:
+        """Make the subscription look for new events now and then, notified or not.
+
+        The library's subscription makes its first select on one thread and starts to LISTEN
+        on another; an event committed between the two is announced to nobody and would wait
+        for the next one. A select a second when idle closes that gap.
+        """
+        inner = getattr(subscription, "subscription", None)
+        notified = getattr(inner, "_has_been_notified", None)
+        if notified is None:
+            return
+        while not self._stopping.wait(NUDGE_S) and not getattr(inner, "_has_been_stopped", True):
+            notified.set()
 
     @staticmethod
     def _read(subscription: ApplicationSubscription, items: queue.Queue[Any]) -> None:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 
-from application.app import Switchboard
 from application.auth import Principal
-from application.clock import FakeClock
 from application.errors import Forbidden, NotFound, UnknownReference
 from domain.chat import ACTIVE, ASSIGNED, CLOSED, QUEUED, Chat
 from domain.errors import (
@@ -21,78 +19,7 @@ from domain.errors import (
     NotWorking,
     ReservationTaken,
 )
-from domain.group import Group
-from tests.unit.fakes import in_memory_switchboard
-
-ADMIN = Principal("admin", "root")
-BOT = Principal("bot", "webbot")
-
-
-# -- fixtures and helpers ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def app(clock: FakeClock) -> Switchboard:
-    return in_memory_switchboard(clock)
-
-
-@pytest.fixture
-def sales(app: Switchboard) -> Group:
-    return app.create_group(actor=ADMIN.actor, name="Sales").value
-
-
-@pytest.fixture
-def support(app: Switchboard) -> Group:
-    return app.create_group(actor=ADMIN.actor, name="Support").value
-
-
-def operator(
-    app: Switchboard,
-    email: str,
-    *groups: Group,
-    working: bool = True,
-    max_chats: int | None = None,
-) -> Principal:
-    """Register an operator, sign in with their token, and (by default) start working."""
-    operator_, token = app.register_operator(
-        actor=ADMIN.actor,
-        first_name=email.split("@")[0].title(),
-        last_name="Test",
-        email=email,
-        group_ids=[group.id for group in groups],
-        max_chats=max_chats,
-    ).value
-    principal = app.authenticate(token)
-    assert principal is not None and principal.operator_id == operator_.id
-    if working:
-        app.set_status(operator_.id, "working", caller=principal)
-    return principal
-
-
-def handoff(
-    app: Switchboard, external_id: str = "conv-1", group: Group | None = None, **fields
-) -> Chat:
-    return app.handoff(
-        bot=BOT,
-        external_id=external_id,
-        client={"id": "client-7", "phone": "+100"},
-        group_id=group.id if group else None,
-        **fields,
-    ).value
-
-
-def load(app: Switchboard, principal: Principal) -> int:
-    return app.get_operator(principal.operator_id).load
-
-
-def event_names(app: Switchboard, chat_id: UUID) -> list[str]:
-    return [type(event).__name__ for event in app.chat_events(chat_id)]
-
+from tests.unit.helpers import ADMIN, BOT, event_names, handoff, load, operator
 
 # -- routing a handoff ------------------------------------------------------------------------
 

@@ -158,14 +158,19 @@ class ChatCommands(SwitchboardBase):
         return Done(chat, self._saved(chat, operator))
 
     def _close(
-        self, chat: Chat, *, caller: Principal | None, reason: str | None
+        self,
+        chat: Chat,
+        *,
+        caller: Principal | None,
+        reason: str | None,
+        settings: dict[str, Any] | None = None,
     ) -> Operator | None:
         """Close ``chat`` (unsaved); returns its operator with the place released."""
         at = self.clock.now()
         actor = caller.actor if caller else SYSTEM
         operator_id = caller.operator_id if caller else None
         supervisor = caller is None or caller.supervises
-        settings = self.company_settings()
+        settings = settings or self.company_settings()
         chat.check_open()
         chat.check_may_act(operator_id, supervisor=supervisor)
         if settings["rating_prompt"] and settings["rating_prompt_text"].strip():

@@ -159,14 +159,15 @@ class LifecycleCommands(ChatCommands):
         Checked again on the aggregate: a client who wrote in the meantime, or whose last
         message still waits for an answer, keeps the chat open.
         """
-        minutes = self.company_settings()["inactivity_close_minutes"]
+        settings = self.company_settings()
+        minutes = settings["inactivity_close_minutes"]
         chat = self._find(Chat, chat_id)
         if minutes is None or chat is None or chat.status != ACTIVE or chat.client_turn_open:
             return Done(False, None, created=False)
         now = self.clock.now()
         if now - last_activity(chat) < timedelta(minutes=minutes):
             return Done(False, None, created=False)
-        operator = self._close(chat, caller=None, reason=INACTIVITY_REASON)
+        operator = self._close(chat, caller=None, reason=INACTIVITY_REASON, settings=settings)
         return Done(True, self._saved(chat, operator))
 
     @retry_on_conflict

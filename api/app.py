@@ -9,8 +9,10 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers, problem
-from api.routers import chats, history, ops, reading, reports, settings, staff
+from api.metrics import Metrics, MetricsMiddleware
+from api.routers import chats, history, ops, reading, reports, settings, staff, stream
 from api.runtime import Runtime
+from api.stream import Hub
 
 DESCRIPTION = """Switchboard hands customer chats from bots to human operators.
 
@@ -68,14 +70,27 @@ class BodySizeLimit:
 def create_api(build_runtime: Callable[[], Runtime], *, max_body_bytes: int) -> FastAPI:
     """The API over a runtime built (and started, and stopped) with the app's lifespan."""
 
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
         container = build_runtime()
         container.start()
+        hub = Hub(
+            container.dashboard,
+            container.broker,
+            read_position=lambda: container.positions()["dashboard"],
+            groups_of=container.directory.groups_of,
+            metrics=metrics,
+            queue_limit=container.settings.stream_queue,
+        )
         api.state.container = container
+        api.state.hub = hub
         try:
+            await hub.start()
             yield
         finally:
+            await hub.stop()
             container.stop()
 
     api = FastAPI(
@@ -84,8 +99,10 @@ def create_api(build_runtime: Callable[[], Runtime], *, max_body_bytes: int) -> 
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    api.state.metrics = metrics
     install_error_handlers(api)
-    for module in (staff, chats, settings, reading, history, reports, ops):
+    for module in (staff, chats, settings, reading, stream, history, reports, ops):
         api.include_router(module.router)
     api.add_middleware(BodySizeLimit, limit=max_body_bytes)
+    api.add_middleware(MetricsMiddleware, metrics=metrics)
     return api

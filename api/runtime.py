@@ -6,7 +6,8 @@ imports infrastructure, so the layers stay as DESIGN.md draws them.
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import AsyncIterator
+from typing import Any, Protocol
 
 from pydantic import SecretStr
 
@@ -20,6 +21,19 @@ from projections.reports import Reports
 class ApiSettings(Protocol):
     admin_token: SecretStr | None
     read_wait_s: float
+    ready_lag: int
+    stream_heartbeat_s: float
+    stream_queue: int
+    stream_send_timeout_s: float
+
+
+class LiveBroker(Protocol):
+    """Carries the dashboard's changes between processes (Redis, or in-process)."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    def messages(self) -> AsyncIterator[Any]: ...
 
 
 class Runtime(Protocol):
@@ -29,6 +43,7 @@ class Runtime(Protocol):
     dashboard: Dashboard
     history: History
     reports: Reports
+    broker: LiveBroker
 
     def wait_for(self, name: str, position: int, timeout: float) -> bool: ...
 

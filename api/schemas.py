@@ -270,8 +270,12 @@ class DashboardRow(BaseModel):
     waiting_since: datetime | None
     sl_due_at: datetime | None
     muted: bool
+    muted_until: datetime | None = None
     rating: int | None
     last_message: LastMessage | None
+    position: int = Field(
+        0, description="The log position of this row's latest change (a stream event's id)."
+    )
 
 
 class ChatEventOut(BaseModel):

@@ -15,6 +15,7 @@ from eventsourcing.postgres import PostgresDatastore
 from application.app import Switchboard
 from application.clock import Clock, SystemClock
 from infrastructure.database import Database, EmbeddedPostgres, schema_lock
+from infrastructure.live import InProcessBroker, RedisBroker
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings
 from projections.base import SCHEMA, ReadModel
@@ -48,6 +49,7 @@ class Container:
     reports: Reports
     waiter: PositionWaiter
     dispatcher: Dispatcher
+    broker: InProcessBroker | RedisBroker
     runners: list[ReadModelRunner] = field(default_factory=list)
     scheduler: Scheduler | None = None
     embedded: EmbeddedPostgres | None = None
@@ -79,6 +81,7 @@ class Container:
         for runner in self.runners:
             runner.stop()
         self.waiter.stop()
+        self.broker.close()
         self.app.close()
         if self.log_reader is not None:
             self.log_reader.close()
@@ -120,7 +123,11 @@ def build(
     clock: Clock | None = None,
     run_projections: bool = True,
 ) -> Container:
-    """Build everything one process needs; ``start()`` the result to follow the log."""
+    """Build everything one process needs; ``start()`` the result.
+
+    ``run_projections``: this process also does the worker's part (read models, queue
+    dispatcher, scheduler); an API-only process reads the read models a worker keeps.
+    """
     settings = settings or Settings()
     database, embedded = resolve_database(settings)
     env = database.eventsourcing_env(pool_size=settings.db_pool_size)
@@ -158,6 +165,13 @@ def build(
             if create_or_reset(model, database.connect):
                 log.warning("read model %s changed shape: rebuilding it from the log", model.name)
 
+    broker: InProcessBroker | RedisBroker = InProcessBroker()
+    if settings.redis_url:
+        # One channel per database: deployments (and test runs) sharing a Redis stay apart.
+        dbname = database.params.get("dbname", "postgres")
+        broker = RedisBroker(settings.redis_url, channel=f"switchboard:{dbname}:dashboard")
+    if run_projections:
+        dashboard.on_changes = lambda changes: broker.publish(changes.to_json())
     container = Container(
         settings=settings,
         database=database,
@@ -169,6 +183,7 @@ def build(
         reports=reports,
         waiter=waiter,
         dispatcher=dispatcher,
+        broker=broker,
         embedded=embedded,
     )
     if run_projections:

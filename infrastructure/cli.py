@@ -22,27 +22,125 @@ cli = typer.Typer(
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(
+        1, min=1, help="API processes sharing the port (each serves the API only)."
+    ),
+    worker: str = typer.Option(
+        None,
+        help="inline: this command also runs the read models, dispatcher and scheduler; "
+        "external: a separate `switchboard worker` does. Default: SWITCHBOARD_WORKER (inline).",
+    ),
 ) -> None:
-    """Serve the HTTP API; in this process also run the read models.
+    """Serve the HTTP API (and, with the inline worker, keep the read models).
 
     Without DATABASE_URL an embedded PostgreSQL starts under SWITCHBOARD_DATA.
     """
-    from api.app import create_api
-    from infrastructure.bootstrap import build
+    from infrastructure.logs import configure_logging
 
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if worker is not None:
+        if worker not in ("inline", "external"):
+            raise typer.BadParameter("--worker is inline or external")
+        settings = settings.model_copy(update={"worker": worker})
+    log_config = configure_logging(settings)
+    if workers == 1:
+        from infrastructure.web import create_app
+
+        config = uvicorn.Config(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=log_config,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+        _GracefulServer(config).run()
+        return
+    _serve_many(settings, host=host, port=port, workers=workers, log_config=log_config)
+
+
+def _serve_many(settings: Settings, *, host: str, port: int, workers: int, log_config) -> None:
+    """``workers`` API processes on one port; the worker's part, if inline, in this one."""
+    import os
+    import shutil
+    import tempfile
+
+    from infrastructure.bootstrap import build
+    from infrastructure.database import EmbeddedPostgres
+
+    embedded = None
+    if not settings.database_url:
+        embedded = EmbeddedPostgres(settings.data_dir)
+        os.environ["DATABASE_URL"] = embedded.start().url
+    metrics_dir = tempfile.mkdtemp(prefix="switchboard-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # the processes' metrics, summed
+    os.environ["SWITCHBOARD_WORKER"] = "external"  # the API processes serve the API only
+    background = None
+    try:
+        if settings.worker == "inline":
+            background = build(Settings(), run_projections=True)
+            background.start()
+        uvicorn.run(
+            "infrastructure.web:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=log_config,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+    finally:
+        if background is not None:
+            background.stop()
+        if embedded is not None:
+            embedded.stop()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+@cli.command("worker")
+def run_worker(
+    metrics_port: int = typer.Option(
+        None, help="Serve Prometheus metrics of this worker on this port."
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", help="Address for the metrics port."),
+) -> None:
+    """Run the read models, the queue dispatcher and the scheduler (no HTTP API).
+
+    Run one or two: each read model is followed by one process at a time (a PostgreSQL
+    advisory lock); a second worker waits as a hot standby and takes over if the first dies.
+    """
+    import signal
+    import threading
+
+    from infrastructure.bootstrap import build
+    from infrastructure.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings)
+    log = logging.getLogger("switchboard.worker")
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    container = build(settings, run_projections=True)
+    container.start()
+    if metrics_port is not None:
+        from prometheus_client import CollectorRegistry, start_http_server
+
+        from infrastructure.operations import WorkerCollector
+
+        registry = CollectorRegistry()
+        registry.register(WorkerCollector(container))
+        start_http_server(metrics_port, addr=metrics_host, registry=registry)
+    log.info(
+        "worker running: %s, and the scheduler",
+        ", ".join(model.name for model in container.read_models),
     )
-    api = create_api(lambda: build(settings), max_body_bytes=settings.max_body_bytes)
-    config = uvicorn.Config(
-        api,
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=10,
-    )
-    _GracefulServer(config).run()
+    try:
+        stopping.wait()
+    finally:
+        log.info("worker stopping")
+        container.stop()
 
 
 audit = typer.Typer(help="Read the audit trail.", no_args_is_help=True)
@@ -162,10 +260,11 @@ def projections_rebuild(
 def _container():
     """The application over the configured database, without running the read models."""
     from infrastructure.bootstrap import build
+    from infrastructure.logs import configure_logging
 
     # A one-off command needs few connections.
-    settings = Settings(SWITCHBOARD_DB_POOL_SIZE=2)
-    logging.basicConfig(level=logging.WARNING)
+    settings = Settings(SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING")
+    configure_logging(settings)
     container = build(settings, run_projections=False)
     try:
         yield container

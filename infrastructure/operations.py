@@ -32,3 +32,49 @@ def read_model_status(container: Container) -> list[ReadModelStatus]:
             ).fetchone()[0]
             rows.append(ReadModelStatus(model.name, model.position(), head, followed))
     return rows
+
+
+class WorkerCollector:
+    """Prometheus figures of a worker process, read at each scrape: the log's position, each
+    read model's position and lag, and whether this process follows it or stands by."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        head = GaugeMetricFamily("switchboard_event_log_position", "The event log's position.")
+        position = GaugeMetricFamily(
+            "switchboard_read_model_position", "Each read model's position.", labels=["read_model"]
+        )
+        lag = GaugeMetricFamily(
+            "switchboard_read_model_lag_events",
+            "Events each read model trails the log by.",
+            labels=["read_model"],
+        )
+        leading = GaugeMetricFamily(
+            "switchboard_read_model_leader",
+            "1 where this process follows the read model, 0 where it stands by.",
+            labels=["read_model"],
+        )
+        errors = CounterMetricFamily(
+            "switchboard_read_model_errors",
+            "Failures a read model restarted from (its position, exactly once).",
+            labels=["read_model"],
+        )
+        try:
+            log_head = self.container.app.head() or 0
+        except Exception:
+            log_head = None
+        positions = self.container.positions()
+        if log_head is not None:
+            head.add_metric([], log_head)
+        for runner in self.container.runners:
+            at = positions.get(runner.name, runner.processed_position)
+            position.add_metric([runner.name], at)
+            if log_head is not None:
+                lag.add_metric([runner.name], max(log_head - at, 0))
+            leading.add_metric([runner.name], 0 if runner.standby else 1)
+            errors.add_metric([runner.name], runner.errors)
+        yield from (head, position, lag, leading, errors)

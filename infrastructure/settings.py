@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,4 +46,38 @@ class Settings(BaseSettings):
         gt=0,
         description="How often the scheduler looks for passed deadlines (mutes, idle chats).",
     )
+    worker: Literal["inline", "external"] = Field(
+        "inline",
+        alias="SWITCHBOARD_WORKER",
+        description="inline: `serve` also runs the read models, dispatcher and scheduler; "
+        "external: `serve` is the API only and `switchboard worker` runs them.",
+    )
+    ready_lag: int = Field(
+        1_000,
+        alias="SWITCHBOARD_READY_LAG",
+        ge=0,
+        description="Events a read model may trail the log by while /readyz still says ready.",
+    )
+    stream_heartbeat_s: float = Field(
+        15.0,
+        alias="SWITCHBOARD_STREAM_HEARTBEAT_S",
+        gt=0,
+        description="An idle live stream gets a comment this often (proxies close idle ones).",
+    )
+    stream_queue: int = Field(
+        1_000,
+        alias="SWITCHBOARD_STREAM_QUEUE",
+        ge=10,
+        description="Changes held for one slow stream client; past it the stream is closed and "
+        "the client resumes from its Last-Event-ID.",
+    )
+    stream_send_timeout_s: float = Field(
+        30.0,
+        alias="SWITCHBOARD_STREAM_SEND_TIMEOUT_S",
+        gt=0,
+        description="A stream client that takes longer than this to accept data is disconnected.",
+    )
     log_level: str = Field("INFO", alias="SWITCHBOARD_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(
+        "text", alias="SWITCHBOARD_LOG_FORMAT", description="json: one JSON object per line."
+    )

@@ -39,15 +39,31 @@ class ReadModel(PostgresTrackingRecorder):
     def process_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> int:
         """Apply a batch of (event, tracking) and record the last position, atomically."""
         last = batch[-1][1]
+        news = None
         with self.datastore.transaction(commit=True) as curs:
             committed = self.lock_position(curs)
             for event, tracking in batch:
                 # Another process may have committed part of this batch already: skip that part.
                 if tracking.notification_id > committed:
-                    self.apply(event, curs)
+                    self.apply_at(event, tracking.notification_id, curs)
             if last.notification_id > committed:
                 self.record_position(curs, last)
+                news = self.changes(curs, committed, last.notification_id)
+        if news is not None:
+            self.announce(news)
         return max(last.notification_id, committed)
+
+    def apply_at(self, event: Any, position: int, curs: Cursor) -> None:
+        """Apply one event found at ``position`` of the log (read models that keep it override)."""
+        self.apply(event, curs)
+
+    def changes(self, curs: Cursor, after: int, upto: int) -> Any:
+        """What changed between the positions, read in the batch's transaction, to announce
+        once it commits; ``None`` (the default) announces nothing."""
+        return None
+
+    def announce(self, news: Any) -> None:
+        """Tell listeners about a committed batch; must never fail the batch."""
 
     def lock_position(self, curs: Cursor) -> int:
         """Serialise this read model's writers for the transaction; return its position."""

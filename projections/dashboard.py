@@ -7,7 +7,8 @@ client's open turn) and ``sl_due_at`` (when that turn breaches its group's servi
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -24,14 +25,55 @@ PREVIEW_CHARS = 200
 ROW_COLUMNS = (
     "id, external_id, status, group_id, operator_id, client, client_label, topic, subtopic, "
     "requested_at, closed_at, waiting_since, sl_due_at, muted, muted_until, rating, "
-    "last_message_text, last_message_author, last_message_at"
+    "last_message_text, last_message_author, last_message_at, position"
 )
+# Events that can take a chat out of someone's view: off an operator, or out of a group's queue.
+_MOVES = (Chat.Queued, Chat.Assigned, Chat.Reassigned, Chat.Closed)
+ANNOUNCED_ROWS = 1_000  # a batch that changed more rows is announced without them: read them
 
 
 @dataclass(frozen=True)
 class Viewer:
     operator_id: UUID | None
     supervises: bool
+
+
+@dataclass
+class DashboardChanges:
+    """What one committed batch changed: rows as they now are, and who lost sight of a chat.
+
+    ``rows`` is ``None`` when there were too many to carry: the listener reads them itself.
+    A departure is a chat leaving an operator (``operator_id``) or a group's queue
+    (``group_id``) at ``position``.
+    """
+
+    after: int
+    upto: int
+    rows: list[dict[str, Any]] | None = field(default_factory=list)
+    departures: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> bytes:
+        body = {"after": self.after, "upto": self.upto, "rows": self.rows}
+        body["departures"] = self.departures
+        return json.dumps(body, default=_plain, separators=(",", ":")).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> DashboardChanges:
+        body = json.loads(data)
+        return cls(
+            after=int(body["after"]),
+            upto=int(body["upto"]),
+            rows=body["rows"],
+            departures=body["departures"],
+        )
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"cannot announce {type(value).__name__}")
 
 
 # Each tab's order, newest or oldest first, as (column, direction).
@@ -69,7 +111,16 @@ class Dashboard(ReadModel):
             last_message_id uuid,
             last_message_text text,
             last_message_author text,
-            last_message_at timestamptz)""",
+            last_message_at timestamptz,
+            position bigint NOT NULL)""",
+        # The live stream reads what changed after a position (a client resuming).
+        "CREATE INDEX IF NOT EXISTS dashboard_position ON {schema}.dashboard_chats (position)",
+        """CREATE TABLE IF NOT EXISTS {schema}.dashboard_departures (
+            position bigint NOT NULL,
+            chat_id uuid NOT NULL,
+            operator_id uuid,
+            group_id uuid,
+            PRIMARY KEY (position, chat_id))""",
         "CREATE INDEX IF NOT EXISTS dashboard_mine ON {schema}.dashboard_chats "
         "(operator_id, status, requested_at, id)",
         "CREATE INDEX IF NOT EXISTS dashboard_queue ON {schema}.dashboard_chats "
@@ -97,7 +148,96 @@ class Dashboard(ReadModel):
             sl_next_response_s integer NOT NULL)""",
     )
 
+    def __init__(self, datastore, application_name: str) -> None:
+        super().__init__(datastore, application_name)
+        self._position = 0
+        # Set by the composition root to publish each committed batch's changes live.
+        self.on_changes: Callable[[DashboardChanges], None] | None = None
+
     # -- projection -----------------------------------------------------------------------------
+
+    def apply_at(self, event: Any, position: int, curs: Cursor) -> None:
+        self._position = position
+        before = self._audience(curs, event.originator_id) if isinstance(event, _MOVES) else None
+        self.apply(event, curs)
+        if before is None:
+            return
+        after = self._audience(curs, event.originator_id)
+        operator_id = before[0] if before[0] != after[0] else None
+        group_id = before[1] if before[1] != after[1] else None
+        if operator_id is not None or group_id is not None:
+            curs.execute(
+                f"INSERT INTO {self.table('dashboard_departures')} "
+                "(position, chat_id, operator_id, group_id) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (position, event.originator_id, operator_id, group_id),
+            )
+
+    def _audience(self, curs: Cursor, chat_id: UUID) -> tuple[Any, Any]:
+        """Who sees a chat besides supervisors: its operator, and its group while queued."""
+        curs.execute(
+            f"SELECT operator_id, status, group_id FROM {self.table('dashboard_chats')} "
+            "WHERE id = %s",
+            (chat_id,),
+        )
+        row = curs.fetchone()
+        if row is None:
+            return None, None
+        return row["operator_id"], row["group_id"] if row["status"] == "queued" else None
+
+    def changes(self, curs: Cursor, after: int, upto: int) -> DashboardChanges | None:
+        if self.on_changes is None:
+            return None
+        return self._changes(curs, after, upto, limit=ANNOUNCED_ROWS)
+
+    def announce(self, news: DashboardChanges) -> None:
+        if self.on_changes is not None:
+            self.on_changes(news)
+
+    def _changes(
+        self,
+        curs: Cursor,
+        after: int,
+        upto: int,
+        *,
+        limit: int,
+        viewer: Viewer | None = None,
+        group_ids: Sequence[UUID] = (),
+    ) -> DashboardChanges:
+        rows_where, departures_where, params = "", "", []
+        if viewer is not None and not viewer.supervises:
+            rows_where = " AND (operator_id = %s OR (status = 'queued' AND group_id = ANY(%s)))"
+            departures_where = " AND (operator_id = %s OR group_id = ANY(%s))"
+            params = [viewer.operator_id, list(group_ids)]
+        curs.execute(
+            f"SELECT {ROW_COLUMNS} FROM {self.table('dashboard_chats')} "
+            f"WHERE position > %s AND position <= %s{rows_where} ORDER BY position LIMIT %s",
+            (after, upto, *params, limit + 1),
+        )
+        rows: list[dict[str, Any]] | None = curs.fetchall()
+        if len(rows) > limit:
+            rows = None
+        curs.execute(
+            f"SELECT position, chat_id, operator_id, group_id "
+            f"FROM {self.table('dashboard_departures')} "
+            f"WHERE position > %s AND position <= %s{departures_where} ORDER BY position",
+            (after, upto, *params),
+        )
+        return DashboardChanges(after, upto, rows, curs.fetchall())
+
+    def changes_between(
+        self,
+        after: int,
+        upto: int,
+        *,
+        viewer: Viewer | None = None,
+        group_ids: Sequence[UUID] = (),
+        limit: int = ANNOUNCED_ROWS,
+    ) -> DashboardChanges:
+        """What changed in (after, upto], as this viewer sees it (``rows`` is ``None`` when
+        more than ``limit`` rows changed: too far behind to catch up row by row)."""
+        with self.datastore.transaction() as curs:
+            return self._changes(curs, after, upto, limit=limit, viewer=viewer, group_ids=group_ids)
 
     @singledispatchmethod
     def apply(self, event: Any, curs: Cursor) -> None:
@@ -112,8 +252,8 @@ class Dashboard(ReadModel):
             f"INSERT INTO {self.table('dashboard_chats')} (id, external_id, status, group_id, "
             "client, client_label, topic, subtopic, requested_at, waiting_since, sl_due_at, "
             "last_activity_at, last_message_id, last_message_text, last_message_author, "
-            "last_message_at) "
-            "VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "last_message_at, position) "
+            "VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 e.originator_id,
                 e.external_id,
@@ -130,6 +270,7 @@ class Dashboard(ReadModel):
                 last["text"][:PREVIEW_CHARS] if last else None,
                 last["author"] if last else None,
                 last["at"] if last else None,
+                self._position,
             ),
         )
 
@@ -142,9 +283,9 @@ class Dashboard(ReadModel):
         # As in the aggregate: after an intercept, whoever holds the chat continues it.
         curs.execute(
             f"UPDATE {self.table('dashboard_chats')} SET operator_id = %s, group_id = %s, "
-            "status = CASE WHEN intercepted_at IS NULL THEN 'assigned' ELSE 'active' END "
-            "WHERE id = %s",
-            (e.operator_id, e.group_id, e.originator_id),
+            "status = CASE WHEN intercepted_at IS NULL THEN 'assigned' ELSE 'active' END, "
+            "position = %s WHERE id = %s",
+            (e.operator_id, e.group_id, self._position, e.originator_id),
         )
 
     @apply.register
@@ -166,9 +307,9 @@ class Dashboard(ReadModel):
         )
         curs.execute(
             f"UPDATE {self.table('dashboard_chats')} SET operator_id = %s, group_id = %s, "
-            f"status = {status} WHERE id = %s "
+            f"status = {status}, position = %s WHERE id = %s "
             "RETURNING waiting_since, operator_replied",
-            (e.operator_id, e.group_id, e.originator_id),
+            (e.operator_id, e.group_id, self._position, e.originator_id),
         )
         row = curs.fetchone()
         if row is not None and row["waiting_since"] is not None:
@@ -193,17 +334,17 @@ class Dashboard(ReadModel):
     @apply.register
     def _(self, e: Chat.MessageEdited, curs: Cursor) -> None:
         curs.execute(
-            f"UPDATE {self.table('dashboard_chats')} SET last_message_text = %s "
-            "WHERE id = %s AND last_message_id = %s",
-            (e.text[:PREVIEW_CHARS], e.originator_id, e.message_id),
+            f"UPDATE {self.table('dashboard_chats')} SET last_message_text = %s, "
+            "position = %s WHERE id = %s AND last_message_id = %s",
+            (e.text[:PREVIEW_CHARS], self._position, e.originator_id, e.message_id),
         )
 
     @apply.register
     def _(self, e: Chat.MessageDeleted, curs: Cursor) -> None:
         curs.execute(
-            f"UPDATE {self.table('dashboard_chats')} SET last_message_text = '' "
-            "WHERE id = %s AND last_message_id = %s",
-            (e.originator_id, e.message_id),
+            f"UPDATE {self.table('dashboard_chats')} SET last_message_text = '', "
+            "position = %s WHERE id = %s AND last_message_id = %s",
+            (self._position, e.originator_id, e.message_id),
         )
 
     @apply.register
@@ -278,6 +419,7 @@ class Dashboard(ReadModel):
         )
 
     def _update(self, curs: Cursor, chat_id: UUID, **values: Any) -> None:
+        values["position"] = self._position
         assignments = ", ".join(f"{column} = %s" for column in values)
         curs.execute(
             f"UPDATE {self.table('dashboard_chats')} SET {assignments} WHERE id = %s",

@@ -247,6 +247,15 @@ class Directory(ReadModel):
             )
             return [(row["id"], row["last_active_at"]) for row in curs.fetchall()]
 
+    def groups_of(self, operator_id: UUID) -> list[UUID]:
+        """The groups an operator belongs to (none for an unknown operator)."""
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                f"SELECT group_ids FROM {self.table('operators')} WHERE id = %s", (operator_id,)
+            )
+            row = curs.fetchone()
+        return list(row["group_ids"]) if row is not None else []
+
     def groups(self) -> list[dict[str, Any]]:
         with self.datastore.transaction() as curs:
             curs.execute(

@@ -119,7 +119,7 @@ def _apply_range(
         if not page:
             break
         for notification in page:
-            staged.apply(log.mapper.to_domain_event(notification), curs)
+            staged.apply_at(log.mapper.to_domain_event(notification), notification.id, curs)
             last = Tracking(log.name, notification.id)
         position = page[-1].id
     return last

@@ -1,15 +1,14 @@
-"""Operations: liveness and readiness."""
+"""Operations: liveness, readiness and metrics."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import ContainerDep
+from api.metrics import CONTENT_TYPE, Metrics
 
 router = APIRouter(tags=["operations"])
-
-READY_LAG = 1_000  # events a read model may trail the log by and still count as ready
 
 
 @router.get("/healthz")
@@ -20,14 +19,36 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(container: ContainerDep) -> JSONResponse:
-    """The database answers and every read model is within ``READY_LAG`` events of the log."""
+    """The database answers and every read model is within ``SWITCHBOARD_READY_LAG`` events
+    of the log; 503 otherwise (a load balancer sends this process no traffic meanwhile)."""
     try:
         head = container.app.head() or 0
     except Exception as error:
-        return JSONResponse({"status": "unavailable", "detail": str(error)}, status_code=503)
-    lags = {name: head - position for name, position in container.positions().items()}
-    ready = all(lag <= READY_LAG for lag in lags.values())
+        return JSONResponse(
+            {"status": "unavailable", "detail": f"database: {type(error).__name__}"},
+            status_code=503,
+        )
+    lags = {name: max(head - position, 0) for name, position in container.positions().items()}
+    ready = all(lag <= container.settings.ready_lag for lag in lags.values())
     return JSONResponse(
-        {"status": "ok" if ready else "lagging", "position": head, "lag": lags},
+        {
+            "status": "ok" if ready else "lagging",
+            "position": head,
+            "lag": lags,
+            "live_broker": "connected" if container.broker.connected else "unreachable",
+        },
         status_code=200 if ready else 503,
     )
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(request: Request, container: ContainerDep) -> Response:
+    """Prometheus text: requests and latencies by route, commands by type, the event log's
+    position, read model positions and lag, live stream clients."""
+    recorder: Metrics = request.app.state.metrics
+    try:
+        head = container.app.head() or 0
+    except Exception:
+        head = None  # the database is away: the rest still tells something
+    recorder.observe_state(head, container.positions(), container.broker.connected)
+    return Response(recorder.render(), media_type=CONTENT_TYPE)

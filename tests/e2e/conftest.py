@@ -45,6 +45,7 @@ class ServerProcess:
     workdir: Path
     admin_token: str = field(default_factory=lambda: "sb_admin_" + secrets.token_urlsafe(24))
     extra_env: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)  # more options for ``serve``
     port: int = 0
     process: subprocess.Popen | None = None
     runs: int = 0
@@ -82,7 +83,15 @@ class ServerProcess:
         with open(self.stderr_path, "wb") as stderr, open(os.devnull, "wb") as stdout:
             # cwd: a directory of our own, so no stray .env or ./.switchboard is picked up.
             self.process = subprocess.Popen(
-                [str(SWITCHBOARD), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+                [
+                    str(SWITCHBOARD),
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    *self.args,
+                ],
                 env=self.env(),
                 cwd=self.workdir,
                 stdout=stdout,
@@ -134,6 +143,74 @@ class ServerProcess:
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.Client(base_url=self.base_url, timeout=10, headers=headers)
+
+
+@dataclass
+class WorkerProcess:
+    """One ``switchboard worker`` subprocess, ready once its metrics port answers."""
+
+    database_url: str
+    workdir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    metrics_port: int = 0
+    process: subprocess.Popen | None = None
+    runs: int = 0
+
+    @property
+    def stderr_path(self) -> Path:
+        return self.workdir / f"worker-{id(self)}-{self.runs}.stderr"
+
+    def start(self) -> None:
+        assert self.process is None, "already running"
+        self.runs += 1
+        self.metrics_port = free_port()
+        env = ServerProcess(self.database_url, self.workdir, extra_env=self.extra_env).env()
+        with open(self.stderr_path, "wb") as stderr, open(os.devnull, "wb") as stdout:
+            self.process = subprocess.Popen(
+                [str(SWITCHBOARD), "worker", "--metrics-port", str(self.metrics_port)],
+                env=env,
+                cwd=self.workdir,
+                stdout=stdout,
+                stderr=stderr,
+            )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                code, self.process = self.process.returncode, None
+                pytest.fail(f"switchboard worker exited with {code}:\n{self.stderr()}")
+            try:
+                url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+                if httpx.get(url, timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)  # polling start-up
+        self.kill()
+        pytest.fail(f"switchboard worker not up within {STARTUP_TIMEOUT_S:g}s:\n{self.stderr()}")
+
+    def metrics(self) -> str:
+        return httpx.get(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).text
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind, as when a machine dies."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def stop(self) -> int:
+        assert self.process is not None, "not running"
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=SHUTDOWN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"switchboard worker ignored SIGTERM:\n{self.stderr()}")
+        self.process = None
+        return code
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")[-10_000:]
 
 
 def stop_cleanly(server: ServerProcess) -> None:

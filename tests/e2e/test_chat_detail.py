@@ -52,9 +52,7 @@ def test_previous_dialogs_of_a_client_without_a_channel(setup: Setup) -> None:
     second = bot.post("/v1/chats", json={"external_id": "b", "client": client})
     reached = position(second)
 
-    detail = setup.admin.get(
-        f"/v1/chats/{second.json()['id']}", params={"min_position": reached}
-    )
+    detail = setup.admin.get(f"/v1/chats/{second.json()['id']}", params={"min_position": reached})
 
     assert detail.status_code == 200, detail.text
     assert [p["id"] for p in detail.json()["previous_chats"]] == [first["id"]]

@@ -98,7 +98,7 @@ def fill(dashboard: Dashboard, groups: list[UUID], operators: list[UUID]) -> Non
             f"INSERT INTO {dashboard.table(TABLE)} (id, external_id, status, group_id, "
             "operator_id, client, client_label, topic, subtopic, requested_at, closed_at, "
             "waiting_since, sl_due_at, operator_replied, muted, muted_until, last_activity_at, "
-            "rating, last_message_text, last_message_author, last_message_at) "
+            "rating, last_message_text, last_message_author, last_message_at, position) "
             "SELECT gen_random_uuid(), 'ext-' || i, status, (%(groups)s::uuid[])[1 + g], "
             "CASE WHEN status <> 'queued' THEN (%(operators)s::uuid[])[1 + o] END, "
             "jsonb_build_object('id', 'u' || i, 'channel', 'web'), 'Client #' || i, "
@@ -116,7 +116,7 @@ def fill(dashboard: Dashboard, groups: list[UUID], operators: list[UUID]) -> Non
             "CASE WHEN status = 'closed' THEN requested_at + (5 + h %% 115) * interval '1 minute' "
             "ELSE requested_at + (h %% 90) * interval '1 minute' END, "
             "CASE WHEN status = 'closed' AND h %% 3 = 0 THEN 1 + h %% 5 END, "
-            "'hello ' || i, 'client', requested_at "
+            "'hello ' || i, 'client', requested_at, i "
             "FROM ("
             "  SELECT i, h, h %% 10 AS g, (h / 10) %% 50 AS o, "
             "  CASE WHEN i %% 10 = 0 "
@@ -214,6 +214,14 @@ def test_no_dashboard_query_reads_the_whole_table_at_100k_rows(
     assert dashboard.quiet_chats(T0 - timedelta(minutes=10))
     statements.append(("expired_mutes", *recorder.log[0]))
     statements.append(("quiet_chats", *recorder.log[1]))
+    # The live stream: a client resuming a little behind the log reads what changed since.
+    for who, viewer in viewers.items():
+        recorder.log.clear()
+        dashboard.changes_between(
+            SYNTHETIC_ROWS - 300, SYNTHETIC_ROWS, viewer=viewer, group_ids=groups[:3]
+        )
+        statements.append((f"changes_between({who}) rows", *recorder.log[0]))
+        statements.append((f"changes_between({who}) departures", *recorder.log[1]))
     monkeypatch.undo()
 
     failures = []

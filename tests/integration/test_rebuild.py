@@ -29,7 +29,11 @@ REBUILT = ("directory", "dashboard")
 def test_table_names_are_read_from_the_read_models_own_ddl(database_url: str) -> None:
     with running(database_url, FakeClock(), projections=False) as container:
         assert table_names(container.dashboard) == [
-            "dashboard_chats", "dashboard_clients", "dashboard_group_sl", "dashboard_tracking",
+            "dashboard_chats",
+            "dashboard_departures",
+            "dashboard_clients",
+            "dashboard_group_sl",
+            "dashboard_tracking",
         ]
         assert table_names(container.directory) == ["operators", "groups", "directory_tracking"]
 

@@ -1,0 +1,211 @@
+"""Prometheus metrics and the access log: requests and latencies by route, commands by type,
+the event log's position, read model lag, and live stream clients.
+
+Several API processes behind one port (``serve --workers N``) share their figures through
+``PROMETHEUS_MULTIPROC_DIR``, which ``serve`` sets up; one process keeps its own registry.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+import uuid
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import multiprocess as prometheus_multiprocess
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access_log = logging.getLogger("switchboard.access")
+
+COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+STREAMING_ROUTES = frozenset({"/v1/stream"})  # open for minutes: their duration is no latency
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.multiprocess = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+        # In multiprocess mode every process writes its values to files; a scrape reads them all.
+        registry = None if self.multiprocess else CollectorRegistry()
+        self._registry = registry
+        self.requests = Counter(
+            "switchboard_http_requests_total",
+            "HTTP requests answered, by method, route and status.",
+            ["method", "route", "status"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "switchboard_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method and route.",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.commands = Counter(
+            "switchboard_commands_total",
+            "Commands by type and outcome (ok, rejected: 4xx, failed: 5xx).",
+            ["command", "outcome"],
+            registry=registry,
+        )
+        self.log_position = Gauge(
+            "switchboard_event_log_position",
+            "The last position of the event log.",
+            registry=registry,
+            multiprocess_mode="max",
+        )
+        self.read_model_position = Gauge(
+            "switchboard_read_model_position",
+            "The log position each read model has reached.",
+            ["read_model"],
+            registry=registry,
+            multiprocess_mode="max",
+        )
+        self.read_model_lag = Gauge(
+            "switchboard_read_model_lag_events",
+            "Events each read model trails the event log by.",
+            ["read_model"],
+            registry=registry,
+            multiprocess_mode="min",
+        )
+        self.stream_clients = Gauge(
+            "switchboard_stream_clients",
+            "Live stream (SSE) clients connected.",
+            registry=registry,
+            multiprocess_mode="livesum",
+        )
+        self.stream_events_sent = Counter(
+            "switchboard_stream_events_total",
+            "Live stream events handed to clients.",
+            registry=registry,
+        )
+        self.stream_closes = Counter(
+            "switchboard_stream_closed_total",
+            "Live streams ended, by reason (client, slow, send_timeout, shutdown).",
+            ["reason"],
+            registry=registry,
+        )
+        self.live_resyncs = Counter(
+            "switchboard_live_resyncs_total",
+            "Times the live stream read changes from the read model (the broker missed them).",
+            registry=registry,
+        )
+        self.broker_connected = Gauge(
+            "switchboard_broker_connected",
+            "1 while the live updates broker (Redis) is reachable.",
+            registry=registry,
+            multiprocess_mode="min",
+        )
+
+    # -- the stream hub's hooks ---------------------------------------------------------------
+
+    def stream_opened(self) -> None:
+        self.stream_clients.inc()
+
+    def stream_closed(self, reason: str) -> None:
+        self.stream_clients.dec()
+        self.stream_closes.labels(reason).inc()
+
+    def stream_events(self, count: int) -> None:
+        self.stream_events_sent.inc(count)
+
+    def live_resync(self) -> None:
+        self.live_resyncs.inc()
+
+    # -- exposition ---------------------------------------------------------------------------
+
+    def observe_state(
+        self, head: int | None, positions: dict[str, int], broker_connected: bool
+    ) -> None:
+        if head is not None:
+            self.log_position.set(head)
+        for name, position in positions.items():
+            self.read_model_position.labels(name).set(position)
+            if head is not None:
+                self.read_model_lag.labels(name).set(max(head - position, 0))
+        self.broker_connected.set(1 if broker_connected else 0)
+
+    def render(self) -> bytes:
+        if self.multiprocess:
+            registry = CollectorRegistry()
+            prometheus_multiprocess.MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self._registry)
+
+
+class MetricsMiddleware:
+    """Counts and times every request by its route template, and writes the access log."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            self._record(scope, status, time.perf_counter() - started, request_id)
+
+    def _record(self, scope: Scope, status: int, seconds: float, request_id: str) -> None:
+        route: Any = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        method = scope["method"]
+        self.metrics.requests.labels(method, template, str(status)).inc()
+        if template not in STREAMING_ROUTES:
+            self.metrics.latency.labels(method, template).observe(seconds)
+        if method in COMMAND_METHODS and route is not None:
+            outcome = "ok" if status < 400 else "rejected" if status < 500 else "failed"
+            self.metrics.commands.labels(getattr(route, "name", template), outcome).inc()
+        access_log.info(
+            "%s %s %s %.1fms",
+            method,
+            scope["path"],
+            status,
+            seconds * 1000,
+            extra={
+                "method": method,
+                "path": scope["path"],
+                "route": template,
+                "status": status,
+                "duration_ms": round(seconds * 1000, 2),
+                "request_id": request_id,
+            },
+        )
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            candidate = value.decode("latin-1")
+            if _REQUEST_ID.match(candidate):
+                return candidate
+            break
+    return uuid.uuid4().hex

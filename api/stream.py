@@ -1,0 +1,357 @@
+"""The live stream: each caller's dashboard changes as Server-Sent Events.
+
+One ``Hub`` per process follows the dashboard's changes (from the broker, and from the read
+model whenever the broker's messages leave a gap) and hands each client what its dashboard
+shows: an operator their own chats and their groups' queues, a supervisor everything. Every
+SSE event's ``id`` is a log position; a client that reconnects with ``Last-Event-ID`` first
+gets what changed since from the read model, then the live changes, each exactly once.
+
+A client that cannot keep up is not waited for: its queue is bounded, and when it overflows
+(or a send takes too long) its stream ends, and the client resumes from its last id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from uuid import UUID
+
+from starlette.responses import StreamingResponse
+from starlette.types import Send
+
+from api.views import dashboard_row
+from projections.dashboard import ANNOUNCED_ROWS, Dashboard, DashboardChanges, Viewer
+
+log = logging.getLogger(__name__)
+
+RESYNC_ROWS = 5_000  # rows a resuming client may be behind by; further, it gets a reset
+POLL_S = 1.0  # how often the hub compares its position with the read model's
+GROUPS_REFRESH_S = 10.0  # how often an operator's groups are read again
+_CLOSE = object()
+
+
+class Broker(Protocol):
+    connected: bool
+
+    def messages(self) -> AsyncIterator[Any]:
+        """Published messages (bytes), and a marker after each (re)subscription."""
+        ...
+
+
+class StreamMetrics(Protocol):
+    def stream_opened(self) -> None: ...
+    def stream_closed(self, reason: str) -> None: ...
+    def stream_events(self, count: int) -> None: ...
+    def live_resync(self) -> None: ...
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(eq=False)
+class StreamClient:
+    viewer: Viewer
+    groups: frozenset[str]
+    limit: int
+    last_id: int = 0
+    queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    overflowed: bool = False
+
+    @property
+    def me(self) -> str | None:
+        return _id(self.viewer.operator_id)
+
+    def sees(self, row: dict[str, Any]) -> bool:
+        if self.viewer.supervises:
+            return True
+        return _id(row["operator_id"]) == self.me or (
+            row["status"] == "queued" and _id(row["group_id"]) in self.groups
+        )
+
+    def saw(self, departure: dict[str, Any]) -> bool:
+        if self.viewer.supervises:
+            return False
+        return _id(departure["operator_id"]) == self.me or _id(departure["group_id"]) in (
+            self.groups
+        )
+
+    def offer(self, position: int, frame: str) -> None:
+        if self.overflowed or position <= self.last_id:
+            return
+        if self.queue.qsize() >= self.limit:
+            # Too slow: let go of what it has not read; its stream ends and it resumes.
+            self.overflowed = True
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(_CLOSE)
+            return
+        self.queue.put_nowait(frame)
+        self.last_id = position
+
+
+def frames(changes: DashboardChanges, client: StreamClient) -> list[tuple[int, str]]:
+    """The SSE events one client gets from one set of changes, in position order."""
+    rows = {_id(row["id"]): row for row in changes.rows or ()}
+    out: list[tuple[int, str]] = []
+    for row in changes.rows or ():
+        if client.sees(row):
+            out.append((row["position"], _frame(row["position"], "chat", _row_json(row))))
+    removed: dict[str, int] = {}  # a chat that left the view, once, at its last departure
+    for departure in changes.departures:
+        chat_id = _id(departure["chat_id"])
+        row = rows.get(chat_id)
+        if client.saw(departure) and (row is None or not client.sees(row)):
+            removed[chat_id] = max(removed.get(chat_id, 0), departure["position"])
+    for chat_id, position in removed.items():
+        body = json.dumps({"id": chat_id, "position": position})
+        out.append((position, _frame(position, "chat_removed", body)))
+    out.sort(key=lambda item: item[0])
+    return out
+
+
+def _row_json(row: dict[str, Any]) -> str:
+    return dashboard_row(row).model_dump_json()
+
+
+def _frame(position: int, event: str, data: str) -> str:
+    return f"id: {position}\nevent: {event}\ndata: {data}\n\n"
+
+
+class Hub:
+    """Follows the dashboard's changes for one process and fans them out to its clients."""
+
+    def __init__(
+        self,
+        dashboard: Dashboard,
+        broker: Broker,
+        *,
+        read_position: Callable[[], int],
+        groups_of: Callable[[UUID], list[UUID]],
+        metrics: StreamMetrics | None = None,
+        queue_limit: int = 1_000,
+    ) -> None:
+        self.dashboard = dashboard
+        self.broker = broker
+        self.read_position = read_position  # the dashboard's position as this process knows it
+        self.groups_of = groups_of
+        self.metrics = metrics
+        self.queue_limit = queue_limit
+        self.seen = 0
+        self.clients: set[StreamClient] = set()
+        self._catching_up = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = asyncio.Event()
+
+    async def start(self) -> None:
+        self.seen = await asyncio.to_thread(self.dashboard.position)
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="stream-hub-listen"),
+            asyncio.create_task(self._watch(), name="stream-hub-watch"),
+        ]
+        self._started.set()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for client in list(self.clients):
+            client.queue.put_nowait(_CLOSE)
+
+    # -- following the changes --------------------------------------------------------------
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async for message in self.broker.messages():
+                    if isinstance(message, bytes | str):
+                        await self.take(DashboardChanges.from_json(message))
+                    else:  # (re)subscribed: what was published while away is lost
+                        await self.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the live stream's broker failed; following the read model")
+                await asyncio.sleep(1.0)
+
+    async def _watch(self) -> None:
+        """The safety net: a change the broker never delivered is read from the read model."""
+        stalled_at: int | None = None
+        while True:
+            await asyncio.sleep(POLL_S)
+            try:
+                position = self.read_position()
+                if position <= self.seen:
+                    stalled_at = None
+                elif stalled_at == self.seen:
+                    # Behind, and no progress since the last look: the broker lost it (or is
+                    # down). Read it from the read model.
+                    await self.catch_up(position)
+                    stalled_at = None
+                else:
+                    stalled_at = self.seen
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the live stream could not read the dashboard; trying again")
+
+    async def take(self, changes: DashboardChanges) -> None:
+        if changes.upto <= self.seen:
+            return  # already had it (a resync read further)
+        if changes.after > self.seen or changes.rows is None:
+            await self.catch_up(changes.upto)
+            return
+        self.dispatch(changes)
+
+    async def catch_up(self, upto: int | None = None) -> None:
+        """Read from the read model everything after ``seen`` (up to ``upto``) and send it."""
+        async with self._catching_up:
+            if upto is None:
+                upto = await asyncio.to_thread(self.dashboard.position)
+            if upto <= self.seen:
+                return
+            if self.metrics is not None:
+                self.metrics.live_resync()
+            while self.seen < upto:
+                changes = await asyncio.to_thread(
+                    self.dashboard.changes_between, self.seen, upto, limit=ANNOUNCED_ROWS
+                )
+                self.dispatch(changes)
+
+    def dispatch(self, changes: DashboardChanges) -> None:
+        """Hand each client its part of the changes after ``seen``; ``seen`` moves on."""
+        if changes.after < self.seen:
+            changes = DashboardChanges(
+                self.seen,
+                changes.upto,
+                [r for r in changes.rows or () if r["position"] > self.seen],
+                [d for d in changes.departures if d["position"] > self.seen],
+            )
+        sent = 0
+        for client in list(self.clients):
+            for position, frame in frames(changes, client):
+                client.offer(position, frame)
+                sent += 1
+        self.seen = max(self.seen, changes.upto)
+        if self.metrics is not None and sent:
+            self.metrics.stream_events(sent)
+
+    # -- clients ------------------------------------------------------------------------------
+
+    async def connect(self, viewer: Viewer, last_id: int | None) -> tuple[StreamClient, list[str]]:
+        """Register a client; answer it and the frames it missed since ``last_id``."""
+        await self._started.wait()
+        groups = await self._groups(viewer)
+        client = StreamClient(viewer=viewer, groups=groups, limit=self.queue_limit)
+        # From here the live changes after ``seen`` queue up for the client; the backlog
+        # below covers (last_id, seen], so nothing is missed and nothing comes twice.
+        upto = self.seen
+        client.last_id = max(upto, last_id or 0)
+        self.clients.add(client)
+        if self.metrics is not None:
+            self.metrics.stream_opened()
+        backlog: list[str] = []
+        if last_id is not None and last_id < upto:
+            changes = await asyncio.to_thread(
+                self.dashboard.changes_between,
+                last_id,
+                upto,
+                viewer=viewer,
+                group_ids=[UUID(g) for g in groups],
+                limit=RESYNC_ROWS,
+            )
+            if changes.upto < upto:  # too far behind to catch up row by row
+                body = json.dumps({"position": upto, "reason": "too_far_behind"})
+                backlog.append(_frame(upto, "reset", body))
+            else:
+                backlog.extend(frame for _, frame in frames(changes, client))
+        body = json.dumps({"position": client.last_id})
+        backlog.append(_frame(client.last_id, "ready", body))
+        return client, backlog
+
+    def disconnect(self, client: StreamClient, reason: str) -> None:
+        if client in self.clients:
+            self.clients.discard(client)
+            if self.metrics is not None:
+                self.metrics.stream_closed(reason)
+
+    async def _groups(self, viewer: Viewer) -> frozenset[str]:
+        if viewer.supervises or viewer.operator_id is None:
+            return frozenset()
+        groups = await asyncio.to_thread(self.groups_of, viewer.operator_id)
+        return frozenset(str(g) for g in groups)
+
+    async def events(
+        self, client: StreamClient, backlog: list[str], *, heartbeat_s: float
+    ) -> AsyncIterator[str]:
+        """The client's SSE body: the backlog, then live changes, with heartbeats."""
+        reason = "client"
+        try:
+            yield "retry: 2000\n\n"
+            for frame in backlog:
+                yield frame
+            loop = asyncio.get_running_loop()
+            refresh_at = loop.time() + GROUPS_REFRESH_S
+            while True:
+                try:
+                    item = await asyncio.wait_for(client.queue.get(), heartbeat_s)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    item = None
+                if item is _CLOSE:
+                    reason = "slow" if client.overflowed else "shutdown"
+                    return
+                if item is not None:
+                    yield item
+                if not client.viewer.supervises and loop.time() >= refresh_at:
+                    refresh_at = loop.time() + GROUPS_REFRESH_S
+                    groups = await self._groups(client.viewer)
+                    if groups != client.groups:
+                        # Another set of queues: the UI reloads its tabs and goes on from here.
+                        client.groups = groups
+                        body = json.dumps({"position": client.last_id, "reason": "groups"})
+                        yield _frame(client.last_id, "reset", body)
+        finally:
+            self.disconnect(client, reason)
+
+
+class EventStreamResponse(StreamingResponse):
+    """An SSE response whose every write must be accepted within ``send_timeout`` seconds."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, content: AsyncIterator[str], *, send_timeout: float, on_timeout) -> None:
+        super().__init__(
+            content,
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        self.send_timeout = send_timeout
+        self.on_timeout = on_timeout
+
+    async def stream_response(self, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        iterator = self.body_iterator
+        try:
+            async for chunk in iterator:
+                body = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
+                message = {"type": "http.response.body", "body": body, "more_body": True}
+                try:
+                    await asyncio.wait_for(send(message), self.send_timeout)
+                except TimeoutError:
+                    # The client reads nothing: drop it rather than hold its data.
+                    self.on_timeout()
+                    return
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()

@@ -67,6 +67,23 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+class DatabaseGuard:
+    """While the database is known to be down, API requests get 503 at once instead of each
+    waiting out the connection pool's retries."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            container = getattr(scope["app"].state, "container", None)
+            if container is not None and not container.database_up:
+                response = problem(503, "unavailable", "the database cannot be reached")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_api(build_runtime: Callable[[], Runtime], *, max_body_bytes: int) -> FastAPI:
     """The API over a runtime built (and started, and stopped) with the app's lifespan."""
 
@@ -104,5 +121,6 @@ def create_api(build_runtime: Callable[[], Runtime], *, max_body_bytes: int) -> 
     for module in (staff, chats, settings, reading, stream, history, reports, ops):
         api.include_router(module.router)
     api.add_middleware(BodySizeLimit, limit=max_body_bytes)
+    api.add_middleware(DatabaseGuard)
     api.add_middleware(MetricsMiddleware, metrics=metrics)
     return api

@@ -45,6 +45,11 @@ class Runtime(Protocol):
     reports: Reports
     broker: LiveBroker
 
+    @property
+    def database_up(self) -> bool:
+        """False while the database is known to be unreachable: requests get 503 at once."""
+        ...
+
     def wait_for(self, name: str, position: int, timeout: float) -> bool: ...
 
     def positions(self) -> dict[str, int]:

@@ -65,6 +65,10 @@ class Container:
     def wait_for(self, name: str, position: int, timeout: float) -> bool:
         return self.waiter.wait(name, position, timeout)
 
+    @property
+    def database_up(self) -> bool:
+        return self.waiter.connected
+
     def positions(self) -> dict[str, int]:
         return {model.name: self.waiter.position(model.name) for model in self.read_models}
 

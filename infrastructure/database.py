@@ -38,7 +38,9 @@ class Database:
             "POSTGRES_PASSWORD": p.get("password", ""),
             "POSTGRES_POOL_SIZE": str(pool_size),
             "POSTGRES_MAX_OVERFLOW": str(pool_size),
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            # Also how long a command waits for a pooled connection; the library retries a
+            # failed one 10 times, so a command caught by an outage answers within ~25 s.
+            "POSTGRES_CONNECT_TIMEOUT": "2",
             "POSTGRES_PRE_PING": "y",
             # Appends hold an exclusive table lock: waiting for it longer than this is an error.
             "POSTGRES_LOCK_TIMEOUT": "10",

@@ -33,6 +33,7 @@ class PositionWaiter:
         self._changed = threading.Condition()
         self._stopping = threading.Event()
         self._listening = threading.Event()
+        self._connected = False
         self._thread = threading.Thread(target=self._run, name="position-listener", daemon=True)
 
     def start(self) -> None:
@@ -43,6 +44,12 @@ class PositionWaiter:
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
+
+    @property
+    def connected(self) -> bool:
+        """Whether the listener's connection to the database is up (it notices a lost one at
+        once, and reconnects within a second of the database's return)."""
+        return self._connected
 
     def position(self, name: str) -> int:
         with self._changed:
@@ -75,6 +82,7 @@ class PositionWaiter:
                     # Anything announced before LISTEN took effect is in the tracking tables.
                     for name, position in self._read_positions().items():
                         self.advance(name, position)
+                    self._connected = True
                     self._listening.set()
                     backoff = 0.1
                     while not self._stopping.is_set():
@@ -82,7 +90,9 @@ class PositionWaiter:
                             name, _, position = notify.payload.rpartition(":")
                             self.advance(name, int(position))
             except psycopg.Error as error:
-                log.warning("position listener lost its connection (%s); reconnecting", error)
+                if self._connected:
+                    log.warning("lost the database (%s); reconnecting", error)
+                self._connected = False
                 self._listening.set()
                 self._stopping.wait(backoff)
-                backoff = min(backoff * 2, 5.0)
+                backoff = min(backoff * 2, 1.0)

@@ -21,13 +21,15 @@ def healthz() -> dict[str, str]:
 def readyz(container: ContainerDep) -> JSONResponse:
     """The database answers and every read model is within ``SWITCHBOARD_READY_LAG`` events
     of the log; 503 otherwise (a load balancer sends this process no traffic meanwhile)."""
+    unavailable = JSONResponse(
+        {"status": "unavailable", "detail": "the database cannot be reached"}, status_code=503
+    )
+    if not container.database_up:
+        return unavailable
     try:
         head = container.app.head() or 0
-    except Exception as error:
-        return JSONResponse(
-            {"status": "unavailable", "detail": f"database: {type(error).__name__}"},
-            status_code=503,
-        )
+    except Exception:
+        return unavailable
     lags = {name: max(head - position, 0) for name, position in container.positions().items()}
     ready = all(lag <= container.settings.ready_lag for lag in lags.values())
     return JSONResponse(
@@ -46,9 +48,11 @@ def metrics(request: Request, container: ContainerDep) -> Response:
     """Prometheus text: requests and latencies by route, commands by type, the event log's
     position, read model positions and lag, live stream clients."""
     recorder: Metrics = request.app.state.metrics
-    try:
-        head = container.app.head() or 0
-    except Exception:
-        head = None  # the database is away: the rest still tells something
+    head = None  # the database is away: the rest still tells something
+    if container.database_up:
+        try:
+            head = container.app.head() or 0
+        except Exception:
+            head = None
     recorder.observe_state(head, container.positions(), container.broker.connected)
     return Response(recorder.render(), media_type=CONTENT_TYPE)

@@ -39,6 +39,7 @@ def stream_principal(
 
 @router.get(
     "/stream",
+    status_code=200,
     response_class=EventStreamResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )

@@ -47,7 +47,7 @@ def hand_off(bot: httpx.Client, group: dict[str, Any] | None = None) -> tuple[st
 
 
 def ready(reader: StreamReader) -> Event:
-    (*backlog, event) = reader.until(lambda e: e.event == "ready")
+    (*_, event) = reader.until(lambda e: e.event == "ready")
     assert event.id == event.data["position"]
     return event
 
@@ -160,11 +160,14 @@ def test_last_event_id_resumes_with_nothing_missed_and_nothing_twice(
 
 def test_a_browser_passes_its_token_in_the_query(server: ServerProcess, setup: Setup) -> None:
     supervisor = token_of(setup.token("supervisor"))
-    with httpx.Client(base_url=server.base_url, timeout=10) as client:
-        with client.stream("GET", "/v1/stream", params={"access_token": supervisor}) as response:
-            assert response.status_code == 200
-            assert response.headers["content-type"].startswith("text/event-stream")
-            assert response.headers["cache-control"] == "no-cache"
+    params = {"access_token": supervisor}
+    with (
+        httpx.Client(base_url=server.base_url, timeout=10) as client,
+        client.stream("GET", "/v1/stream", params=params) as response,
+    ):
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["cache-control"] == "no-cache"
 
 
 @pytest.mark.parametrize(

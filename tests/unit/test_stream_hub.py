@@ -1,0 +1,149 @@
+"""The live stream's fan-out, without a server: who gets which change, exactly once, and what
+happens to a client that does not keep up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from api.stream import _CLOSE, Hub, StreamClient, frames
+from projections.dashboard import DashboardChanges, Viewer
+
+ME, OTHER = uuid.uuid4(), uuid.uuid4()
+MY_GROUP, OTHER_GROUP = uuid.uuid4(), uuid.uuid4()
+
+
+def row(position: int, *, operator=None, group=MY_GROUP, status="assigned", chat=None) -> dict:
+    return {
+        "id": chat or uuid.uuid4(),
+        "external_id": "e",
+        "status": status,
+        "group_id": group,
+        "operator_id": operator,
+        "client": {},
+        "client_label": "Client #1",
+        "topic": None,
+        "subtopic": None,
+        "requested_at": "2026-11-21T10:00:00+00:00",
+        "closed_at": None,
+        "waiting_since": None,
+        "sl_due_at": None,
+        "muted": False,
+        "muted_until": None,
+        "rating": None,
+        "last_message_text": None,
+        "last_message_author": None,
+        "last_message_at": None,
+        "position": position,
+    }
+
+
+def operator_client(limit: int = 100) -> StreamClient:
+    return StreamClient(
+        viewer=Viewer(operator_id=ME, supervises=False),
+        groups=frozenset({str(MY_GROUP)}),
+        limit=limit,
+    )
+
+
+def events(changes: DashboardChanges, client: StreamClient) -> list[tuple[int, str, Any]]:
+    out = []
+    for position, frame in frames(changes, client):
+        fields = dict(line.split(": ", 1) for line in frame.strip().splitlines())
+        assert int(fields["id"]) == position
+        out.append((position, fields["event"], json.loads(fields["data"])["id"]))
+    return out
+
+
+def test_an_operator_gets_their_chats_and_their_groups_queue_only() -> None:
+    mine = row(1, operator=ME)
+    queued_here = row(2, operator=None, status="queued")
+    queued_elsewhere = row(3, operator=None, status="queued", group=OTHER_GROUP)
+    someone_elses = row(4, operator=OTHER)
+    changes = DashboardChanges(0, 4, [mine, queued_here, queued_elsewhere, someone_elses])
+    got = events(changes, operator_client())
+    assert got == [(1, "chat", str(mine["id"])), (2, "chat", str(queued_here["id"]))]
+
+
+def test_a_chat_that_leaves_the_view_is_removed_once_at_its_last_departure() -> None:
+    chat = uuid.uuid4()
+    moved_away = row(9, operator=OTHER, chat=chat)
+    departures = [
+        {"position": 5, "chat_id": chat, "operator_id": None, "group_id": MY_GROUP},
+        {"position": 9, "chat_id": chat, "operator_id": ME, "group_id": None},
+    ]
+    got = events(DashboardChanges(0, 9, [moved_away], departures), operator_client())
+    assert got == [(9, "chat_removed", str(chat))]
+
+
+def test_a_departure_is_no_removal_when_the_chat_is_still_in_view() -> None:
+    chat = uuid.uuid4()
+    taken_by_me = row(7, operator=ME, chat=chat)  # left my group's queue into my own tab
+    departures = [{"position": 7, "chat_id": chat, "operator_id": None, "group_id": MY_GROUP}]
+    got = events(DashboardChanges(0, 7, [taken_by_me], departures), operator_client())
+    assert got == [(7, "chat", str(chat))]
+
+
+def test_a_supervisor_gets_every_row_and_no_removals() -> None:
+    supervisor = StreamClient(viewer=Viewer(None, supervises=True), groups=frozenset(), limit=10)
+    rows = [row(1, operator=OTHER), row(2, status="queued", group=None)]
+    departures = [{"position": 2, "chat_id": uuid.uuid4(), "operator_id": OTHER, "group_id": None}]
+    got = events(DashboardChanges(0, 2, rows, departures), supervisor)
+    assert [event for _, event, _ in got] == ["chat", "chat"]
+
+
+@given(st.lists(st.integers(min_value=1, max_value=60), max_size=200), st.integers(10, 30))
+def test_a_client_never_holds_more_than_its_limit_and_each_position_once(
+    positions: list[int], limit: int
+) -> None:
+    client = operator_client(limit)
+    offered: list[int] = []
+    for position in positions:
+        client.offer(position, f"frame {position}")
+        assert client.queue.qsize() <= limit + 1
+        offered.append(position)
+    held = []
+    while not client.queue.empty():
+        held.append(client.queue.get_nowait())
+    if client.overflowed:
+        # Too slow: what it had not read is let go, and its stream is told to end.
+        assert held == [_CLOSE]
+    else:
+        numbers = [int(frame.split()[1]) for frame in held]
+        assert numbers == sorted(set(numbers)), "in order, each once"
+        assert set(numbers) == {p for i, p in enumerate(offered) if p > max(offered[:i], default=0)}
+
+
+def test_the_hub_hands_each_change_once_even_when_a_resync_overlaps() -> None:
+    async def scenario() -> list[int]:
+        hub = Hub(None, None, read_position=lambda: 0, groups_of=lambda _: [])  # type: ignore[arg-type]
+        client = operator_client()
+        hub.clients.add(client)
+        first, second = row(3, operator=ME), row(6, operator=ME)
+        hub.dispatch(DashboardChanges(0, 4, [first]))
+        # A resync read up to 8 already; a late broker message overlapping it adds nothing.
+        hub.dispatch(DashboardChanges(4, 8, [second]))
+        await hub.take(DashboardChanges(2, 6, [first, second]))
+        assert hub.seen == 8
+        got = []
+        while not client.queue.empty():
+            got.append(int(client.queue.get_nowait().split("\n")[0].removeprefix("id: ")))
+        return got
+
+    assert asyncio.run(scenario()) == [3, 6]
+
+
+@pytest.mark.parametrize("last_id", [0, 5])
+def test_a_client_resuming_ahead_of_the_hub_gets_nothing_it_had(last_id: int) -> None:
+    client = operator_client()
+    client.last_id = last_id
+    client.offer(5, "five")
+    client.offer(6, "six")
+    held = [client.queue.get_nowait() for _ in range(client.queue.qsize())]
+    assert held == (["five", "six"] if last_id == 0 else ["six"])

@@ -1,0 +1,1 @@
+"""Switchboard benchmark suite: ``python -m bench [--quick]`` (see bench/README.md)."""

@@ -1,0 +1,451 @@
+"""The benchmark's dataset: groups, operators and chats over 30 days, built once and reused.
+
+Chats are built with the domain's own methods (the same events the application records: a
+handoff with a bot transcript, routing, an intercept with the greeting, messages each way, a
+close and often a rating; the operator's ChatTaken/ChatReleased; the handoff's reservation)
+with explicit timestamps spread over 30 days, and saved many aggregates per ``app.save`` call.
+Groups, operators and settings go through the application's commands. The read models are
+then caught up with the project's own ``rebuild``.
+
+A dataset lives in a database named after its size (``sb_bench_quick``); a ``bench_dataset``
+row written last says it is complete. A run works on a copy of it (``CREATE DATABASE ...
+TEMPLATE``), dropped at the end, so the dataset stays as built.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import psycopg
+from eventsourcing.persistence import Tracking
+
+from application.auth import Principal
+from application.chats import HANDOFF
+from application.clock import FakeClock
+from bench import services
+from domain.actors import SYSTEM
+from domain.chat import Chat
+from domain.operator import MAX_MAX_CHATS, Operator
+from domain.reservation import Reservation
+from domain.settings import greeting
+from infrastructure.bootstrap import Container, build, datastore
+from infrastructure.settings import Settings
+from projections.rebuild import Progress, rebuild
+
+log = logging.getLogger("bench")
+
+ADMIN = Principal("admin", "bench")
+BOT = Principal("bot", "benchbot")
+DAYS = 30
+SAVE_BATCH = 50  # chats per app.save call
+LONG_CHAT_EVENTS = 200
+OPEN_SHARE = 0.01  # the most recent chats are still open at the end of the window
+RATED_SHARE = 0.7
+TOPICS = {
+    "billing": ["refund", "invoice", "payment failed"],
+    "delivery": ["late", "damaged", "address change"],
+    "account": ["password", "login", "delete account"],
+    "product": ["availability", "warranty", "sizing"],
+}
+CHANNELS = ("web", "whatsapp", "telegram", "app")
+WORDS = [
+    "order",
+    "parcel",
+    "refund",
+    "invoice",
+    "card",
+    "payment",
+    "courier",
+    "address",
+    "warehouse",
+    "password",
+    "login",
+    "account",
+    "size",
+    "colour",
+    "warranty",
+    "discount",
+    "voucher",
+    "delay",
+    "tracking",
+    "number",
+    "store",
+    "return",
+    "exchange",
+    "receipt",
+]
+
+
+@dataclass(frozen=True)
+class Size:
+    name: str
+    chats: int
+    groups: int
+    operators_per_group: int
+
+
+SIZES = {
+    "quick": Size("quick", 20_000, 8, 10),
+    "full": Size("full", 1_000_000, 20, 20),
+}
+
+
+@dataclass
+class DatasetInfo:
+    """What a run needs to know about a built dataset; stored as JSON in its marker row."""
+
+    size: str
+    chats: int
+    events: int
+    window_from: str
+    window_to: str
+    group_ids: list[str]
+    manual_group_id: str
+    operator_ids: list[str]
+    supervisor_id: str
+    long_chat_id: str
+    long_chat_mid: str
+    busy_operator_id: str
+    sample_phone: str
+    sample_word: str
+    build: dict[str, Any] = field(default_factory=dict)
+
+
+def dataset_name(size: Size) -> str:
+    return f"sb_bench_{size.name}"
+
+
+def load_info(url: str) -> DatasetInfo | None:
+    """The marker row of a complete dataset, or None (absent, or interrupted while built)."""
+    try:
+        with psycopg.connect(url) as conn:
+            exists = conn.execute("SELECT to_regclass('public.bench_dataset')").fetchone()[0]
+            if exists is None:
+                return None
+            row = conn.execute("SELECT info FROM bench_dataset WHERE complete").fetchone()
+    except psycopg.OperationalError:
+        return None
+    return DatasetInfo(**row[0]) if row else None
+
+
+def ensure(
+    server_url: str, size: Size, *, rebuild_dataset: bool, say: Callable[[str], None]
+) -> DatasetInfo:
+    """Reuse the complete dataset of this size, or (re)build it."""
+    name = dataset_name(size)
+    url = services.database_url_for(server_url, name)
+    if not rebuild_dataset and services.database_exists(server_url, name):
+        info = load_info(url)
+        if info is not None:
+            say(f"dataset {name}: reusing {info.chats:,} chats, {info.events:,} events")
+            return info
+        say(f"dataset {name}: incomplete, building again")
+    services.drop_database(server_url, name)
+    services.create_database(server_url, name)
+    return Builder(url, size, say).build()
+
+
+class Builder:
+    def __init__(self, url: str, size: Size, say: Callable[[str], None]) -> None:
+        self.url = url
+        self.size = size
+        self.say = say
+        self.rng = random.Random(20260101)
+        self.window_to = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        self.window_from = self.window_to - timedelta(days=DAYS)
+        self.clock = FakeClock(self.window_from - timedelta(hours=1))
+
+    def build(self) -> DatasetInfo:
+        started = time.perf_counter()
+        container = build(
+            Settings(
+                DATABASE_URL=self.url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"
+            ),
+            clock=self.clock,
+            run_projections=False,
+        )
+        try:
+            app = container.app
+            # The engine would otherwise close the chats left open (their last message is
+            # old by the time the benchmark runs) and fill the log with closes.
+            app.change_settings({"inactivity_close_minutes": None}, actor=ADMIN.actor)
+            groups, manual, operators, supervisor = self._staff(container)
+            t0 = time.perf_counter()
+            chats_made, long_chat, long_mid = self._chats(container, groups, manual, operators)
+            append_s = time.perf_counter() - t0
+            head = app.head() or 0
+            self.say(
+                f"  appended {head:,} events in {append_s:.0f}s ({head / append_s:,.0f} events/s)"
+            )
+            t0 = time.perf_counter()
+            self._catch_up_read_models(container)
+            rebuild_s = time.perf_counter() - t0
+            busy = self._busy_operator(container, operators)
+        finally:
+            container.stop()
+        info = DatasetInfo(
+            size=self.size.name,
+            chats=chats_made,
+            events=head,
+            window_from=self.window_from.isoformat(),
+            window_to=self.window_to.isoformat(),
+            group_ids=[str(g) for g in groups],
+            manual_group_id=str(manual),
+            operator_ids=[str(op) for op in operators],
+            supervisor_id=str(supervisor),
+            long_chat_id=str(long_chat),
+            long_chat_mid=long_mid.isoformat(),
+            busy_operator_id=str(busy),
+            sample_phone=self._phone(7),
+            sample_word="warranty",
+            build={
+                "append_s": round(append_s, 1),
+                "append_events_s": round(head / append_s),
+                "read_models_s": round(rebuild_s, 1),
+                "read_models_events_s": round(head / rebuild_s),
+                "total_s": round(time.perf_counter() - started, 1),
+            },
+        )
+        with psycopg.connect(self.url) as conn:
+            conn.execute("CREATE TABLE bench_dataset (complete boolean NOT NULL, info jsonb)")
+            conn.execute("INSERT INTO bench_dataset VALUES (true, %s)", (json.dumps(asdict(info)),))
+        return info
+
+    # -- staff ----------------------------------------------------------------------------------
+
+    def _staff(self, container: Container) -> tuple[list[UUID], UUID, list[UUID], UUID]:
+        """Groups (the first one manual: its chats wait in the queue) and working operators."""
+        app = container.app
+        groups = []
+        for n in range(self.size.groups):
+            done = app.create_group(
+                actor=ADMIN.actor,
+                name=f"Group {n:02d}",
+                routing="manual" if n == 0 else "auto",
+                sl_first_response_s=60,
+                sl_next_response_s=120,
+            )
+            groups.append(done.value.id)
+        operators = []
+        for n in range(self.size.groups * self.size.operators_per_group):
+            group = groups[n % len(groups)]
+            done = app.register_operator(
+                actor=ADMIN.actor,
+                first_name=f"Op{n:04d}",
+                last_name="Bench",
+                email=f"op{n:04d}@bench.example",
+                group_ids=[group],
+                max_chats=MAX_MAX_CHATS,
+            )
+            operator, token = done.value
+            app.set_status(operator.id, "working", caller=app.authenticate(token))
+            operators.append(operator.id)
+        operator, token = app.register_operator(
+            actor=ADMIN.actor,
+            first_name="Super",
+            last_name="Visor",
+            email="supervisor@bench.example",
+            role="supervisor",
+            group_ids=list(groups),
+        ).value
+        return groups, groups[0], operators, operator.id
+
+    # -- chats ----------------------------------------------------------------------------------
+
+    def _chats(
+        self, container: Container, groups: list[UUID], manual: UUID, operator_ids: list[UUID]
+    ) -> tuple[int, UUID, datetime]:
+        app = container.app
+        settings = app.company_settings()
+        operators = {op: app.repository.get(op) for op in operator_ids}
+        by_group: dict[UUID, list[Operator]] = {}
+        for operator in operators.values():
+            by_group.setdefault(operator.group_ids[0], []).append(operator)
+        total = self.size.chats
+        span = (self.window_to - self.window_from).total_seconds() - 3600
+        open_from = int(total * (1 - OPEN_SHARE))
+        batch: list[Any] = []
+        touched: dict[UUID, Operator] = {}
+        last_report = time.perf_counter()
+        long_chat = long_mid = None
+        for n in range(total):
+            at = self.window_from + timedelta(seconds=span * n / total + self.rng.random())
+            group = manual if self.rng.random() < 0.05 else self.rng.choice(groups[1:])
+            operator = self.rng.choice(by_group[group])
+            if n == total // 2:
+                chat, long_mid = self._long_chat(at, groups[1], by_group[groups[1]][0], settings)
+                long_chat = chat.id
+                touched[by_group[groups[1]][0].id] = by_group[groups[1]][0]
+            else:
+                chat = self._chat(n, at, group, group == manual, operator, settings, n >= open_from)
+                if chat.operator_id is not None:
+                    touched[operator.id] = operator
+            reservation = Reservation.reserve(
+                kind=HANDOFF,
+                key=f"{BOT.name}\x00{chat.external_id}",
+                owner_id=chat.id,
+                at=chat.created_on,
+                actor=BOT.actor,
+            )
+            batch += [chat, reservation]
+            if len(batch) >= 2 * SAVE_BATCH:
+                app.save(*batch, *touched.values())
+                batch, touched = [], {}
+                if time.perf_counter() - last_report > 10:
+                    last_report = time.perf_counter()
+                    self.say(f"  {n + 1:,} of {total:,} chats, head {app.head():,}")
+        app.save(*batch, *touched.values())
+        assert long_chat is not None and long_mid is not None
+        return total, long_chat, long_mid
+
+    def _chat(
+        self,
+        n: int,
+        at: datetime,
+        group: UUID,
+        manual: bool,
+        operator: Operator,
+        settings: dict[str, Any],
+        still_open: bool,
+    ) -> Chat:
+        """One handoff's life: request, routing, intercept, messages, close, rating."""
+        rng = self.rng
+        topic = rng.choice(list(TOPICS))
+        chat = Chat.request(
+            chat_id=uuid4(),
+            at=at,
+            actor=BOT.actor,
+            external_id=f"ext-{n}",
+            client={
+                "id": f"client-{rng.randrange(self.size.chats // 3 + 1)}",
+                "name": f"Client {n}",
+                "phone": self._phone(n),
+                "channel": rng.choice(CHANNELS),
+                "language": "en",
+            },
+            topic=topic,
+            subtopic=rng.choice(TOPICS[topic]),
+            group_id=group,
+            transcript=[
+                {"author": "client", "text": self._sentence(), "at": at - timedelta(seconds=40)},
+                {"author": "bot", "text": "Let me find an operator for you.", "at": at},
+            ],
+        )
+        if manual:
+            chat.queue(group, at=at, actor=SYSTEM)
+            if still_open:
+                return chat  # waits in the manual group's queue
+        t = at + timedelta(seconds=rng.uniform(1, 90) if manual else 0)
+        actor = Principal("operator", operator.email, operator.id).actor
+        operator.take_chat(chat.id, at=t, actor=SYSTEM if not manual else actor)
+        chat.assign(operator.id, group, at=t, actor=SYSTEM if not manual else actor)
+        t += timedelta(seconds=rng.uniform(2, 120))
+        self._intercept(chat, operator, t, settings)
+        for _ in range(rng.randint(1, 3)):
+            t += timedelta(seconds=rng.uniform(5, 60))
+            chat.reply(uuid4(), operator.id, self._sentence(), supervisor=False, at=t, actor=actor)
+            t += timedelta(seconds=rng.uniform(5, 90))
+            chat.relay_client_message(uuid4(), self._sentence(), at=t, actor=BOT.actor)
+        if still_open:
+            return chat
+        t += timedelta(seconds=rng.uniform(5, 60))
+        chat.close(operator_id=operator.id, supervisor=False, reason=None, at=t, actor=actor)
+        operator.release_chat(chat.id, at=t, actor=actor)
+        if rng.random() < RATED_SHARE:
+            chat.rate(
+                rng.choice((5, 5, 5, 4, 4, 3, 2, 1)),
+                None,
+                at=t + timedelta(seconds=30),
+                actor=BOT.actor,
+            )
+        return chat
+
+    def _long_chat(
+        self, at: datetime, group: UUID, operator: Operator, settings: dict[str, Any]
+    ) -> tuple[Chat, datetime]:
+        """A chat of exactly ``LONG_CHAT_EVENTS`` events, for the audit figure."""
+        chat = Chat.request(
+            chat_id=uuid4(),
+            at=at,
+            actor=BOT.actor,
+            external_id="ext-long",
+            client={"id": "client-long", "channel": "web", "phone": self._phone(1)},
+            group_id=group,
+            transcript=[{"author": "client", "text": self._sentence()}],
+        )
+        actor = Principal("operator", operator.email, operator.id).actor
+        operator.take_chat(chat.id, at=at, actor=SYSTEM)
+        chat.assign(operator.id, group, at=at, actor=SYSTEM)
+        t = at + timedelta(seconds=5)
+        self._intercept(chat, operator, t, settings)
+        mid = None
+        while chat.version < LONG_CHAT_EVENTS - 1:
+            t += timedelta(seconds=3)
+            if chat.version == LONG_CHAT_EVENTS // 2:
+                mid = t
+            if chat.version % 2:
+                chat.relay_client_message(uuid4(), self._sentence(), at=t, actor=BOT.actor)
+            else:
+                chat.reply(
+                    uuid4(), operator.id, self._sentence(), supervisor=False, at=t, actor=actor
+                )
+        t += timedelta(seconds=3)
+        chat.close(operator_id=operator.id, supervisor=False, reason="long", at=t, actor=actor)
+        operator.release_chat(chat.id, at=t, actor=actor)
+        assert chat.version == LONG_CHAT_EVENTS, chat.version
+        return chat, mid or t
+
+    @staticmethod
+    def _intercept(chat: Chat, operator: Operator, at: datetime, settings: dict[str, Any]) -> None:
+        actor = Principal("operator", operator.email, operator.id).actor
+        chat.intercept(operator.id, at=at, actor=actor)
+        text = greeting(settings, first_name=operator.first_name, last_name=operator.last_name)
+        if text.strip():
+            chat.post_system_message(uuid4(), text, at=at, actor=SYSTEM)
+
+    def _sentence(self) -> str:
+        return " ".join(self.rng.choices(WORDS, k=self.rng.randint(4, 14))).capitalize() + "."
+
+    @staticmethod
+    def _phone(n: int) -> str:
+        return f"+4470{n % 10_000_000:08d}"
+
+    # -- read models ----------------------------------------------------------------------------
+
+    def _catch_up_read_models(self, container: Container) -> None:
+        """Rebuild every read model from the log (the dispatcher keeps no rows: its position
+        is set to the head, as nothing waits in an automatic queue)."""
+        staging = datastore(container.database, "bench_dataset_staging", pool_size=2)
+        try:
+            for model in container.read_models:
+                if model.name == "dispatcher":
+                    continue
+                t0 = time.perf_counter()
+                last = [time.perf_counter()]
+
+                def show(progress: Progress, last: list[float] = last) -> None:
+                    if time.perf_counter() - last[0] > 10:
+                        last[0] = time.perf_counter()
+                        self.say(f"  {progress.model}: {progress.position:,}/{progress.head:,}")
+
+                position = rebuild(model, container.app, staging, on_progress=show)
+                self.say(f"  read model {model.name}: {time.perf_counter() - t0:.1f}s")
+            dispatcher = container.dispatcher
+            with dispatcher.datastore.transaction(commit=True) as curs:
+                dispatcher.record_position(curs, Tracking(container.app.name, position))
+        finally:
+            staging.close()
+
+    @staticmethod
+    def _busy_operator(container: Container, operators: list[UUID]) -> UUID:
+        """The operator holding the most open chats: the heaviest ``mine`` dashboard."""
+        loads = {op: container.app.repository.get(op).load for op in operators}
+        return max(loads, key=loads.__getitem__)

@@ -106,7 +106,7 @@ def datastore(database: Database, schema: str, *, pool_size: int) -> PostgresDat
         pool_size=pool_size,
         max_overflow=pool_size,
         schema=schema,
-        pre_ping=True,
+        pre_ping=False,  # as for the event store: see Database.eventsourcing_env
     )
 
 

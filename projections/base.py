@@ -42,10 +42,13 @@ class ReadModel(PostgresTrackingRecorder):
         news = None
         with self.datastore.transaction(commit=True) as curs:
             committed = self.lock_position(curs)
-            for event, tracking in batch:
-                # Another process may have committed part of this batch already: skip that part.
-                if tracking.notification_id > committed:
-                    self.apply_at(event, tracking.notification_id, curs)
+            # Pipeline mode: statements whose results nobody reads go without waiting for
+            # their answers (a batch is mostly such writes); a read waits for what precedes it.
+            with curs.connection.pipeline():
+                for event, tracking in batch:
+                    # Another process may have committed part of this batch: skip that part.
+                    if tracking.notification_id > committed:
+                        self.apply_at(event, tracking.notification_id, curs)
             if last.notification_id > committed:
                 self.record_position(curs, last)
                 news = self.changes(curs, committed, last.notification_id)

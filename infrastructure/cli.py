@@ -273,6 +273,37 @@ def _container():
 
 
 @cli.command()
+def demo(
+    chats: int = typer.Option(20, min=0, max=10_000, help="How many chats to hand off."),
+) -> None:
+    """Create groups, operators, a bot and chats in every state, to look at; print tokens."""
+    from infrastructure.bootstrap import build
+    from infrastructure.demo import seed
+    from infrastructure.logs import configure_logging
+
+    settings = Settings(SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING")
+    configure_logging(settings)
+    # With the read models: routing needs the directory to see the new operators. (If a
+    # server already follows the log, this process stands by and waits on its positions.)
+    container = build(settings, run_projections=True)
+    container.start()
+    try:
+
+        def settle() -> None:
+            container.wait_for("directory", container.app.head() or 0, 30.0)
+
+        result = seed(container.app, chats=chats, settle=settle)
+        head = container.app.head() or 0
+        for model in container.read_models:
+            container.wait_for(model.name, head, 30.0)
+    finally:
+        container.stop()
+    typer.echo(f"{result.chats} chats handed off. Tokens (shown once):")
+    for who, token in result.tokens.items():
+        typer.echo(f"  {who:<28} {token}")
+
+
+@cli.command()
 def version() -> None:
     """Print the version."""
     from importlib.metadata import version as installed

@@ -45,16 +45,24 @@ class ReadModel(PostgresTrackingRecorder):
             # Pipeline mode: statements whose results nobody reads go without waiting for
             # their answers (a batch is mostly such writes); a read waits for what precedes it.
             with curs.connection.pipeline():
+                self.begin_batch()
                 for event, tracking in batch:
                     # Another process may have committed part of this batch: skip that part.
                     if tracking.notification_id > committed:
                         self.apply_at(event, tracking.notification_id, curs)
+                self.end_batch(curs)
             if last.notification_id > committed:
                 self.record_position(curs, last)
                 news = self.changes(curs, committed, last.notification_id)
         if news is not None:
             self.announce(news)
         return max(last.notification_id, committed)
+
+    def begin_batch(self) -> None:
+        """A batch's events follow (read models that keep state per batch reset it here)."""
+
+    def end_batch(self, curs: Cursor) -> None:
+        """The batch's events are applied: write what was kept for the end, in its transaction."""
 
     def apply_at(self, event: Any, position: int, curs: Cursor) -> None:
         """Apply one event found at ``position`` of the log (read models that keep it override)."""

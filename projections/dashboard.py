@@ -68,6 +68,20 @@ class DashboardChanges:
         )
 
 
+def _audience_after(event: Any, before: tuple[Any, Any]) -> tuple[Any, Any]:
+    """Who sees the chat after a move (as ``Dashboard._audience`` would read it back)."""
+    operator_id, _ = before
+    if isinstance(event, Chat.Assigned):
+        return event.operator_id, None  # assigned or active: nobody's queue
+    if isinstance(event, Chat.Reassigned):
+        if event.operator_id is None:
+            return None, event.group_id  # back to the group's queue
+        return event.operator_id, None
+    if isinstance(event, Chat.Queued):
+        return operator_id, event.group_id
+    return operator_id, None  # closed: the operator keeps it in their closed tab
+
+
 def _plain(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -151,10 +165,15 @@ class Dashboard(ReadModel):
     def __init__(self, datastore, application_name: str) -> None:
         super().__init__(datastore, application_name)
         self._position = 0
+        self._batch_sl: dict[UUID, tuple[int, int] | None] = {}
         # Set by the composition root to publish each committed batch's changes live.
         self.on_changes: Callable[[DashboardChanges], None] | None = None
 
     # -- projection -----------------------------------------------------------------------------
+
+    def begin_batch(self) -> None:
+        # The groups' service levels as this batch has seen them (read once per batch).
+        self._batch_sl: dict[UUID, tuple[int, int] | None] = {}
 
     def apply_at(self, event: Any, position: int, curs: Cursor) -> None:
         self._position = position
@@ -162,7 +181,7 @@ class Dashboard(ReadModel):
         self.apply(event, curs)
         if before is None:
             return
-        after = self._audience(curs, event.originator_id)
+        after = _audience_after(event, before)
         operator_id = before[0] if before[0] != after[0] else None
         group_id = before[1] if before[1] != after[1] else None
         if operator_id is not None or group_id is not None:
@@ -405,6 +424,7 @@ class Dashboard(ReadModel):
 
     @apply.register
     def _(self, e: Group.GroupCreated, curs: Cursor) -> None:
+        self._batch_sl[e.originator_id] = (e.sl_first_response_s, e.sl_next_response_s)
         curs.execute(
             f"INSERT INTO {self.table('dashboard_group_sl')} VALUES (%s, %s, %s)",
             (e.originator_id, e.sl_first_response_s, e.sl_next_response_s),
@@ -412,6 +432,8 @@ class Dashboard(ReadModel):
 
     @apply.register
     def _(self, e: Group.GroupUpdated, curs: Cursor) -> None:
+        if e.originator_id in self._batch_sl:
+            self._batch_sl[e.originator_id] = (e.sl_first_response_s, e.sl_next_response_s)
         curs.execute(
             f"UPDATE {self.table('dashboard_group_sl')} SET sl_first_response_s = %s, "
             "sl_next_response_s = %s WHERE group_id = %s",
@@ -446,14 +468,19 @@ class Dashboard(ReadModel):
     def _sl(self, curs: Cursor, group_id: UUID | None, *, first: bool) -> timedelta:
         seconds = DEFAULT_SL_FIRST_RESPONSE_S if first else DEFAULT_SL_NEXT_RESPONSE_S
         if group_id is not None:
-            curs.execute(
-                "SELECT sl_first_response_s, sl_next_response_s "
-                f"FROM {self.table('dashboard_group_sl')} WHERE group_id = %s",
-                (group_id,),
-            )
-            row = curs.fetchone()
-            if row is not None:
-                seconds = row["sl_first_response_s"] if first else row["sl_next_response_s"]
+            if group_id not in self._batch_sl:
+                curs.execute(
+                    "SELECT sl_first_response_s, sl_next_response_s "
+                    f"FROM {self.table('dashboard_group_sl')} WHERE group_id = %s",
+                    (group_id,),
+                )
+                row = curs.fetchone()
+                self._batch_sl[group_id] = (
+                    None if row is None else (row["sl_first_response_s"], row["sl_next_response_s"])
+                )
+            levels = self._batch_sl[group_id]
+            if levels is not None:
+                seconds = levels[0] if first else levels[1]
         return timedelta(seconds=seconds)
 
     # -- queries --------------------------------------------------------------------------------

@@ -118,9 +118,11 @@ def _apply_range(
         page = log.recorder.select_notifications(start=position + 1, limit=PAGE, stop=head)
         if not page:
             break
+        staged.begin_batch()
         for notification in page:
             staged.apply_at(log.mapper.to_domain_event(notification), notification.id, curs)
             last = Tracking(log.name, notification.id)
+        staged.end_batch(curs)
         position = page[-1].id
     return last
 

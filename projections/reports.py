@@ -46,6 +46,9 @@ class Period:
     tz: str
 
 
+_DONE = object()  # a chat whose response clocks are over (closed, or never seen)
+
+
 class Reports(ReadModel):
     name = "reports"
     tables = (
@@ -102,6 +105,32 @@ class Reports(ReadModel):
         "ON {schema}.operator_activity (started_at, ended_at)",
     )
     _zones: dict[str, str] | None = None
+
+    def __init__(self, datastore, application_name: str) -> None:
+        super().__init__(datastore, application_name)
+        # Within one batch: each chat's clocks, read once and written once at the end
+        # (``_DONE`` for a chat whose clocks are over), and the groups' service levels.
+        self._batch_clocks: dict[UUID, ChatClocks | object] = {}
+        self._batch_sl: dict[UUID, tuple[int, int] | None] = {}
+
+    def begin_batch(self) -> None:
+        self._batch_clocks = {}
+        self._batch_sl = {}
+
+    def end_batch(self, curs: Cursor) -> None:
+        done = [chat_id for chat_id, clocks in self._batch_clocks.items() if clocks is _DONE]
+        if done:
+            curs.execute(
+                f"DELETE FROM {self.table('sla_chat_state')} WHERE chat_id = ANY(%s)", (done,)
+            )
+        running = [c for c in self._batch_clocks.values() if isinstance(c, ChatClocks)]
+        if running:
+            curs.executemany(
+                f"INSERT INTO {self.table('sla_chat_state')} (chat_id, state) VALUES (%s, %s) "
+                "ON CONFLICT (chat_id) DO UPDATE SET state = EXCLUDED.state",
+                [(c.chat_id, json.dumps(c.to_json())) for c in running],
+            )
+        self.begin_batch()
 
     # -- projection: chats ----------------------------------------------------------------------
 
@@ -180,29 +209,22 @@ class Reports(ReadModel):
 
     def _clocks(self, curs: Cursor, event: Chat.Event) -> None:
         """Run the chat's response clocks on the event; record what stopped."""
-        curs.execute(
-            f"SELECT state FROM {self.table('sla_chat_state')} WHERE chat_id = %s",
-            (event.originator_id,),
-        )
-        row = curs.fetchone()
-        if row is None:  # a closed chat: its clocks are done
+        clocks = self._batch_clocks.get(event.originator_id)
+        if clocks is None:
+            curs.execute(
+                f"SELECT state FROM {self.table('sla_chat_state')} WHERE chat_id = %s",
+                (event.originator_id,),
+            )
+            row = curs.fetchone()
+            clocks = _DONE if row is None else ChatClocks.from_json(row["state"])
+        if clocks is _DONE:  # a closed chat: its clocks are over
             return
-        clocks = ChatClocks.from_json(row["state"])
         for fact in clocks.apply(event, lambda group_id, kind: self._sl(curs, group_id, kind)):
             self._record(curs, fact)
-        if clocks.closed:
-            curs.execute(
-                f"DELETE FROM {self.table('sla_chat_state')} WHERE chat_id = %s", (clocks.chat_id,)
-            )
-        else:
-            self._save_clocks(curs, clocks)
+        self._batch_clocks[clocks.chat_id] = _DONE if clocks.closed else clocks
 
     def _save_clocks(self, curs: Cursor, clocks: ChatClocks) -> None:
-        curs.execute(
-            f"INSERT INTO {self.table('sla_chat_state')} (chat_id, state) VALUES (%s, %s) "
-            "ON CONFLICT (chat_id) DO UPDATE SET state = EXCLUDED.state",
-            (clocks.chat_id, json.dumps(clocks.to_json())),
-        )
+        self._batch_clocks[clocks.chat_id] = clocks  # written at the end of the batch
 
     def _record(self, curs: Cursor, fact: ResponseFact) -> None:
         curs.execute(
@@ -226,15 +248,19 @@ class Reports(ReadModel):
 
     def _sl(self, curs: Cursor, group_id: UUID | None, kind: str) -> int:
         if group_id is not None:
-            curs.execute(
-                "SELECT sl_first_response_s, sl_next_response_s "
-                f"FROM {self.table('report_groups')} WHERE group_id = %s",
-                (group_id,),
-            )
-            row = curs.fetchone()
-            if row is not None:
-                first = kind == FIRST_RESPONSE
-                return row["sl_first_response_s"] if first else row["sl_next_response_s"]
+            if group_id not in self._batch_sl:
+                curs.execute(
+                    "SELECT sl_first_response_s, sl_next_response_s "
+                    f"FROM {self.table('report_groups')} WHERE group_id = %s",
+                    (group_id,),
+                )
+                row = curs.fetchone()
+                self._batch_sl[group_id] = (
+                    None if row is None else (row["sl_first_response_s"], row["sl_next_response_s"])
+                )
+            levels = self._batch_sl[group_id]
+            if levels is not None:
+                return levels[0] if kind == FIRST_RESPONSE else levels[1]
         return default_sl(kind)
 
     # -- projection: groups and operators -------------------------------------------------------
@@ -242,6 +268,7 @@ class Reports(ReadModel):
     @apply.register(Group.GroupCreated)
     @apply.register(Group.GroupUpdated)
     def _(self, e: Group.GroupCreated | Group.GroupUpdated, curs: Cursor) -> None:
+        self._batch_sl[e.originator_id] = (e.sl_first_response_s, e.sl_next_response_s)
         curs.execute(
             f"INSERT INTO {self.table('report_groups')} VALUES (%s, %s, %s) "
             "ON CONFLICT (group_id) DO UPDATE SET "

@@ -95,13 +95,22 @@ class StreamClient:
         self.last_id = position
 
 
-def frames(changes: DashboardChanges, client: StreamClient) -> list[tuple[int, str]]:
-    """The SSE events one client gets from one set of changes, in position order."""
+def frames(
+    changes: DashboardChanges, client: StreamClient, rendered: dict[int, str] | None = None
+) -> list[tuple[int, str]]:
+    """The SSE events one client gets from one set of changes, in position order.
+
+    ``rendered`` keeps each row's event once made, for the next client of the same changes.
+    """
+    rendered = {} if rendered is None else rendered
     rows = {_id(row["id"]): row for row in changes.rows or ()}
     out: list[tuple[int, str]] = []
     for row in changes.rows or ():
         if client.sees(row):
-            out.append((row["position"], _frame(row["position"], "chat", _row_json(row))))
+            position = row["position"]
+            if position not in rendered:
+                rendered[position] = _frame(position, "chat", _row_json(row))
+            out.append((position, rendered[position]))
     removed: dict[str, int] = {}  # a chat that left the view, once, at its last departure
     for departure in changes.departures:
         chat_id = _id(departure["chat_id"])
@@ -235,8 +244,9 @@ class Hub:
                 [d for d in changes.departures if d["position"] > self.seen],
             )
         sent = 0
+        rendered: dict[int, str] = {}  # each row's event made once, for every client
         for client in list(self.clients):
-            for position, frame in frames(changes, client):
+            for position, frame in frames(changes, client, rendered):
                 client.offer(position, frame)
                 sent += 1
         self.seen = max(self.seen, changes.upto)

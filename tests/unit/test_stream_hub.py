@@ -147,3 +147,12 @@ def test_a_client_resuming_ahead_of_the_hub_gets_nothing_it_had(last_id: int) ->
     client.offer(6, "six")
     held = [client.queue.get_nowait() for _ in range(client.queue.qsize())]
     assert held == (["five", "six"] if last_id == 0 else ["six"])
+
+
+def test_a_row_is_rendered_once_for_all_the_clients_that_see_it() -> None:
+    shared = row(4, operator=None, status="queued")
+    clients = [operator_client() for _ in range(3)]
+    rendered: dict[int, str] = {}
+    made = [frames(DashboardChanges(0, 4, [shared]), client, rendered) for client in clients]
+    assert list(rendered) == [4]
+    assert made[0][0][1] is made[1][0][1] is made[2][0][1]

@@ -153,6 +153,11 @@ def create_or_reset(model: ReadModel, connect: Callable[..., Any]) -> bool:
             SQL("SELECT fingerprint FROM {} WHERE name = %s").format(registry), (model.name,)
         ).fetchone()
         existed = curs.execute("SELECT to_regclass(%s) IS NOT NULL", (tracking,)).fetchone()[0]
+        if existed and row is not None and row[0] == current:
+            # Already there, in this shape: touch nothing. (Even CREATE INDEX IF NOT EXISTS
+            # locks its table, and another process's runner may be writing to it: a worker
+            # restarting beside a running one would deadlock with its batches.)
+            return False
         # Tables made by a version that kept no fingerprint are of unknown shape too.
         if existed and (row is None or row[0] != current):
             for name in table_names(model):

@@ -24,6 +24,7 @@ from uuid import UUID
 from starlette.responses import StreamingResponse
 from starlette.types import Send
 
+from api.runtime import LiveBroker
 from api.views import dashboard_row
 from projections.dashboard import ANNOUNCED_ROWS, Dashboard, DashboardChanges, Viewer
 
@@ -33,14 +34,6 @@ RESYNC_ROWS = 5_000  # rows a resuming client may be behind by; further, it gets
 POLL_S = 1.0  # how often the hub compares its position with the read model's
 GROUPS_REFRESH_S = 10.0  # how often an operator's groups are read again
 _CLOSE = object()
-
-
-class Broker(Protocol):
-    connected: bool
-
-    def messages(self) -> AsyncIterator[Any]:
-        """Published messages (bytes), and a marker after each (re)subscription."""
-        ...
 
 
 class StreamMetrics(Protocol):
@@ -138,7 +131,7 @@ class Hub:
     def __init__(
         self,
         dashboard: Dashboard,
-        broker: Broker,
+        broker: LiveBroker,
         *,
         read_position: Callable[[], int],
         groups_of: Callable[[UUID], list[UUID]],

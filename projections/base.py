@@ -29,6 +29,7 @@ class ReadModel(PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, application_name: str) -> None:
         super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
+        self._batch_service_levels: dict[Any, tuple[int, int] | None] = {}
         self.application_name = application_name
         for ddl in self.tables:
             self.sql_create_statements.append(SQL(ddl.format(schema=datastore.schema)))
@@ -60,6 +61,27 @@ class ReadModel(PostgresTrackingRecorder):
 
     def begin_batch(self) -> None:
         """A batch's events follow (read models that keep state per batch reset it here)."""
+        self._batch_service_levels: dict[Any, tuple[int, int] | None] = {}
+
+    def service_levels(self, curs: Cursor, table: str, group_id: Any) -> tuple[int, int] | None:
+        """A group's (first, next) response service levels from ``table``, read once a batch;
+        ``None`` for a group the table does not know."""
+        levels = self._batch_service_levels
+        if group_id not in levels:
+            curs.execute(
+                "SELECT sl_first_response_s, sl_next_response_s "
+                f"FROM {self.table(table)} WHERE group_id = %s",
+                (group_id,),
+            )
+            row = curs.fetchone()
+            levels[group_id] = (
+                None if row is None else (row["sl_first_response_s"], row["sl_next_response_s"])
+            )
+        return levels[group_id]
+
+    def remember_service_levels(self, group_id: Any, first_s: int, next_s: int) -> None:
+        """A group created or changed in this batch: later events of the batch see it."""
+        self._batch_service_levels[group_id] = (first_s, next_s)
 
     def end_batch(self, curs: Cursor) -> None:
         """The batch's events are applied: write what was kept for the end, in its transaction."""

@@ -165,15 +165,10 @@ class Dashboard(ReadModel):
     def __init__(self, datastore, application_name: str) -> None:
         super().__init__(datastore, application_name)
         self._position = 0
-        self._batch_sl: dict[UUID, tuple[int, int] | None] = {}
         # Set by the composition root to publish each committed batch's changes live.
         self.on_changes: Callable[[DashboardChanges], None] | None = None
 
     # -- projection -----------------------------------------------------------------------------
-
-    def begin_batch(self) -> None:
-        # The groups' service levels as this batch has seen them (read once per batch).
-        self._batch_sl: dict[UUID, tuple[int, int] | None] = {}
 
     def apply_at(self, event: Any, position: int, curs: Cursor) -> None:
         self._position = position
@@ -424,7 +419,7 @@ class Dashboard(ReadModel):
 
     @apply.register
     def _(self, e: Group.GroupCreated, curs: Cursor) -> None:
-        self._batch_sl[e.originator_id] = (e.sl_first_response_s, e.sl_next_response_s)
+        self.remember_service_levels(e.originator_id, e.sl_first_response_s, e.sl_next_response_s)
         curs.execute(
             f"INSERT INTO {self.table('dashboard_group_sl')} VALUES (%s, %s, %s)",
             (e.originator_id, e.sl_first_response_s, e.sl_next_response_s),
@@ -432,8 +427,7 @@ class Dashboard(ReadModel):
 
     @apply.register
     def _(self, e: Group.GroupUpdated, curs: Cursor) -> None:
-        if e.originator_id in self._batch_sl:
-            self._batch_sl[e.originator_id] = (e.sl_first_response_s, e.sl_next_response_s)
+        self.remember_service_levels(e.originator_id, e.sl_first_response_s, e.sl_next_response_s)
         curs.execute(
             f"UPDATE {self.table('dashboard_group_sl')} SET sl_first_response_s = %s, "
             "sl_next_response_s = %s WHERE group_id = %s",
@@ -468,17 +462,7 @@ class Dashboard(ReadModel):
     def _sl(self, curs: Cursor, group_id: UUID | None, *, first: bool) -> timedelta:
         seconds = DEFAULT_SL_FIRST_RESPONSE_S if first else DEFAULT_SL_NEXT_RESPONSE_S
         if group_id is not None:
-            if group_id not in self._batch_sl:
-                curs.execute(
-                    "SELECT sl_first_response_s, sl_next_response_s "
-                    f"FROM {self.table('dashboard_group_sl')} WHERE group_id = %s",
-                    (group_id,),
-                )
-                row = curs.fetchone()
-                self._batch_sl[group_id] = (
-                    None if row is None else (row["sl_first_response_s"], row["sl_next_response_s"])
-                )
-            levels = self._batch_sl[group_id]
+            levels = self.service_levels(curs, "dashboard_group_sl", group_id)
             if levels is not None:
                 seconds = levels[0] if first else levels[1]
         return timedelta(seconds=seconds)

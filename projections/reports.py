@@ -109,13 +109,12 @@ class Reports(ReadModel):
     def __init__(self, datastore, application_name: str) -> None:
         super().__init__(datastore, application_name)
         # Within one batch: each chat's clocks, read once and written once at the end
-        # (``_DONE`` for a chat whose clocks are over), and the groups' service levels.
+        # (``_DONE`` for a chat whose clocks are over).
         self._batch_clocks: dict[UUID, ChatClocks | object] = {}
-        self._batch_sl: dict[UUID, tuple[int, int] | None] = {}
 
     def begin_batch(self) -> None:
+        super().begin_batch()
         self._batch_clocks = {}
-        self._batch_sl = {}
 
     def end_batch(self, curs: Cursor) -> None:
         done = [chat_id for chat_id, clocks in self._batch_clocks.items() if clocks is _DONE]
@@ -248,17 +247,7 @@ class Reports(ReadModel):
 
     def _sl(self, curs: Cursor, group_id: UUID | None, kind: str) -> int:
         if group_id is not None:
-            if group_id not in self._batch_sl:
-                curs.execute(
-                    "SELECT sl_first_response_s, sl_next_response_s "
-                    f"FROM {self.table('report_groups')} WHERE group_id = %s",
-                    (group_id,),
-                )
-                row = curs.fetchone()
-                self._batch_sl[group_id] = (
-                    None if row is None else (row["sl_first_response_s"], row["sl_next_response_s"])
-                )
-            levels = self._batch_sl[group_id]
+            levels = self.service_levels(curs, "report_groups", group_id)
             if levels is not None:
                 return levels[0] if kind == FIRST_RESPONSE else levels[1]
         return default_sl(kind)
@@ -268,7 +257,7 @@ class Reports(ReadModel):
     @apply.register(Group.GroupCreated)
     @apply.register(Group.GroupUpdated)
     def _(self, e: Group.GroupCreated | Group.GroupUpdated, curs: Cursor) -> None:
-        self._batch_sl[e.originator_id] = (e.sl_first_response_s, e.sl_next_response_s)
+        self.remember_service_levels(e.originator_id, e.sl_first_response_s, e.sl_next_response_s)
         curs.execute(
             f"INSERT INTO {self.table('report_groups')} VALUES (%s, %s, %s) "
             "ON CONFLICT (group_id) DO UPDATE SET "

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
+import os
 import random
+import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -123,14 +127,17 @@ def dataset_name(size: Size) -> str:
     return f"sb_bench_{size.name}"
 
 
-def load_info(url: str) -> DatasetInfo | None:
-    """The marker row of a complete dataset, or None (absent, or interrupted while built)."""
+def load_info(url: str, *, complete: bool = True) -> DatasetInfo | None:
+    """The marker row of a complete dataset (``complete=False``: of one whose events are all
+    appended but whose read models are not built), or None."""
     try:
         with psycopg.connect(url) as conn:
             exists = conn.execute("SELECT to_regclass('public.bench_dataset')").fetchone()[0]
             if exists is None:
                 return None
-            row = conn.execute("SELECT info FROM bench_dataset WHERE complete").fetchone()
+            row = conn.execute(
+                "SELECT info FROM bench_dataset WHERE complete = %s", (complete,)
+            ).fetchone()
     except psycopg.OperationalError:
         return None
     return DatasetInfo(**row[0]) if row else None
@@ -139,7 +146,8 @@ def load_info(url: str) -> DatasetInfo | None:
 def ensure(
     server_url: str, size: Size, *, rebuild_dataset: bool, say: Callable[[str], None]
 ) -> DatasetInfo:
-    """Reuse the complete dataset of this size, or (re)build it."""
+    """Reuse the complete dataset of this size, finish one whose events are all appended (an
+    interrupted build resumes at its read models), or build it."""
     name = dataset_name(size)
     url = services.database_url_for(server_url, name)
     if not rebuild_dataset and services.database_exists(server_url, name):
@@ -147,6 +155,10 @@ def ensure(
         if info is not None:
             say(f"dataset {name}: reusing {info.chats:,} chats, {info.events:,} events")
             return info
+        appended = load_info(url, complete=False)
+        if appended is not None:
+            say(f"dataset {name}: {appended.events:,} events appended, building the read models")
+            return Builder(url, size, say).finish(appended)
         say(f"dataset {name}: incomplete, building again")
     services.drop_database(server_url, name)
     services.create_database(server_url, name)
@@ -164,14 +176,8 @@ class Builder:
         self.clock = FakeClock(self.window_from - timedelta(hours=1))
 
     def build(self) -> DatasetInfo:
-        started = time.perf_counter()
-        container = build(
-            Settings(
-                DATABASE_URL=self.url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"
-            ),
-            clock=self.clock,
-            run_projections=False,
-        )
+        """Append the events, mark the dataset appended, then build its read models."""
+        container = self._container()
         try:
             app = container.app
             # The engine would otherwise close the chats left open (their last message is
@@ -182,15 +188,10 @@ class Builder:
             chats_made, long_chat, long_mid = self._chats(container, groups, manual, operators)
             append_s = time.perf_counter() - t0
             head = app.head() or 0
-            self.say(
-                f"  appended {head:,} events in {append_s:.0f}s ({head / append_s:,.0f} events/s)"
-            )
-            t0 = time.perf_counter()
-            self._catch_up_read_models(container)
-            rebuild_s = time.perf_counter() - t0
             busy = self._busy_operator(container, operators)
         finally:
             container.stop()
+        self.say(f"  appended {head:,} events in {append_s:.0f}s ({head / append_s:,.0f} events/s)")
         info = DatasetInfo(
             size=self.size.name,
             chats=chats_made,
@@ -209,15 +210,43 @@ class Builder:
             build={
                 "append_s": round(append_s, 1),
                 "append_events_s": round(head / append_s),
-                "read_models_s": round(rebuild_s, 1),
-                "read_models_events_s": round(head / rebuild_s),
-                "total_s": round(time.perf_counter() - started, 1),
             },
         )
+        # An interrupted build resumes from here (building read models is the long part).
         with psycopg.connect(self.url) as conn:
             conn.execute("CREATE TABLE bench_dataset (complete boolean NOT NULL, info jsonb)")
+            conn.execute(
+                "INSERT INTO bench_dataset VALUES (false, %s)", (json.dumps(asdict(info)),)
+            )
+        return self.finish(info)
+
+    def finish(self, info: DatasetInfo) -> DatasetInfo:
+        """Build the read models of an appended dataset and mark it complete."""
+        t0 = time.perf_counter()
+        container = self._container()
+        try:
+            self._catch_up_read_models(container)
+        finally:
+            container.stop()
+        rebuild_s = time.perf_counter() - t0
+        info.build.update(
+            read_models_s=round(rebuild_s, 1),
+            read_models_events_s=round(info.events / rebuild_s),
+            total_s=round(info.build["append_s"] + rebuild_s, 1),
+        )
+        with psycopg.connect(self.url) as conn:
+            conn.execute("DELETE FROM bench_dataset")
             conn.execute("INSERT INTO bench_dataset VALUES (true, %s)", (json.dumps(asdict(info)),))
         return info
+
+    def _container(self) -> Container:
+        return build(
+            Settings(
+                DATABASE_URL=self.url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"
+            ),
+            clock=self.clock,
+            run_projections=False,
+        )
 
     # -- staff ----------------------------------------------------------------------------------
 
@@ -421,31 +450,48 @@ class Builder:
     # -- read models ----------------------------------------------------------------------------
 
     def _catch_up_read_models(self, container: Container) -> None:
-        """Rebuild every read model from the log (the dispatcher keeps no rows: its position
-        is set to the head, as nothing waits in an automatic queue)."""
-        staging = datastore(container.database, "bench_dataset_staging", pool_size=2)
-        try:
-            for model in container.read_models:
-                if model.name == "dispatcher":
-                    continue
-                t0 = time.perf_counter()
-                last = [time.perf_counter()]
-
-                def show(progress: Progress, last: list[float] = last) -> None:
-                    if time.perf_counter() - last[0] > 10:
-                        last[0] = time.perf_counter()
-                        self.say(f"  {progress.model}: {progress.position:,}/{progress.head:,}")
-
-                position = rebuild(model, container.app, staging, on_progress=show)
-                self.say(f"  read model {model.name}: {time.perf_counter() - t0:.1f}s")
-            dispatcher = container.dispatcher
-            with dispatcher.datastore.transaction(commit=True) as curs:
-                dispatcher.record_position(curs, Tracking(container.app.name, position))
-        finally:
-            staging.close()
+        """Rebuild every read model from the log, side by side in processes of their own (the
+        models are independent; each gets its own staging schema). The dispatcher keeps no
+        rows: its position is set to the head, as nothing waits in an automatic queue."""
+        names = [model.name for model in container.read_models if model.name != "dispatcher"]
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=os.cpu_count() or 2, mp_context=context) as pool:
+            futures = [pool.submit(_rebuild_model, self.url, name) for name in names]
+            positions = []
+            for future in as_completed(futures):
+                name, seconds, position = future.result()
+                positions.append(position)
+                self.say(f"  read model {name}: {seconds:.1f}s")
+        dispatcher = container.dispatcher
+        with dispatcher.datastore.transaction(commit=True) as curs:
+            dispatcher.record_position(curs, Tracking(container.app.name, min(positions)))
 
     @staticmethod
     def _busy_operator(container: Container, operators: list[UUID]) -> UUID:
         """The operator holding the most open chats: the heaviest ``mine`` dashboard."""
         loads = {op: container.app.repository.get(op).load for op in operators}
         return max(loads, key=loads.__getitem__)
+
+
+def _rebuild_model(url: str, name: str) -> tuple[str, float, int]:
+    """Rebuild one read model of the dataset at ``url`` (run in a process of its own)."""
+    started = time.perf_counter()
+    container = build(
+        Settings(DATABASE_URL=url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"),
+        run_projections=False,
+    )
+    staging = datastore(container.database, f"bench_dataset_staging_{name}", pool_size=2)
+    try:
+        model = next(m for m in container.read_models if m.name == name)
+        last = [time.perf_counter()]
+
+        def show(progress: Progress) -> None:
+            if time.perf_counter() - last[0] > 30:
+                last[0] = time.perf_counter()
+                print(f"  {name}: {progress.position:,}/{progress.head:,}", file=sys.stderr)
+
+        position = rebuild(model, container.app, staging, on_progress=show)
+    finally:
+        staging.close()
+        container.stop()
+    return name, time.perf_counter() - started, position

@@ -47,10 +47,11 @@ class ReadModel(PostgresTrackingRecorder):
             # their answers (a batch is mostly such writes); a read waits for what precedes it.
             with curs.connection.pipeline():
                 self.begin_batch()
-                for event, tracking in batch:
-                    # Another process may have committed part of this batch: skip that part.
-                    if tracking.notification_id > committed:
-                        self.apply_at(event, tracking.notification_id, curs)
+                # Another process may have committed part of this batch: skip that part.
+                todo = [(e, t.notification_id) for e, t in batch if t.notification_id > committed]
+                self.prepare_batch(curs, [event for event, _ in todo])
+                for event, position in todo:
+                    self.apply_at(event, position, curs)
                 self.end_batch(curs)
             if last.notification_id > committed:
                 self.record_position(curs, last)
@@ -62,6 +63,10 @@ class ReadModel(PostgresTrackingRecorder):
     def begin_batch(self) -> None:
         """A batch's events follow (read models that keep state per batch reset it here)."""
         self._batch_service_levels: dict[Any, tuple[int, int] | None] = {}
+
+    def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
+        """The batch's events, before they are applied: read models that keep rows in memory
+        for the batch read the ones these events touch here, in one statement."""
 
     def service_levels(self, curs: Cursor, table: str, group_id: Any) -> tuple[int, int] | None:
         """A group's (first, next) response service levels from ``table``, read once a batch;

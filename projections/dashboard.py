@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventsourcing.dispatch import singledispatchmethod
 from psycopg import Cursor
+from psycopg.types.json import Jsonb
 
 from domain.chat import Chat, transcript_message_id
 from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S, Group
@@ -27,6 +28,33 @@ ROW_COLUMNS = (
     "requested_at, closed_at, waiting_since, sl_due_at, muted, muted_until, rating, "
     "last_message_text, last_message_author, last_message_at, position"
 )
+# Every column of a row, as a batch keeps it in memory and writes it back once.
+COLUMNS = [
+    "id",
+    "external_id",
+    "status",
+    "group_id",
+    "operator_id",
+    "client",
+    "client_label",
+    "topic",
+    "subtopic",
+    "requested_at",
+    "closed_at",
+    "waiting_since",
+    "sl_due_at",
+    "operator_replied",
+    "muted",
+    "muted_until",
+    "intercepted_at",
+    "last_activity_at",
+    "rating",
+    "last_message_id",
+    "last_message_text",
+    "last_message_author",
+    "last_message_at",
+    "position",
+]
 # Events that can take a chat out of someone's view: off an operator, or out of a group's queue.
 _MOVES = (Chat.Queued, Chat.Assigned, Chat.Reassigned, Chat.Closed)
 ANNOUNCED_ROWS = 1_000  # a batch that changed more rows is announced without them: read them
@@ -68,8 +96,15 @@ class DashboardChanges:
         )
 
 
+def _audience(row: dict[str, Any] | None) -> tuple[Any, Any]:
+    """Who sees a chat besides supervisors: its operator, and its group while queued."""
+    if row is None:
+        return None, None
+    return row["operator_id"], row["group_id"] if row["status"] == "queued" else None
+
+
 def _audience_after(event: Any, before: tuple[Any, Any]) -> tuple[Any, Any]:
-    """Who sees the chat after a move (as ``Dashboard._audience`` would read it back)."""
+    """Who sees the chat after a move (as ``_audience`` would read its row then)."""
     operator_id, _ = before
     if isinstance(event, Chat.Assigned):
         return event.operator_id, None  # assigned or active: nobody's queue
@@ -80,6 +115,11 @@ def _audience_after(event: Any, before: tuple[Any, Any]) -> tuple[Any, Any]:
     if isinstance(event, Chat.Queued):
         return operator_id, event.group_id
     return operator_id, None  # closed: the operator keeps it in their closed tab
+
+
+def _row_values(row: dict[str, Any] | None) -> tuple[Any, ...]:
+    assert row is not None
+    return tuple(Jsonb(row[c]) if c == "client" else row[c] for c in COLUMNS)
 
 
 def _plain(value: Any) -> str:
@@ -165,14 +205,55 @@ class Dashboard(ReadModel):
     def __init__(self, datastore, application_name: str) -> None:
         super().__init__(datastore, application_name)
         self._position = 0
+        # Within one batch: each touched chat's row as the batch leaves it (None: no such
+        # row), read once in ``prepare_batch`` and written once in ``end_batch``.
+        self._rows: dict[UUID, dict[str, Any] | None] = {}
+        self._changed: set[UUID] = set()
+        self._departures: list[tuple[int, UUID, UUID | None, UUID | None]] = []
         # Set by the composition root to publish each committed batch's changes live.
         self.on_changes: Callable[[DashboardChanges], None] | None = None
 
     # -- projection -----------------------------------------------------------------------------
 
+    def begin_batch(self) -> None:
+        super().begin_batch()
+        self._rows, self._changed, self._departures = {}, set(), []
+
+    def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
+        chat_ids = {e.originator_id for e in events if isinstance(e, Chat.Event)}
+        chat_ids -= self._rows.keys()
+        if not chat_ids:
+            return
+        curs.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM {self.table('dashboard_chats')} WHERE id = ANY(%s)",
+            (list(chat_ids),),
+        )
+        found = {row["id"]: row for row in curs.fetchall()}
+        for chat_id in chat_ids:
+            self._rows[chat_id] = found.get(chat_id)
+
+    def end_batch(self, curs: Cursor) -> None:
+        if self._changed:
+            updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c != "id")
+            curs.executemany(
+                f"INSERT INTO {self.table('dashboard_chats')} ({', '.join(COLUMNS)}) "
+                f"VALUES ({', '.join(['%s'] * len(COLUMNS))}) "
+                f"ON CONFLICT (id) DO UPDATE SET {updates}",
+                [_row_values(self._rows[chat_id]) for chat_id in self._changed],
+            )
+        if self._departures:
+            curs.executemany(
+                f"INSERT INTO {self.table('dashboard_departures')} "
+                "(position, chat_id, operator_id, group_id) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                self._departures,
+            )
+        self.begin_batch()
+
     def apply_at(self, event: Any, position: int, curs: Cursor) -> None:
         self._position = position
-        before = self._audience(curs, event.originator_id) if isinstance(event, _MOVES) else None
+        moves = isinstance(event, _MOVES)
+        before = _audience(self._rows.get(event.originator_id)) if moves else None
         self.apply(event, curs)
         if before is None:
             return
@@ -180,24 +261,7 @@ class Dashboard(ReadModel):
         operator_id = before[0] if before[0] != after[0] else None
         group_id = before[1] if before[1] != after[1] else None
         if operator_id is not None or group_id is not None:
-            curs.execute(
-                f"INSERT INTO {self.table('dashboard_departures')} "
-                "(position, chat_id, operator_id, group_id) VALUES (%s, %s, %s, %s) "
-                "ON CONFLICT DO NOTHING",
-                (position, event.originator_id, operator_id, group_id),
-            )
-
-    def _audience(self, curs: Cursor, chat_id: UUID) -> tuple[Any, Any]:
-        """Who sees a chat besides supervisors: its operator, and its group while queued."""
-        curs.execute(
-            f"SELECT operator_id, status, group_id FROM {self.table('dashboard_chats')} "
-            "WHERE id = %s",
-            (chat_id,),
-        )
-        row = curs.fetchone()
-        if row is None:
-            return None, None
-        return row["operator_id"], row["group_id"] if row["status"] == "queued" else None
+            self._departures.append((position, event.originator_id, operator_id, group_id))
 
     def changes(self, curs: Cursor, after: int, upto: int) -> DashboardChanges | None:
         if self.on_changes is None:
@@ -261,108 +325,93 @@ class Dashboard(ReadModel):
     def _(self, e: Chat.ChatRequested, curs: Cursor) -> None:
         label = e.client.get("phone") or f"Client #{self._client_number(curs, e.client)}"
         last = e.transcript[-1] if e.transcript else None
-        sl_due = e.timestamp + self._sl(curs, e.requested_group_id, first=True)
-        curs.execute(
-            f"INSERT INTO {self.table('dashboard_chats')} (id, external_id, status, group_id, "
-            "client, client_label, topic, subtopic, requested_at, waiting_since, sl_due_at, "
-            "last_activity_at, last_message_id, last_message_text, last_message_author, "
-            "last_message_at, position) "
-            "VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                e.originator_id,
-                e.external_id,
-                e.requested_group_id,
-                json.dumps(e.client),
-                label,
-                e.topic,
-                e.subtopic,
-                e.timestamp,
-                e.timestamp,
-                sl_due,
-                e.timestamp,
-                transcript_message_id(e.originator_id, len(e.transcript) - 1) if last else None,
-                last["text"][:PREVIEW_CHARS] if last else None,
-                last["author"] if last else None,
-                last["at"] if last else None,
-                self._position,
+        row = dict.fromkeys(COLUMNS)
+        row.update(
+            id=e.originator_id,
+            external_id=e.external_id,
+            status="queued",
+            group_id=e.requested_group_id,
+            client=e.client,
+            client_label=label,
+            topic=e.topic,
+            subtopic=e.subtopic,
+            requested_at=e.timestamp,
+            waiting_since=e.timestamp,
+            sl_due_at=e.timestamp + self._sl(curs, e.requested_group_id, first=True),
+            operator_replied=False,
+            muted=False,
+            last_activity_at=e.timestamp,
+            last_message_id=(
+                transcript_message_id(e.originator_id, len(e.transcript) - 1) if last else None
             ),
+            last_message_text=last["text"][:PREVIEW_CHARS] if last else None,
+            last_message_author=last["author"] if last else None,
+            last_message_at=last["at"] if last else None,
         )
+        self._rows[e.originator_id] = row
+        self._update(row)
 
     @apply.register
     def _(self, e: Chat.Queued, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, status="queued", group_id=e.group_id)
+        self._update(self._row(e), status="queued", group_id=e.group_id)
 
     @apply.register
     def _(self, e: Chat.Assigned, curs: Cursor) -> None:
-        # As in the aggregate: after an intercept, whoever holds the chat continues it.
-        curs.execute(
-            f"UPDATE {self.table('dashboard_chats')} SET operator_id = %s, group_id = %s, "
-            "status = CASE WHEN intercepted_at IS NULL THEN 'assigned' ELSE 'active' END, "
-            "position = %s WHERE id = %s",
-            (e.operator_id, e.group_id, self._position, e.originator_id),
-        )
+        if (row := self._row(e)) is not None:
+            # As in the aggregate: after an intercept, whoever holds the chat continues it.
+            status = "assigned" if row["intercepted_at"] is None else "active"
+            self._update(row, operator_id=e.operator_id, group_id=e.group_id, status=status)
 
     @apply.register
     def _(self, e: Chat.Intercepted, curs: Cursor) -> None:
         self._update(
-            curs,
-            e.originator_id,
-            status="active",
-            intercepted_at=e.timestamp,
-            last_activity_at=e.timestamp,
+            self._row(e), status="active", intercepted_at=e.timestamp, last_activity_at=e.timestamp
         )
 
     @apply.register
     def _(self, e: Chat.Reassigned, curs: Cursor) -> None:
-        status = (
-            "'queued'"
-            if e.operator_id is None
-            else "CASE WHEN intercepted_at IS NULL THEN 'assigned' ELSE 'active' END"
-        )
-        curs.execute(
-            f"UPDATE {self.table('dashboard_chats')} SET operator_id = %s, group_id = %s, "
-            f"status = {status}, position = %s WHERE id = %s "
-            "RETURNING waiting_since, operator_replied",
-            (e.operator_id, e.group_id, self._position, e.originator_id),
-        )
-        row = curs.fetchone()
-        if row is not None and row["waiting_since"] is not None:
+        if (row := self._row(e)) is None:
+            return
+        if e.operator_id is None:
+            status = "queued"
+        else:
+            status = "assigned" if row["intercepted_at"] is None else "active"
+        self._update(row, operator_id=e.operator_id, group_id=e.group_id, status=status)
+        if row["waiting_since"] is not None:
             # The clock keeps running; its deadline follows the new group's service level.
             due = row["waiting_since"] + self._sl(
                 curs, e.group_id, first=not row["operator_replied"]
             )
-            self._update(curs, e.originator_id, sl_due_at=due)
+            self._update(row, sl_due_at=due)
 
     @apply.register
     def _(self, e: Chat.Muted, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, muted=True, muted_until=e.until)
+        self._update(self._row(e), muted=True, muted_until=e.until)
 
     @apply.register
     def _(self, e: Chat.Unmuted, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, muted=False, muted_until=None)
+        self._update(self._row(e), muted=False, muted_until=None)
 
     @apply.register
     def _(self, e: Chat.TopicChanged, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, topic=e.topic, subtopic=e.subtopic)
+        self._update(self._row(e), topic=e.topic, subtopic=e.subtopic)
 
     @apply.register
     def _(self, e: Chat.MessageEdited, curs: Cursor) -> None:
-        curs.execute(
-            f"UPDATE {self.table('dashboard_chats')} SET last_message_text = %s, "
-            "position = %s WHERE id = %s AND last_message_id = %s",
-            (e.text[:PREVIEW_CHARS], self._position, e.originator_id, e.message_id),
-        )
+        row = self._row(e)
+        if row is not None and row["last_message_id"] == e.message_id:
+            self._update(row, last_message_text=e.text[:PREVIEW_CHARS])
 
     @apply.register
     def _(self, e: Chat.MessageDeleted, curs: Cursor) -> None:
-        curs.execute(
-            f"UPDATE {self.table('dashboard_chats')} SET last_message_text = '', "
-            "position = %s WHERE id = %s AND last_message_id = %s",
-            (self._position, e.originator_id, e.message_id),
-        )
+        row = self._row(e)
+        if row is not None and row["last_message_id"] == e.message_id:
+            self._update(row, last_message_text="")
 
     @apply.register
     def _(self, e: Chat.MessagePosted, curs: Cursor) -> None:
+        if (row := self._row(e)) is None:
+            return
         preview = {
             "last_activity_at": e.timestamp,
             "last_message_id": e.message_id,
@@ -372,50 +421,28 @@ class Dashboard(ReadModel):
         }
         if e.author == "operator":
             # An operator's message answers the client's open turn: the clock stops.
-            self._update(
-                curs,
-                e.originator_id,
-                waiting_since=None,
-                sl_due_at=None,
-                operator_replied=True,
-                **preview,
-            )
+            preview.update(waiting_since=None, sl_due_at=None, operator_replied=True)
         elif e.author == "client":
-            curs.execute(
-                f"SELECT group_id, waiting_since, operator_replied, muted, muted_until "
-                f"FROM {self.table('dashboard_chats')} WHERE id = %s",
-                (e.originator_id,),
-            )
-            row = curs.fetchone()
             # A muted client's message starts no clock (a timed mute ends at its time).
-            muted = (
-                row is not None
-                and row["muted"]
-                and (row["muted_until"] is None or e.timestamp < row["muted_until"])
+            muted = row["muted"] and (
+                row["muted_until"] is None or e.timestamp < row["muted_until"]
             )
-            if row is not None and row["waiting_since"] is None and not muted:
+            if row["waiting_since"] is None and not muted:
                 due = e.timestamp + self._sl(
                     curs, row["group_id"], first=not row["operator_replied"]
                 )
                 preview.update(waiting_since=e.timestamp, sl_due_at=due)
-            self._update(curs, e.originator_id, **preview)
-        else:
-            self._update(curs, e.originator_id, **preview)
+        self._update(row, **preview)
 
     @apply.register
     def _(self, e: Chat.Closed, curs: Cursor) -> None:
         self._update(
-            curs,
-            e.originator_id,
-            status="closed",
-            closed_at=e.timestamp,
-            waiting_since=None,
-            sl_due_at=None,
+            self._row(e), status="closed", closed_at=e.timestamp, waiting_since=None, sl_due_at=None
         )
 
     @apply.register
     def _(self, e: Chat.Rated, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, rating=e.score)
+        self._update(self._row(e), rating=e.score)
 
     @apply.register
     def _(self, e: Group.GroupCreated, curs: Cursor) -> None:
@@ -434,13 +461,16 @@ class Dashboard(ReadModel):
             (e.sl_first_response_s, e.sl_next_response_s, e.originator_id),
         )
 
-    def _update(self, curs: Cursor, chat_id: UUID, **values: Any) -> None:
-        values["position"] = self._position
-        assignments = ", ".join(f"{column} = %s" for column in values)
-        curs.execute(
-            f"UPDATE {self.table('dashboard_chats')} SET {assignments} WHERE id = %s",
-            (*values.values(), chat_id),
-        )
+    def _row(self, event: Any) -> dict[str, Any] | None:
+        """The event's chat row as the batch has it so far (None: the dashboard has none)."""
+        return self._rows.get(event.originator_id)
+
+    def _update(self, row: dict[str, Any] | None, **values: Any) -> None:
+        """Change the row in memory, at this event's position; ``end_batch`` writes it."""
+        if row is None:
+            return  # like an UPDATE that matches no row
+        row.update(values, position=self._position)
+        self._changed.add(row["id"])
 
     def _client_number(self, curs: Cursor, client: dict[str, Any]) -> int:
         """Clients without a phone are numbered in the order they first appear."""

@@ -12,7 +12,7 @@ under PostgreSQL's 1 MB limit whatever the chat holds.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,7 @@ from uuid import UUID
 
 from eventsourcing.dispatch import singledispatchmethod
 from psycopg import Cursor
+from psycopg.types.json import Jsonb
 
 from domain.chat import Chat, transcript_message_id
 from projections.base import BadCursor, ReadModel, decode_key, encode_key
@@ -29,6 +30,28 @@ CONVERSATION = ("client", "bot", "operator")
 ROW_COLUMNS = (
     "id, external_id, status, group_id, operator_id, operator_ids, client, topic, subtopic, "
     "requested_at, closed_at, close_reason, rating, message_count"
+)
+# Every column of a chat's row but its vector, as a batch keeps it in memory.
+COLUMNS = (
+    "id",
+    "external_id",
+    "status",
+    "group_id",
+    "operator_id",
+    "operator_ids",
+    "intercepted",
+    "client",
+    "client_id",
+    "phone",
+    "channel",
+    "topic",
+    "subtopic",
+    "requested_at",
+    "closed_at",
+    "close_reason",
+    "rating",
+    "message_count",
+    "search_chars",
 )
 HEADLINE_OPTIONS = (
     'MaxFragments=2, MaxWords=12, MinWords=4, StartSel=«, StopSel=», FragmentDelimiter=" … "'
@@ -115,6 +138,75 @@ class History(ReadModel):
 
     # -- projection -----------------------------------------------------------------------------
 
+    def __init__(self, datastore, application_name: str) -> None:
+        super().__init__(datastore, application_name)
+        self.begin_batch()
+
+    def begin_batch(self) -> None:
+        super().begin_batch()
+        # Within one batch: each touched chat's row as the batch leaves it (None: no such row),
+        # read once in ``prepare_batch`` and written once in ``end_batch``, with the texts to
+        # add to its vector (``_vectors``: the starting text of a chat new in this batch,
+        # then one text per message) and the chats whose vector is recomputed at the end.
+        self._rows: dict[UUID, dict[str, Any] | None] = {}
+        self._changed: dict[UUID, None] = {}  # in order of first change
+        self._vectors: dict[UUID, list[str]] = {}
+        self._new: set[UUID] = set()
+        self._recompute: dict[UUID, None] = {}
+        self._messages: list[tuple[Any, ...]] = []  # history_messages rows not yet written
+
+    def _write_messages(self, curs: Cursor) -> None:
+        """The messages kept so far, in one statement (before anything that reads them)."""
+        if not self._messages:
+            return
+        curs.execute(
+            f"INSERT INTO {self.table('history_messages')} "
+            "(chat_id, message_id, version, line, author, text, at) "
+            "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::int[], %s::int[], %s::text[], "
+            "%s::text[], %s::timestamptz[])",
+            [list(column) for column in zip(*self._messages, strict=True)],
+        )
+        self._messages = []
+
+    def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
+        chat_ids = {e.originator_id for e in events if isinstance(e, Chat.Event)}
+        chat_ids -= self._rows.keys()
+        if not chat_ids:
+            return
+        curs.execute(
+            f"SELECT {', '.join(COLUMNS)} FROM {self.table('history_chats')} WHERE id = ANY(%s)",
+            (list(chat_ids),),
+        )
+        found = {row["id"]: row for row in curs.fetchall()}
+        for chat_id in chat_ids:
+            self._rows[chat_id] = found.get(chat_id)
+
+    def end_batch(self, curs: Cursor) -> None:
+        self._write_messages(curs)
+        table = self.table("history_chats")
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c != "id")
+        for chat_id in self._changed:
+            row = self._rows[chat_id]
+            assert row is not None
+            texts = self._vectors.get(chat_id, [])
+            # One vector per text, concatenated in order: what appending message by message
+            # gives (a new chat's first text is its transcript, as recomputing gives it).
+            vectors = " || ".join(["to_tsvector('simple', %s)"] * len(texts))
+            fresh, grow = "''::tsvector", ""
+            if chat_id in self._new:
+                fresh = vectors or fresh
+            elif texts:
+                grow = f", search = {table}.search || {vectors}"
+            curs.execute(
+                f"INSERT INTO {table} ({', '.join(COLUMNS)}, search) "
+                f"VALUES ({', '.join(['%s'] * len(COLUMNS))}, {fresh}) "
+                f"ON CONFLICT (id) DO UPDATE SET {updates}{grow}",
+                (*_row_values(row), *texts),
+            )
+        for chat_id in self._recompute:
+            self._recompute_search(curs, chat_id)
+        self.begin_batch()
+
     @singledispatchmethod
     def apply(self, event: Any, curs: Cursor) -> None:
         """Events history does not show change nothing here."""
@@ -122,131 +214,145 @@ class History(ReadModel):
     @apply.register
     def _(self, e: Chat.ChatRequested, curs: Cursor) -> None:
         client = e.client
-        curs.execute(
-            f"INSERT INTO {self.table('history_chats')} (id, external_id, status, group_id, "
-            "client, client_id, phone, channel, topic, subtopic, requested_at) "
-            "VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                e.originator_id,
-                e.external_id,
-                e.requested_group_id,
-                json.dumps(client),
-                _text(client.get("id")),
-                _text(client.get("phone")),
-                _text(client.get("channel")),
-                e.topic,
-                e.subtopic,
-                e.timestamp,
-            ),
+        row = dict.fromkeys(COLUMNS)
+        row.update(
+            id=e.originator_id,
+            external_id=e.external_id,
+            status="queued",
+            group_id=e.requested_group_id,
+            operator_ids=[],
+            intercepted=False,
+            client=client,
+            client_id=_text(client.get("id")),
+            phone=_text(client.get("phone")),
+            channel=_text(client.get("channel")),
+            topic=e.topic,
+            subtopic=e.subtopic,
+            requested_at=e.timestamp,
+            message_count=len(e.transcript),
+            search_chars=sum(len(line["text"]) for line in e.transcript),
         )
+        self._rows[e.originator_id] = row
+        self._new.add(e.originator_id)
+        self._update(row)
         if e.transcript:
-            curs.executemany(
-                f"INSERT INTO {self.table('history_messages')} "
-                "(chat_id, message_id, version, line, author, text, at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [
-                    (
-                        e.originator_id,
-                        transcript_message_id(e.originator_id, n),
-                        e.originator_version,
-                        n,
-                        line["author"],
-                        line["text"],
-                        line["at"],
-                    )
-                    for n, line in enumerate(e.transcript)
-                ],
+            self._messages.extend(
+                (
+                    e.originator_id,
+                    transcript_message_id(e.originator_id, n),
+                    e.originator_version,
+                    n,
+                    line["author"],
+                    line["text"],
+                    line["at"],
+                )
+                for n, line in enumerate(e.transcript)
             )
-            self._recompute_search(curs, e.originator_id)
+            # The transcript's lines within the searchable part, as one text.
+            searchable, running = [], 0
+            for line in e.transcript:
+                running += len(line["text"])
+                if running <= SEARCH_CHARS:
+                    searchable.append(line["text"])
+            self._vectors[e.originator_id] = ["\n".join(searchable)]
 
     @apply.register
     def _(self, e: Chat.Queued, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, status="queued", group_id=e.group_id)
+        self._update(self._row(e), status="queued", group_id=e.group_id)
 
     @apply.register
     def _(self, e: Chat.Assigned, curs: Cursor) -> None:
-        self._hand_to(curs, e.originator_id, e.operator_id, e.group_id)
+        self._hand_to(self._row(e), e.operator_id, e.group_id)
 
     @apply.register
     def _(self, e: Chat.Intercepted, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, status="active", intercepted=True)
+        self._update(self._row(e), status="active", intercepted=True)
 
     @apply.register
     def _(self, e: Chat.Reassigned, curs: Cursor) -> None:
         if e.operator_id is None:
             # Back to routing: Assigned or Queued follows in the same save.
-            self._update(
-                curs, e.originator_id, status="queued", operator_id=None, group_id=e.group_id
-            )
+            self._update(self._row(e), status="queued", operator_id=None, group_id=e.group_id)
         else:
-            self._hand_to(curs, e.originator_id, e.operator_id, e.group_id)
+            self._hand_to(self._row(e), e.operator_id, e.group_id)
 
     @apply.register
     def _(self, e: Chat.TopicChanged, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, topic=e.topic, subtopic=e.subtopic)
+        self._update(self._row(e), topic=e.topic, subtopic=e.subtopic)
 
     @apply.register
     def _(self, e: Chat.Closed, curs: Cursor) -> None:
-        self._update(
-            curs, e.originator_id, status="closed", closed_at=e.timestamp, close_reason=e.reason
-        )
+        self._update(self._row(e), status="closed", closed_at=e.timestamp, close_reason=e.reason)
 
     @apply.register
     def _(self, e: Chat.Rated, curs: Cursor) -> None:
-        self._update(curs, e.originator_id, rating=e.score)
+        self._update(self._row(e), rating=e.score)
 
     @apply.register
     def _(self, e: Chat.MessagePosted, curs: Cursor) -> None:
         if e.author not in CONVERSATION:
             return
-        curs.execute(
-            f"INSERT INTO {self.table('history_messages')} "
-            "(chat_id, message_id, version, line, author, text, at) "
-            "VALUES (%s, %s, %s, 0, %s, %s, %s)",
-            (e.originator_id, e.message_id, e.originator_version, e.author, e.text, e.timestamp),
+        self._messages.append(
+            (e.originator_id, e.message_id, e.originator_version, 0, e.author, e.text, e.timestamp)
         )
+        if (row := self._row(e)) is None:
+            return
         # Appending gives the vector a recomputation would, without re-reading the chat.
-        curs.execute(
-            f"UPDATE {self.table('history_chats')} SET "
-            "search = CASE WHEN search_chars + %s <= %s "
-            "THEN search || to_tsvector('simple', %s) ELSE search END, "
-            "search_chars = search_chars + %s, message_count = message_count + 1 "
-            "WHERE id = %s",
-            (len(e.text), SEARCH_CHARS, e.text, len(e.text), e.originator_id),
+        if row["search_chars"] + len(e.text) <= SEARCH_CHARS:
+            self._vectors.setdefault(e.originator_id, []).append(e.text)
+        self._update(
+            row,
+            search_chars=row["search_chars"] + len(e.text),
+            message_count=row["message_count"] + 1,
         )
 
     @apply.register
     def _(self, e: Chat.MessageEdited, curs: Cursor) -> None:
+        self._write_messages(curs)
         curs.execute(
             f"UPDATE {self.table('history_messages')} SET text = %s "
             "WHERE chat_id = %s AND message_id = %s",
             (e.text, e.originator_id, e.message_id),
         )
         if curs.rowcount:
-            self._recompute_search(curs, e.originator_id)
+            self._recompute[e.originator_id] = None
 
     @apply.register
     def _(self, e: Chat.MessageDeleted, curs: Cursor) -> None:
+        self._write_messages(curs)
         curs.execute(
             f"DELETE FROM {self.table('history_messages')} WHERE chat_id = %s AND message_id = %s",
             (e.originator_id, e.message_id),
         )
         if curs.rowcount:
-            self._recompute_search(curs, e.originator_id)
+            self._recompute[e.originator_id] = None
 
     def _hand_to(
-        self, curs: Cursor, chat_id: UUID, operator_id: UUID, group_id: UUID | None
+        self, row: dict[str, Any] | None, operator_id: UUID, group_id: UUID | None
     ) -> None:
         """An operator holds the chat now; as in the aggregate, after an intercept it stays
         active with whoever holds it next."""
-        curs.execute(
-            f"UPDATE {self.table('history_chats')} SET operator_id = %s, group_id = %s, "
-            "status = CASE WHEN intercepted THEN 'active' ELSE 'assigned' END, "
-            "operator_ids = CASE WHEN %s = ANY(operator_ids) THEN operator_ids "
-            "ELSE array_append(operator_ids, %s) END "
-            "WHERE id = %s",
-            (operator_id, group_id, operator_id, operator_id, chat_id),
+        if row is None:
+            return
+        held = row["operator_ids"]
+        self._update(
+            row,
+            operator_id=operator_id,
+            group_id=group_id,
+            status="active" if row["intercepted"] else "assigned",
+            operator_ids=held if operator_id in held else [*held, operator_id],
         )
+
+    def _row(self, event: Any) -> dict[str, Any] | None:
+        """The event's chat row as the batch has it so far (None: history has none)."""
+        return self._rows.get(event.originator_id)
+
+    def _update(self, row: dict[str, Any] | None, **values: Any) -> None:
+        """Change the row in memory; ``end_batch`` writes it."""
+        if row is None:
+            return  # like an UPDATE that matches no row
+        row.update(values)
+        self._changed[row["id"]] = None
 
     def _recompute_search(self, curs: Cursor, chat_id: UUID) -> None:
         """The chat's vector, count and length, from its messages as they now read."""
@@ -262,13 +368,6 @@ class History(ReadModel):
             f"FROM {self.table('history_messages')} WHERE chat_id = %s) AS r) AS m "
             "WHERE id = %s",
             (SEARCH_CHARS, chat_id, chat_id),
-        )
-
-    def _update(self, curs: Cursor, chat_id: UUID, **values: Any) -> None:
-        assignments = ", ".join(f"{column} = %s" for column in values)
-        curs.execute(
-            f"UPDATE {self.table('history_chats')} SET {assignments} WHERE id = %s",
-            (*values.values(), chat_id),
         )
 
     # -- queries --------------------------------------------------------------------------------
@@ -369,6 +468,10 @@ class History(ReadModel):
             "ORDER BY requested_at DESC, id DESC"
         )
         return sql, params
+
+
+def _row_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(Jsonb(row[c]) if c == "client" else row[c] for c in COLUMNS)
 
 
 def _text(value: Any) -> str | None:

@@ -118,11 +118,13 @@ def _apply_range(
         page = log.recorder.select_notifications(start=position + 1, limit=PAGE, stop=head)
         if not page:
             break
+        events = [log.mapper.to_domain_event(notification) for notification in page]
         staged.begin_batch()
-        for notification in page:
-            staged.apply_at(log.mapper.to_domain_event(notification), notification.id, curs)
-            last = Tracking(log.name, notification.id)
+        staged.prepare_batch(curs, events)
+        for event, notification in zip(events, page, strict=True):
+            staged.apply_at(event, notification.id, curs)
         staged.end_batch(curs)
+        last = Tracking(log.name, page[-1].id)
         position = page[-1].id
     return last
 

@@ -377,6 +377,15 @@ class ReportPeriod(BaseModel):
     bucket: Literal["day", "none"]
 
 
+class SlaReportPeriod(ReportPeriod):
+    percentiles: Literal["exact", "estimated"] = Field(
+        description="How p50_s and p90_s were found: exact over every response clock of the "
+        "period, or, when the period holds more than 20,000 answered clocks of a kind, "
+        "estimated from hourly histograms (within 2% of the exact value; counts, shares, "
+        "averages and maxima are always exact)."
+    )
+
+
 class ResponseStats(BaseModel):
     count: int = Field(description="Clocks stopped by an operator's message in the period.")
     within_sl: int = Field(description="Of those, how many took at most the group's SL.")
@@ -426,7 +435,7 @@ class SlaBucket(SlaSections):
 
 
 class SlaReport(SlaSections):
-    period: ReportPeriod
+    period: SlaReportPeriod
     buckets: list[SlaBucket] = Field(description="With bucket=day: every day of the period.")
 
 

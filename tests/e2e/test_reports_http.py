@@ -113,6 +113,7 @@ def test_the_report_of_one_chat_gives_its_exact_numbers(rated_chat: dict[str, An
     assert report["chats"] == {"requested": 1, "closed": 1, "abandoned": 0}
     assert report["queue"]["count"] == 0
     assert report["period"]["tz"] == "UTC"
+    assert report["period"]["percentiles"] == "exact"  # a handful of clocks
     buckets = report["buckets"]
     assert 1 <= len(buckets) <= 2  # the period may straddle midnight
     assert sum(b["first_response"]["count"] for b in buckets) == 1

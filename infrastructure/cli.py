@@ -228,7 +228,7 @@ def projections_rebuild(
     in once they have caught up.
     """
     from infrastructure.bootstrap import datastore
-    from projections.rebuild import STAGING_SCHEMA, Progress, rebuild
+    from projections.rebuild import STAGING_SCHEMA, Progress, rebuild_together
 
     with _container() as container:
         models = [m for m in container.read_models if m.name not in NOT_REBUILT]
@@ -241,17 +241,22 @@ def projections_rebuild(
                 raise typer.BadParameter(f"no read model {name!r}; there are: {known}")
         staging = datastore(container.database, STAGING_SCHEMA, pool_size=2)
         try:
-            for model in models:
-                head = container.app.head() or 0
-                with typer.progressbar(length=max(head, 1), label=f"{model.name:<12}") as bar:
-                    done = [0]
+            head = container.app.head() or 0
+            label = ", ".join(m.name for m in models)
+            # One reading of the log feeds every model; the bar follows the last of them.
+            with typer.progressbar(length=max(head, 1), label=label) as bar:
+                done = [0]
 
-                    def show(progress: Progress, bar=bar, done=done) -> None:
+                def show(progress: Progress) -> None:
+                    if progress.model == models[-1].name:
                         bar.update(max(progress.position - done[0], 0))
                         done[0] = max(done[0], progress.position)
 
-                    position = rebuild(model, container.app, staging, on_progress=show)
-                typer.echo(f"{model.name}: rebuilt and swapped in at position {position}")
+                positions = rebuild_together(models, container.app, staging, on_progress=show)
+            for model in models:
+                typer.echo(
+                    f"{model.name}: rebuilt and swapped in at position {positions[model.name]}"
+                )
         finally:
             staging.close()
 

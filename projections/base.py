@@ -29,7 +29,8 @@ class ReadModel(PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, application_name: str) -> None:
         super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
-        self._batch_service_levels: dict[Any, tuple[int, int] | None] = {}
+        self._batch_service_levels: dict[Any, tuple[int, int]] = {}
+        self._service_levels_read = False
         self.application_name = application_name
         for ddl in self.tables:
             self.sql_create_statements.append(SQL(ddl.format(schema=datastore.schema)))
@@ -62,27 +63,29 @@ class ReadModel(PostgresTrackingRecorder):
 
     def begin_batch(self) -> None:
         """A batch's events follow (read models that keep state per batch reset it here)."""
-        self._batch_service_levels: dict[Any, tuple[int, int] | None] = {}
+        self._batch_service_levels: dict[Any, tuple[int, int]] = {}
+        self._service_levels_read = False
 
     def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
         """The batch's events, before they are applied: read models that keep rows in memory
         for the batch read the ones these events touch here, in one statement."""
 
     def service_levels(self, curs: Cursor, table: str, group_id: Any) -> tuple[int, int] | None:
-        """A group's (first, next) response service levels from ``table``, read once a batch;
-        ``None`` for a group the table does not know."""
+        """A group's (first, next) response service levels from ``table``; ``None`` for a group
+        the table does not know. The table (a row per group) is read once a batch, whole: a
+        read in the middle of a pipelined batch waits for everything before it."""
         levels = self._batch_service_levels
-        if group_id not in levels:
+        if not self._service_levels_read:
             curs.execute(
-                "SELECT sl_first_response_s, sl_next_response_s "
-                f"FROM {self.table(table)} WHERE group_id = %s",
-                (group_id,),
+                f"SELECT group_id, sl_first_response_s, sl_next_response_s FROM {self.table(table)}"
             )
-            row = curs.fetchone()
-            levels[group_id] = (
-                None if row is None else (row["sl_first_response_s"], row["sl_next_response_s"])
-            )
-        return levels[group_id]
+            for row in curs.fetchall():
+                # What this batch changed already wins over the table's row.
+                levels.setdefault(
+                    row["group_id"], (row["sl_first_response_s"], row["sl_next_response_s"])
+                )
+            self._service_levels_read = True
+        return levels.get(group_id)
 
     def remember_service_levels(self, group_id: Any, first_s: int, next_s: int) -> None:
         """A group created or changed in this batch: later events of the batch see it."""

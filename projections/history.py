@@ -314,8 +314,9 @@ class History(ReadModel):
             "WHERE chat_id = %s AND message_id = %s",
             (e.text, e.originator_id, e.message_id),
         )
-        if curs.rowcount:
-            self._recompute[e.originator_id] = None
+        # Recomputed at the end of the batch, from the messages as they then read. (Whether
+        # a row matched is not known here: in pipeline mode rowcount waits for no answer.)
+        self._recompute[e.originator_id] = None
 
     @apply.register
     def _(self, e: Chat.MessageDeleted, curs: Cursor) -> None:
@@ -324,8 +325,7 @@ class History(ReadModel):
             f"DELETE FROM {self.table('history_messages')} WHERE chat_id = %s AND message_id = %s",
             (e.originator_id, e.message_id),
         )
-        if curs.rowcount:
-            self._recompute[e.originator_id] = None
+        self._recompute[e.originator_id] = None
 
     def _hand_to(
         self, row: dict[str, Any] | None, operator_id: UUID, group_id: UUID | None

@@ -5,13 +5,16 @@ live runner keeps them current. When the new tables are close to the head, one t
 takes the read model's batch lock (so the live runner waits), applies the last few events,
 drops the old tables and moves the new ones into place. The live runner then finds a tracking
 position at least as far as its own and carries on from there: nothing is applied twice.
+
+Several read models rebuild together from one reading of the log: each page is read and
+decoded once and applied to every staged model, and each is swapped in on its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,12 +56,31 @@ def rebuild(
     page: int = PAGE,
 ) -> int:
     """Rebuild ``live`` from the log and swap it in; returns the position it was swapped at."""
+    positions = rebuild_together(
+        [live], log, staging_store, on_progress=on_progress, swap_within=swap_within, page=page
+    )
+    return positions[live.name]
+
+
+def rebuild_together(
+    lives: Sequence[ReadModel],
+    log: Application[Any],
+    staging_store: PostgresDatastore,
+    *,
+    on_progress: Callable[[Progress], None] = lambda progress: None,
+    swap_within: int = SWAP_WITHIN,
+    page: int = PAGE,
+) -> dict[str, int]:
+    """Rebuild read models from one reading of the log (each page is read and decoded once,
+    then applied to every model) and swap each in; returns the positions they were swapped at.
+    """
     schema = staging_store.schema
     with staging_store.transaction(commit=True) as curs:
         curs.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema)))
         curs.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
-    staged = type(live)(staging_store, application_name=live.application_name)
-    staged.create_table()
+    staged = [type(live)(staging_store, application_name=live.application_name) for live in lives]
+    for model in staged:
+        model.create_table()
 
     position = 0
     while True:
@@ -67,7 +89,19 @@ def rebuild(
             break
         position = _catch_up(staged, log, position, head, on_progress, page)
 
-    live_schema = live.datastore.schema
+    positions = {}
+    for live, model in zip(lives, staged, strict=True):
+        positions[live.name] = _swap(live, model, log, position)
+        on_progress(Progress(live.name, positions[live.name], positions[live.name]))
+    with staging_store.transaction(commit=True) as curs:
+        curs.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(schema)))
+    return positions
+
+
+def _swap(live: ReadModel, staged: ReadModel, log: Application[Any], position: int) -> int:
+    """In one transaction, holding the live model's batch lock: apply the rest of the log to
+    the staged tables, drop the live ones and move the staged ones into their place."""
+    live_schema, schema = live.datastore.schema, staged.datastore.schema
     with live.datastore.transaction(commit=True) as curs:
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (live.lock_key,))
         head = log.recorder.max_notification_id() or 0
@@ -87,13 +121,11 @@ def rebuild(
                     Identifier(schema), Identifier(name), Identifier(live_schema)
                 )
             )
-        curs.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(schema)))
-    on_progress(Progress(live.name, position, position))
     return position
 
 
 def _catch_up(
-    staged: ReadModel,
+    staged: Sequence[ReadModel],
     log: Application[Any],
     position: int,
     head: int,
@@ -105,8 +137,10 @@ def _catch_up(
         if not page:
             break
         batch = [(log.mapper.to_domain_event(n), Tracking(log.name, n.id)) for n in page]
-        position = staged.process_batch(batch)
-        on_progress(Progress(staged.name, position, head))
+        for model in staged:
+            model.process_batch(batch)
+            on_progress(Progress(model.name, batch[-1][1].notification_id, head))
+        position = batch[-1][1].notification_id
     return position
 
 

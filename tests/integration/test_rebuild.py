@@ -11,7 +11,7 @@ import pytest
 from application.clock import FakeClock
 from infrastructure.bootstrap import datastore
 from infrastructure.operations import read_model_status
-from projections.rebuild import STAGING_SCHEMA, Progress, rebuild, table_names
+from projections.rebuild import STAGING_SCHEMA, Progress, rebuild, rebuild_together, table_names
 from tests.integration.test_exactly_once import (
     ADMIN,
     SUPERVISOR,
@@ -24,6 +24,7 @@ from tests.integration.test_exactly_once import (
 )
 
 REBUILT = ("directory", "dashboard")
+ALL_REBUILT = ("directory", "dashboard", "history", "reports")
 
 
 def test_table_names_are_read_from_the_read_models_own_ddl(database_url: str) -> None:
@@ -38,8 +39,9 @@ def test_table_names_are_read_from_the_read_models_own_ddl(database_url: str) ->
         assert table_names(container.directory) == ["operators", "groups", "directory_tracking"]
 
 
+@pytest.mark.parametrize("together", [False, True], ids=["one by one", "together"])
 def test_a_rebuild_swaps_in_while_commands_and_the_live_runner_go_on(
-    database_url: str,
+    database_url: str, together: bool
 ) -> None:
     clock = FakeClock()
     with running(database_url, clock) as container:
@@ -68,18 +70,25 @@ def test_a_rebuild_swaps_in_while_commands_and_the_live_runner_go_on(
         staging = datastore(container.database, STAGING_SCHEMA, pool_size=2)
         seen: list[Progress] = []
         try:
-            for model in (container.directory, container.dashboard):
-                # The API keeps answering from the old tables during the rebuild.
-                assert container.dashboard.rows("all", SUPERVISOR, limit=5)[0]
-                # Small pages and a tight swap margin: catching up runs while writes go on.
-                rebuild(model, app, staging, on_progress=seen.append, swap_within=5, page=25)
+            # Small pages and a tight swap margin: catching up runs while writes go on.
+            if together:
+                models = [container.read_model(name) for name in ALL_REBUILT]
+                rebuild_together(
+                    models, app, staging, on_progress=seen.append, swap_within=5, page=25
+                )
+            else:
+                for model in (container.directory, container.dashboard):
+                    # The API keeps answering from the old tables during the rebuild.
+                    assert container.dashboard.rows("all", SUPERVISOR, limit=5)[0]
+                    rebuild(model, app, staging, on_progress=seen.append, swap_within=5, page=25)
         finally:
             stop.set()
             writer.join()
             staging.close()
         assert not errors, errors
-        assert {p.model for p in seen} == set(REBUILT)
-        assert len(seen) > 2 * len(REBUILT), "the rebuild caught up in several batches"
+        rebuilt = ALL_REBUILT if together else REBUILT
+        assert {p.model for p in seen} == set(rebuilt)
+        assert len(seen) > 2 * len(rebuilt), "the rebuild caught up in several batches"
         assert seen[-1].position == seen[-1].head
 
         chats += during

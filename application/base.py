@@ -10,6 +10,7 @@ from eventsourcing.domain import Aggregate
 
 from application.clock import Clock
 from application.errors import NotFound, UnknownReference
+from application.picks import Picks
 from application.ports import RoutingView
 from domain.chat import Chat
 from domain.group import Group
@@ -31,6 +32,7 @@ class SwitchboardBase(Application[UUID]):
         self.routing = routing
         # token id -> (expires at, principal): authentication runs on every request.
         self._principals: dict[UUID, tuple[float, Any]] = {}
+        self._picks = Picks()
 
     def after_conflict(self) -> None:
         """Another writer won: bring the routing picture up to date before deciding again."""

@@ -288,7 +288,9 @@ class ChatCommands(SwitchboardBase):
                 random.shuffle(own)
                 random.shuffle(others)
                 ranked = own + others
-            for candidate in ranked:
+            for n, candidate in enumerate(ranked):
+                if n:  # (the first is held already)
+                    self._picks.hold(candidate.operator_id)
                 operator = self._find(Operator, candidate.operator_id)
                 if operator is None or not _can_take(operator):
                     continue
@@ -299,7 +301,15 @@ class ChatCommands(SwitchboardBase):
 
     def _ranked(self, group_id: UUID | None, exclude: UUID | None) -> list[Candidate]:
         candidates = [c for c in self.routing.candidates() if c.operator_id != exclude]
-        return rank_candidates(candidates, group_id)[:CANDIDATES_TRIED]
+        # A chat another command of this process is giving an operator (not yet saved) counts
+        # as load, as it will once saved: concurrent commands do not all race for the same
+        # operator. The best is held for this command now.
+        ranked = self._picks.hold_best(lambda held: rank_candidates(candidates, group_id, held))
+        return ranked[:CANDIDATES_TRIED]
+
+    def end_attempt(self) -> None:
+        """A run of a command is over (saved, failed or lost a race): its picks are free."""
+        self._picks.release()
 
     @staticmethod
     def _staff_id(caller: Principal) -> UUID:

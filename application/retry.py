@@ -53,6 +53,10 @@ def retry_on_conflict(method: Callable[P, R]) -> Callable[P, R]:
                 time.sleep(random.uniform(0, min(MAX_BACKOFF_S, BACKOFF_S * 2**attempt)))
             finally:
                 _attempts.value = 1
+                # Whatever the application held for this run of the command, it lets go now.
+                end_attempt = getattr(args[0], "end_attempt", None) if args else None
+                if end_attempt is not None:
+                    end_attempt()
         raise AssertionError("unreachable")
 
     return wrapper

@@ -1,13 +1,14 @@
 """The routing policy, as pure functions over a snapshot of the operators.
 
 Target group: the handoff's group, else the default. Candidates: operators of that group in
-status ``working`` with room under ``max_chats``; least loaded first, ties to whoever's last
-assignment is oldest. None in the group: any working operator with room, in any group.
+status ``working`` with room under ``max_chats``; least loaded first (chats being given to them
+right now included), ties to whoever's last assignment is oldest. None in the group: any working
+operator with room, in any group.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -31,13 +32,23 @@ class Candidate:
         return self.status == WORKING and self.load < self.max_chats
 
 
-def _order(candidate: Candidate) -> tuple:
-    return (candidate.load, candidate.last_assigned_at or _NEVER, str(candidate.operator_id))
+def rank_candidates(
+    candidates: Iterable[Candidate],
+    group_id: UUID | None,
+    pending: Mapping[UUID, int] | None = None,
+) -> list[Candidate]:
+    """Every operator who may take the chat, best first: the group's own, then the rest.
 
+    ``pending``: chats being given to an operator at this moment, not yet in the picture;
+    they count as load, as they will once saved.
+    """
+    pending = pending or {}
 
-def rank_candidates(candidates: Iterable[Candidate], group_id: UUID | None) -> list[Candidate]:
-    """Every operator who may take the chat, best first: the group's own, then the rest."""
+    def order(candidate: Candidate) -> tuple:
+        load = candidate.load + pending.get(candidate.operator_id, 0)
+        return (load, candidate.last_assigned_at or _NEVER, str(candidate.operator_id))
+
     available = [c for c in candidates if c.available]
-    in_group = sorted((c for c in available if group_id in c.group_ids), key=_order)
-    elsewhere = sorted((c for c in available if group_id not in c.group_ids), key=_order)
+    in_group = sorted((c for c in available if group_id in c.group_ids), key=order)
+    elsewhere = sorted((c for c in available if group_id not in c.group_ids), key=order)
     return in_group + elsewhere

@@ -135,6 +135,10 @@ def build(
     settings = settings or Settings()
     database, embedded = resolve_database(settings)
     env = database.eventsourcing_env(pool_size=settings.db_pool_size)
+    if settings.aggregate_cache:
+        # Cached aggregates are fast-forwarded on every load (one query for newer events)
+        # and copied for each command: always current, and a failed command leaves no trace.
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache)
 
     # Processes starting together must not race each other's CREATE TABLE.
     with schema_lock(database):

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         10, alias="SWITCHBOARD_DB_POOL_SIZE", ge=1, description="Connections per process."
     )
+    aggregate_cache: int = Field(
+        2_000,
+        alias="SWITCHBOARD_AGGREGATE_CACHE",
+        ge=0,
+        description="Aggregates kept in memory per process (0: none); a command brings its "
+        "cached copy up to date with one query for the events saved since.",
+    )
     max_body_bytes: int = Field(
         1_000_000, alias="SWITCHBOARD_MAX_BODY_BYTES", ge=1024, description="Largest request body."
     )

@@ -1,0 +1,81 @@
+"""Picks: a chat another command of this process is giving an operator counts as load."""
+
+from __future__ import annotations
+
+import threading
+from uuid import uuid4
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from application.picks import Picks
+from domain.routing import Candidate, rank_candidates
+
+GROUP = uuid4()
+
+
+def operator(load: int = 0, max_chats: int = 5) -> Candidate:
+    return Candidate(uuid4(), "working", frozenset({GROUP}), load, max_chats)
+
+
+def in_thread(action) -> None:
+    thread = threading.Thread(target=action)
+    thread.start()
+    thread.join()
+
+
+def rank(candidates):
+    return lambda held: rank_candidates(candidates, GROUP, held)
+
+
+def test_a_chat_being_given_counts_as_load_until_that_run_ends() -> None:
+    picks = Picks()
+    a, b = operator(load=0), operator(load=0)
+    first = []
+    release, held = threading.Event(), threading.Event()
+
+    def other_run() -> None:
+        first.append(picks.hold_best(rank([a, b]))[0])
+        held.set()
+        release.wait(5)
+        picks.release()
+
+    thread = threading.Thread(target=other_run)
+    thread.start()
+    held.wait(5)
+    other = b if first[0] == a else a
+    # The other run holds one: this one gets the other operator, the held one after.
+    assert picks.hold_best(rank([a, b])) == [other, first[0]]
+    picks.release()
+    release.set()
+    thread.join()
+    assert picks.hold_best(rank([a, b]))[0] == first[0]  # nothing held: the same order again
+
+
+def test_a_held_operator_stays_first_while_still_least_loaded() -> None:
+    picks = Picks()
+    idle, busy = operator(load=0), operator(load=3)
+    in_thread(lambda: picks.hold_best(rank([idle, busy])))  # a run that never ends holds it
+    assert picks.hold_best(rank([idle, busy]))[0] == idle  # 0 + 1 is still less than 3
+
+
+def test_a_run_lets_go_of_its_own_picks_only() -> None:
+    picks = Picks()
+    a, b = operator(), operator()
+    in_thread(lambda: picks.hold(a.operator_id))  # held by a run that never ends
+    picks.hold(b.operator_id)
+    picks.release()
+    picks.release()  # twice is harmless
+    assert picks.hold_best(rank([a, b]))[0] == b
+
+
+@given(loads=st.lists(st.integers(0, 4), min_size=1, max_size=6), runs=st.integers(1, 12))
+def test_concurrent_runs_spread_as_a_serial_run_would(loads: list[int], runs: int) -> None:
+    """Runs that never end hold their picks: together they fill the least loaded first."""
+    picks = Picks()
+    candidates = [operator(load=load, max_chats=100) for load in loads]
+    chosen = []
+    for _ in range(runs):
+        in_thread(lambda: chosen.append(picks.hold_best(rank(candidates))[0]))
+    final = [c.load + chosen.count(c) for c in candidates]
+    assert max(final) - min(final) <= max(max(loads) - min(loads), 1)

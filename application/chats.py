@@ -300,7 +300,10 @@ class ChatCommands(SwitchboardBase):
         return None
 
     def _ranked(self, group_id: UUID | None, exclude: UUID | None) -> list[Candidate]:
-        candidates = [c for c in self.routing.candidates() if c.operator_id != exclude]
+        # The group's own operators come first; the others only matter when none has room.
+        candidates = [c for c in self.routing.candidates(group_id) if c.operator_id != exclude]
+        if group_id is not None and not any(c.available for c in candidates):
+            candidates = [c for c in self.routing.candidates() if c.operator_id != exclude]
         # A chat another command of this process is giving an operator (not yet saved) counts
         # as load, as it will once saved: concurrent commands do not all race for the same
         # operator. The best is held for this command now.

@@ -19,7 +19,9 @@ class RoutingView(Protocol):
     aggregate itself before assigning, so a stale picture costs a retry, never an invariant.
     """
 
-    def candidates(self) -> Sequence[Candidate]: ...
+    def candidates(self, group_id: UUID | None = None) -> Sequence[Candidate]:
+        """Operators who may take a chat now; with ``group_id``, only that group's."""
+        ...
 
     def group_members(self, group_id: UUID) -> Sequence[UUID]: ...
 

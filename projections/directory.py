@@ -279,12 +279,14 @@ class DirectoryRoutingView:
         self._head = head
         self._wait = wait
 
-    def candidates(self) -> Sequence[Candidate]:
+    def candidates(self, group_id: UUID | None = None) -> Sequence[Candidate]:
+        in_group = "AND group_ids @> ARRAY[%s]::uuid[]" if group_id is not None else ""
         with self.directory.datastore.transaction() as curs:
             curs.execute(
                 "SELECT id, status, group_ids, load, max_chats, last_assigned_at "
                 f"FROM {self.directory.table('operators')} "
-                "WHERE active AND status = 'working' AND load < max_chats"
+                f"WHERE active AND status = 'working' AND load < max_chats {in_group}",
+                (group_id,) if group_id is not None else (),
             )
             return [
                 Candidate(

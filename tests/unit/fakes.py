@@ -28,7 +28,7 @@ class LogScanRoutingView:
                 ids[notification.originator_id] = None
         return [self.app.repository.get(operator_id) for operator_id in ids]
 
-    def candidates(self) -> Sequence[Candidate]:
+    def candidates(self, group_id: UUID | None = None) -> Sequence[Candidate]:
         return [
             Candidate(
                 operator_id=o.id,
@@ -39,7 +39,7 @@ class LogScanRoutingView:
                 last_assigned_at=o.last_assigned_at,
             )
             for o in self._operators()
-            if o.active
+            if o.active and (group_id is None or group_id in o.group_ids)
         ]
 
     def group_members(self, group_id: UUID) -> Sequence[UUID]:

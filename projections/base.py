@@ -70,6 +70,26 @@ class ReadModel(PostgresTrackingRecorder):
         """The batch's events, before they are applied: read models that keep rows in memory
         for the batch read the ones these events touch here, in one statement."""
 
+    def read_rows(
+        self,
+        curs: Cursor,
+        table: str,
+        columns: Sequence[str],
+        ids: set[Any],
+        rows: dict[Any, dict[str, Any] | None],
+    ) -> None:
+        """Put into ``rows`` the rows of ``table`` whose ``id`` is one of ``ids`` and that
+        ``rows`` does not hold yet, read in one statement (``None`` where there is none)."""
+        missing = ids - rows.keys()
+        if not missing:
+            return
+        curs.execute(
+            f"SELECT {', '.join(columns)} FROM {self.table(table)} WHERE id = ANY(%s)",
+            (list(missing),),
+        )
+        found = {row["id"]: row for row in curs.fetchall()}
+        rows.update((row_id, found.get(row_id)) for row_id in missing)
+
     def service_levels(self, curs: Cursor, table: str, group_id: Any) -> tuple[int, int] | None:
         """A group's (first, next) response service levels from ``table``; ``None`` for a group
         the table does not know. The table (a row per group) is read once a batch, whole: a

@@ -170,16 +170,7 @@ class History(ReadModel):
 
     def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
         chat_ids = {e.originator_id for e in events if isinstance(e, Chat.Event)}
-        chat_ids -= self._rows.keys()
-        if not chat_ids:
-            return
-        curs.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM {self.table('history_chats')} WHERE id = ANY(%s)",
-            (list(chat_ids),),
-        )
-        found = {row["id"]: row for row in curs.fetchall()}
-        for chat_id in chat_ids:
-            self._rows[chat_id] = found.get(chat_id)
+        self.read_rows(curs, "history_chats", COLUMNS, chat_ids, self._rows)
 
     def end_batch(self, curs: Cursor) -> None:
         self._write_messages(curs)

@@ -13,19 +13,16 @@ from typing import Any
 
 import pytest
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.auth import Principal
 from application.clock import FakeClock
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import Container, datastore
 from projections.base import ReadModel
 from projections.dashboard import Dashboard
 from projections.history import History
+from tests.integration.test_history import ADMIN, BOT, operator
 
-ADMIN = Principal("admin", "root")
-BOT = Principal("bot", "webbot")
 TABLES = {
     Dashboard: {
         "dashboard_chats": "id",
@@ -35,22 +32,6 @@ TABLES = {
     },
     History: {"history_chats": "id", "history_messages": "chat_id, message_id"},
 }
-
-
-def operator(container: Container, email: str, groups: list[Any], **options: Any) -> Principal:
-    app = container.app
-    _, token = app.register_operator(
-        actor=ADMIN.actor,
-        first_name=email.split("@")[0].title(),
-        last_name="Tester",
-        email=email,
-        group_ids=groups,
-        **options,
-    ).value
-    principal = app.authenticate(token)
-    assert principal is not None and principal.operator_id is not None
-    app.set_status(principal.operator_id, "working", caller=principal)
-    return principal
 
 
 @pytest.fixture
@@ -116,16 +97,7 @@ def story(container: Container, clock: FakeClock) -> int:
 @pytest.fixture
 def replays(container: Container) -> Iterator[dict[type, ReadModel]]:
     """Empty dashboard and history read models in a schema of their own."""
-    params = container.database.params
-    store = PostgresDatastore(
-        dbname=params.get("dbname", "postgres"),
-        host=params.get("host", "127.0.0.1"),
-        port=params.get("port", "5432"),
-        user=params.get("user", "postgres"),
-        password=params.get("password", ""),
-        pool_size=1,
-        schema="batch_replay",
-    )
+    store = datastore(container.database, "batch_replay", pool_size=1)
     with store.transaction(commit=True) as curs:
         curs.execute("CREATE SCHEMA batch_replay")
     models = {kind: kind(store, application_name=container.app.name) for kind in TABLES}

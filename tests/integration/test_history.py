@@ -41,7 +41,8 @@ def group(container: Container, name: str, **options: Any) -> UUID:
     return container.app.create_group(actor=ADMIN.actor, name=name, **options).value.id
 
 
-def operator(container: Container, email: str, groups: list[UUID]) -> Principal:
+def operator(container: Container, email: str, groups: list[UUID], **options: Any) -> Principal:
+    """A working operator of ``groups`` (``options``: more of ``register_operator``'s)."""
     app = container.app
     _, token = app.register_operator(
         actor=ADMIN.actor,
@@ -49,6 +50,7 @@ def operator(container: Container, email: str, groups: list[UUID]) -> Principal:
         last_name="Tester",
         email=email,
         group_ids=groups,
+        **options,
     ).value
     principal = app.authenticate(token)
     assert principal is not None and principal.operator_id is not None

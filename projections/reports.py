@@ -192,11 +192,13 @@ class Reports(ReadModel):
         # batch's stopped clocks per (UTC hour, scope, kind).
         self._batch_chats: dict[UUID, _BatchChat | None] = {}
         self._batch_responses: dict[tuple[datetime, str, str], ResponseTally] = {}
+        self._batch_facts: list[tuple[Any, ...]] = []  # sla_facts rows, written at the end
 
     def begin_batch(self) -> None:
         super().begin_batch()
         self._batch_chats = {}
         self._batch_responses = {}
+        self._batch_facts = []
 
     def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
         """Read the rows of every chat the batch follows, in one statement."""
@@ -223,6 +225,15 @@ class Reports(ReadModel):
         if changed:
             self._write_chats(curs, [c.chat for c in changed])
             self._write_chat_hours(curs, changed)
+        if self._batch_facts:
+            curs.execute(
+                f"INSERT INTO {self.table('sla_facts')} (chat_id, number, kind, group_id, "
+                "operator_id, started_at, stopped_at, duration_s, duration_bucket, sl_s, "
+                "within_sl, answered) SELECT * FROM unnest(%s::uuid[], %s::int[], %s::text[], "
+                "%s::uuid[], %s::uuid[], %s::timestamptz[], %s::timestamptz[], %s::float8[], "
+                "%s::smallint[], %s::int[], %s::bool[], %s::bool[])",
+                [list(column) for column in zip(*self._batch_facts, strict=True)],
+            )
         if self._batch_responses:
             self._write_response_hours(curs)
         self.begin_batch()
@@ -323,10 +334,7 @@ class Reports(ReadModel):
             batch.clocks = None
 
     def _record(self, curs: Cursor, fact: ResponseFact) -> None:
-        curs.execute(
-            f"INSERT INTO {self.table('sla_facts')} (chat_id, number, kind, group_id, "
-            "operator_id, started_at, stopped_at, duration_s, duration_bucket, sl_s, within_sl, "
-            "answered) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        self._batch_facts.append(
             (
                 fact.chat_id,
                 fact.number,
@@ -340,7 +348,7 @@ class Reports(ReadModel):
                 fact.sl_s,
                 fact.within_sl,
                 fact.answered,
-            ),
+            )
         )
         hour = hour_of(fact.stopped_at)
         for scope in (scope_of(fact.group_id), ALL_GROUPS):

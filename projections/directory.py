@@ -7,6 +7,7 @@ application ranks, then checks candidate by candidate on the aggregates themselv
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,6 +26,16 @@ OPERATOR_COLUMNS = (
     "load, last_assigned_at, active, auto_logout_s, registered_at"
 )
 GROUP_COLUMNS = "id, name, description, sl_first_response_s, sl_next_response_s, routing"
+
+
+@dataclass
+class _ChatsChange:
+    """What one batch's chats did to an operator: a load delta, its last assignment and
+    its last activity."""
+
+    load: int = 0
+    last_assigned_at: datetime | None = None
+    last_active_at: datetime | None = None
 
 
 class Directory(ReadModel):
@@ -60,6 +71,41 @@ class Directory(ReadModel):
     )
 
     # -- projection -----------------------------------------------------------------------------
+
+    def __init__(self, datastore, application_name: str) -> None:
+        super().__init__(datastore, application_name)
+        # Within one batch, what chats change about each operator (written at its end, or
+        # before any other change of that operator): load, last assignment, last activity.
+        self._chats: dict[UUID, _ChatsChange] = {}
+
+    def begin_batch(self) -> None:
+        super().begin_batch()
+        self._chats = {}
+
+    def end_batch(self, curs: Cursor) -> None:
+        self._write_chats(curs, list(self._chats))
+        self.begin_batch()
+
+    def _write_chats(self, curs: Cursor, operator_ids: list[UUID]) -> None:
+        changes = [self._chats.pop(operator_id) for operator_id in operator_ids]
+        if not changes:
+            return
+        curs.execute(
+            f"UPDATE {self.table('operators')} AS o SET load = o.load + c.load, "
+            "last_assigned_at = COALESCE(c.assigned, o.last_assigned_at), "
+            "last_active_at = GREATEST(o.last_active_at, c.active) "
+            "FROM unnest(%s::uuid[], %s::int[], %s::timestamptz[], %s::timestamptz[]) "
+            "AS c(id, load, assigned, active) WHERE o.id = c.id",
+            (
+                operator_ids,
+                [c.load for c in changes],
+                [c.last_assigned_at for c in changes],
+                [c.last_active_at for c in changes],
+            ),
+        )
+
+    def _chats_of(self, operator_id: UUID) -> _ChatsChange:
+        return self._chats.setdefault(operator_id, _ChatsChange())
 
     @singledispatchmethod
     def apply(self, event: Any, curs: Cursor) -> None:
@@ -118,11 +164,8 @@ class Directory(ReadModel):
             self._touch(curs, UUID(e.author_id), e.timestamp)
 
     def _touch(self, curs: Cursor, operator_id: UUID, at: datetime) -> None:
-        curs.execute(
-            f"UPDATE {self.table('operators')} SET last_active_at = GREATEST(last_active_at, %s) "
-            "WHERE id = %s",
-            (at, operator_id),
-        )
+        change = self._chats_of(operator_id)
+        change.last_active_at = max(change.last_active_at or at, at)
 
     @apply.register
     def _(self, e: Operator.GroupsChanged, curs: Cursor) -> None:
@@ -134,18 +177,13 @@ class Directory(ReadModel):
 
     @apply.register
     def _(self, e: Operator.ChatTaken, curs: Cursor) -> None:
-        curs.execute(
-            f"UPDATE {self.table('operators')} SET load = load + 1, last_assigned_at = %s "
-            "WHERE id = %s",
-            (e.timestamp, e.originator_id),
-        )
+        change = self._chats_of(e.originator_id)
+        change.load += 1
+        change.last_assigned_at = e.timestamp
 
     @apply.register
     def _(self, e: Operator.ChatReleased, curs: Cursor) -> None:
-        curs.execute(
-            f"UPDATE {self.table('operators')} SET load = load - 1 WHERE id = %s",
-            (e.originator_id,),
-        )
+        self._chats_of(e.originator_id).load -= 1
 
     @apply.register
     def _(self, e: Operator.Deactivated, curs: Cursor) -> None:
@@ -189,6 +227,8 @@ class Directory(ReadModel):
         )
 
     def _update_operator(self, curs: Cursor, operator_id: UUID, **values: Any) -> None:
+        if operator_id in self._chats:  # what came before this change, first
+            self._write_chats(curs, [operator_id])
         assignments = ", ".join(f"{column} = %s" for column in values)
         curs.execute(
             f"UPDATE {self.table('operators')} SET {assignments} WHERE id = %s",

@@ -1,9 +1,10 @@
 """Read models that keep a batch's rows in memory give the same rows wherever batches end.
 
 The dashboard and history read each touched row once per batch and write it once at the end
-of the batch. A live runner's batches are small and end anywhere; a rebuild's are pages of a
-thousand events. Replaying the same log with batches cut at random places (one event each,
-everything at once, anything between) must give exactly the rows the live read models hold.
+of the batch; the directory adds up what chats do to each operator over the batch. A live
+runner's batches are small and end anywhere; a rebuild's are pages of a thousand events.
+Replaying the same log with batches cut at random places (one event each, everything at
+once, anything between) must give exactly the rows the live read models hold.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from application.clock import FakeClock
 from infrastructure.bootstrap import Container, datastore
 from projections.base import ReadModel
 from projections.dashboard import Dashboard
+from projections.directory import Directory
 from projections.history import History
 from tests.integration.test_history import ADMIN, BOT, operator
 
@@ -31,6 +33,7 @@ TABLES = {
         "dashboard_group_sl": "group_id",
     },
     History: {"history_chats": "id", "history_messages": "chat_id, message_id"},
+    Directory: {"operators": "id", "groups": "id"},
 }
 
 
@@ -88,7 +91,7 @@ def story(container: Container, clock: FakeClock) -> int:
     app.rate(a, 4, "quick", bot=BOT)
     app.close_chat(e, caller=boss, reason=None)
     head = app.head() or 0
-    for name in ("dashboard", "history", "dispatcher"):
+    for name in ("dashboard", "history", "directory", "dispatcher"):
         assert container.wait_for(name, head, 10)
     assert (app.head() or 0) == head, "the dispatcher added events: settle again"
     return head
@@ -96,7 +99,7 @@ def story(container: Container, clock: FakeClock) -> int:
 
 @pytest.fixture
 def replays(container: Container) -> Iterator[dict[type, ReadModel]]:
-    """Empty dashboard and history read models in a schema of their own."""
+    """Empty read models in a schema of their own."""
     store = datastore(container.database, "batch_replay", pool_size=1)
     with store.transaction(commit=True) as curs:
         curs.execute("CREATE SCHEMA batch_replay")
@@ -132,7 +135,11 @@ def test_rows_do_not_depend_on_where_batches_end(
             start += size
     if start < len(log):
         batches.append(log[start:])
-    live = {Dashboard: container.dashboard, History: container.history}
+    live = {
+        Dashboard: container.dashboard,
+        History: container.history,
+        Directory: container.directory,
+    }
     for kind, model in replays.items():
         with model.datastore.transaction(commit=True) as curs:
             for table in TABLES[kind]:

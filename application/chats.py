@@ -288,9 +288,8 @@ class ChatCommands(SwitchboardBase):
                 random.shuffle(own)
                 random.shuffle(others)
                 ranked = own + others
-            for n, candidate in enumerate(ranked):
-                if n:  # (the first is held already)
-                    self._picks.hold(candidate.operator_id)
+            for candidate in ranked:
+                self._picks.hold(candidate.operator_id)  # (the best is held twice: no harm)
                 operator = self._find(Operator, candidate.operator_id)
                 if operator is None or not _can_take(operator):
                     continue
@@ -304,9 +303,9 @@ class ChatCommands(SwitchboardBase):
         candidates = [c for c in self.routing.candidates(group_id) if c.operator_id != exclude]
         if group_id is not None and not any(c.available for c in candidates):
             candidates = [c for c in self.routing.candidates() if c.operator_id != exclude]
-        # A chat another command of this process is giving an operator (not yet saved) counts
-        # as load, as it will once saved: concurrent commands do not all race for the same
-        # operator. The best is held for this command now.
+        # An operator another command of this process is giving a chat to (not yet saved)
+        # goes after the others: concurrent commands do not race for the same operator's
+        # version. The best is held for this command now.
         ranked = self._picks.hold_best(lambda held: rank_candidates(candidates, group_id, held))
         return ranked[:CANDIDATES_TRIED]
 

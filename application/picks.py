@@ -4,8 +4,7 @@ process choose the next best operator instead of all racing for the same one.
 Every command ranks operators from the same picture (the directory), so commands running at the
 same moment would all choose its best operator; all but one would lose the version race on that
 operator, reload everything and run again. While a command holds its pick (from choosing it until
-the end of that run: saved, failed or lost), others count it as that operator's load, as a serial
-run would once the first command's save is in.
+the end of that run: saved, failed or lost), the others rank that operator after the rest.
 The aggregates still decide: this only changes which candidate is tried first.
 """
 

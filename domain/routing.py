@@ -1,9 +1,9 @@
 """The routing policy, as pure functions over a snapshot of the operators.
 
 Target group: the handoff's group, else the default. Candidates: operators of that group in
-status ``working`` with room under ``max_chats``; least loaded first (chats being given to them
-right now included), ties to whoever's last assignment is oldest. None in the group: any working
-operator with room, in any group.
+status ``working`` with room under ``max_chats``; least loaded first, ties to whoever's last
+assignment is oldest (operators another command is giving a chat to right now go last). None in
+the group: any working operator with room, in any group.
 """
 
 from __future__ import annotations
@@ -39,14 +39,17 @@ def rank_candidates(
 ) -> list[Candidate]:
     """Every operator who may take the chat, best first: the group's own, then the rest.
 
-    ``pending``: chats being given to an operator at this moment, not yet in the picture;
-    they count as load, as they will once saved.
+    ``pending``: chats being given to an operator at this moment, not yet in the picture.
+    Operators nobody is giving a chat to come first (two commands giving one operator a chat
+    at once would collide on its version, and one would run again), then the rest; in each
+    part, pending chats count as load, as they will once saved.
     """
     pending = pending or {}
 
     def order(candidate: Candidate) -> tuple:
-        load = candidate.load + pending.get(candidate.operator_id, 0)
-        return (load, candidate.last_assigned_at or _NEVER, str(candidate.operator_id))
+        busy = pending.get(candidate.operator_id, 0)
+        load = candidate.load + busy
+        return (busy > 0, load, candidate.last_assigned_at or _NEVER, str(candidate.operator_id))
 
     available = [c for c in candidates if c.available]
     in_group = sorted((c for c in available if group_id in c.group_ids), key=order)

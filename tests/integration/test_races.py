@@ -227,3 +227,29 @@ def test_parallel_handoffs_with_room_to_spare_all_succeed(container: Container) 
 
     outcomes = race(8, hand_off)
     assert [error for failures in outcomes for error in failures] == []
+
+
+def test_parallel_handoffs_of_one_process_lose_no_races_while_operators_outnumber_them(
+    container: Container, monkeypatch
+) -> None:
+    """Each handoff of the process gives its chat to an operator no other handoff of the
+    process is giving one to right now: no two of them write the same operator's version."""
+    app = container.app
+    sales = app.create_group(actor=ADMIN.actor, name="Sales").value.id
+    operators = [staff(container, f"op{n}@example.com", [sales]) for n in range(10)]
+    working(container, *operators)
+    lost = []
+    after_conflict = type(app).after_conflict
+    monkeypatch.setattr(
+        type(app), "after_conflict", lambda self: lost.append(1) or after_conflict(self)
+    )
+
+    def hand_off(thread: int) -> None:
+        for n in range(12):
+            app.handoff(bot=BOT, external_id=f"t{thread}-{n}", client={"id": "c"}, group_id=sales)
+
+    outcomes = race(8, hand_off)
+    assert outcomes == [None] * 8
+    assert lost == []
+    loads = [app.get_operator(o.operator_id).load for o in operators]
+    assert sum(loads) == 96

@@ -207,11 +207,20 @@ def machine_line(results: dict[str, Any]) -> str:
         if fsync.get("available") and fsync.get("best_8kB_sync_ops_s")
         else f"pg_test_fsync: {fsync.get('note', 'n/a')}"
     )
+    warm = results.get("prewarm", {})
+    warm_text = (
+        f"; the copy read once before measuring ({warm['blocks'] * 8 // 1024:,} MB, "
+        f"{warm['seconds']} s)"
+        if warm.get("prewarmed")
+        else f"; not prewarmed ({warm['why']})"
+        if warm
+        else ""
+    )
     return (
         f"machine: {m['cores']} cores, {m['memory_gb']} GB, {m['cpu']}; {fsync_text}; "
         f"python {v['python']}, PostgreSQL {v['postgres']} (synchronous_commit "
         f"{v['synchronous_commit']}), eventsourcing {v['eventsourcing']}, fastapi "
-        f"{v['fastapi']}, uvicorn {v['uvicorn']}, psycopg {v['psycopg']}"
+        f"{v['fastapi']}, uvicorn {v['uvicorn']}, psycopg {v['psycopg']}{warm_text}"
     )
 
 

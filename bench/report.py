@@ -209,8 +209,8 @@ def machine_line(results: dict[str, Any]) -> str:
     )
     warm = results.get("prewarm", {})
     warm_text = (
-        f"; the copy read once before measuring ({warm['blocks'] * 8 // 1024:,} MB, "
-        f"{warm['seconds']} s)"
+        f"; the copy analysed and read once before measuring ({warm['blocks'] * 8 // 1024:,} MB,"
+        f" {warm['seconds']} s)"
         if warm.get("prewarmed")
         else f"; not prewarmed ({warm['why']})"
         if warm

@@ -380,7 +380,7 @@ class ReportPeriod(BaseModel):
 class SlaReportPeriod(ReportPeriod):
     percentiles: Literal["exact", "estimated"] = Field(
         description="How p50_s and p90_s were found: exact over every response clock of the "
-        "period, or, when the period holds more than 20,000 answered clocks of a kind, "
+        "period, or, when the period holds more than 5,000 answered clocks of a kind, "
         "estimated from hourly histograms (within 2% of the exact value; counts, shares, "
         "averages and maxima are always exact)."
     )

@@ -183,7 +183,7 @@ class Reports(ReadModel):
     )
     # Up to this many answered clocks of a kind in a report's period, its percentiles are
     # exact (percentile_cont over the raw facts); above, estimated from the roll-up.
-    EXACT_PERCENTILES_UP_TO = 20_000
+    EXACT_PERCENTILES_UP_TO = 5_000
     _zones: dict[str, str] | None = None
 
     def __init__(self, datastore, application_name: str) -> None:

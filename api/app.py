@@ -10,7 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers, problem
 from api.metrics import Metrics, MetricsMiddleware
-from api.routers import chats, history, ops, reading, reports, settings, staff, stream
+from api.routers import chats, dashboard, history, ops, reports, settings, staff, stream
 from api.runtime import Runtime
 from api.stream import Hub
 
@@ -118,7 +118,7 @@ def create_api(build_runtime: Callable[[], Runtime], *, max_body_bytes: int) -> 
     )
     api.state.metrics = metrics
     install_error_handlers(api)
-    for module in (staff, chats, settings, reading, stream, history, reports, ops):
+    for module in (staff, chats, settings, dashboard, stream, history, reports, ops):
         api.include_router(module.router)
     api.add_middleware(BodySizeLimit, limit=max_body_bytes)
     api.add_middleware(DatabaseGuard)

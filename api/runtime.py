@@ -12,10 +12,10 @@ from typing import Any, Protocol
 from pydantic import SecretStr
 
 from application.app import Switchboard
-from projections.dashboard import Dashboard
-from projections.directory import Directory
-from projections.history import History
-from projections.reports import Reports
+from projections.dashboard.projection import Dashboard
+from projections.directory.projection import Directory
+from projections.history.projection import History
+from projections.reports.projection import Reports
 
 
 class ApiSettings(Protocol):

@@ -26,7 +26,7 @@ from starlette.types import Send
 
 from api.runtime import LiveBroker
 from api.views import dashboard_row
-from projections.dashboard import ANNOUNCED_ROWS, Dashboard, DashboardChanges, Viewer
+from projections.dashboard.projection import ANNOUNCED_ROWS, Dashboard, DashboardChanges, Viewer
 
 log = logging.getLogger(__name__)
 

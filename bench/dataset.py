@@ -41,7 +41,7 @@ from domain.reservation import Reservation
 from domain.settings import greeting
 from infrastructure.bootstrap import Container, build, datastore
 from infrastructure.settings import Settings
-from projections.rebuild import Progress, rebuild_together
+from projections.machinery.rebuild import Progress, rebuild_together
 
 log = logging.getLogger("bench")
 

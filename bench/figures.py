@@ -582,7 +582,7 @@ def rebuild_rate(container: Any, cap: int) -> dict[str, Any]:
     reading them through the event store with deserialisation (``select_notifications`` and
     ``to_domain_event``)."""
     from infrastructure.bootstrap import datastore
-    from projections.rebuild import PAGE, _catch_up
+    from projections.machinery.rebuild import PAGE, _catch_up
 
     app = container.app
     head = min(app.head() or 0, cap)

@@ -18,15 +18,15 @@ from infrastructure.database import Database, EmbeddedPostgres, schema_lock
 from infrastructure.live import InProcessBroker, RedisBroker
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings
-from projections.base import SCHEMA, ReadModel
-from projections.dashboard import Dashboard
-from projections.directory import Directory, DirectoryRoutingView
+from projections.dashboard.projection import Dashboard
+from projections.directory.projection import Directory, DirectoryRoutingView
 from projections.dispatcher import Dispatcher
-from projections.history import History
-from projections.positions import PositionWaiter
-from projections.rebuild import create_or_reset
-from projections.reports import Reports
-from projections.runner import ReadModelRunner
+from projections.history.projection import History
+from projections.machinery.positions import PositionWaiter
+from projections.machinery.readmodel import SCHEMA, ReadModel
+from projections.machinery.rebuild import create_or_reset
+from projections.machinery.runner import ReadModelRunner
+from projections.reports.projection import Reports
 
 log = logging.getLogger(__name__)
 

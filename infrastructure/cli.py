@@ -228,7 +228,7 @@ def projections_rebuild(
     in once they have caught up.
     """
     from infrastructure.bootstrap import datastore
-    from projections.rebuild import STAGING_SCHEMA, Progress, rebuild_together
+    from projections.machinery.rebuild import STAGING_SCHEMA, Progress, rebuild_together
 
     with _container() as container:
         models = [m for m in container.read_models if m.name not in NOT_REBUILT]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infrastructure.bootstrap import Container
-from projections.runner import ReadModelRunner
+from projections.machinery.runner import ReadModelRunner
 
 
 @dataclass(frozen=True)

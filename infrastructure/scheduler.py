@@ -19,8 +19,8 @@ from datetime import timedelta
 import psycopg
 
 from application.app import Switchboard
-from projections.dashboard import Dashboard
-from projections.directory import Directory
+from projections.dashboard.projection import Dashboard
+from projections.directory.projection import Directory
 
 log = logging.getLogger(__name__)
 

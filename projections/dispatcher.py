@@ -21,7 +21,7 @@ from eventsourcing.persistence import Tracking
 from domain.chat import Chat
 from domain.group import Group
 from domain.operator import WORKING, Operator
-from projections.base import ReadModel
+from projections.machinery.readmodel import ReadModel
 
 log = logging.getLogger(__name__)
 

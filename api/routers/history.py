@@ -12,7 +12,7 @@ from api.deps import ContainerDep, MinPosition, require, wait_for_read_model
 from api.errors import ApiError
 from api.schemas import HistoryRow, Page
 from application.auth import Principal
-from projections.history import HistoryFilters
+from projections.history.projection import HistoryFilters
 
 router = APIRouter(prefix="/v1", tags=["reading"])
 

@@ -14,7 +14,7 @@ from api.errors import ApiError
 from api.runtime import Runtime
 from api.schemas import OperatorActivityReport, SlaReport
 from application.auth import Principal
-from projections.reports import BadPeriod
+from projections.reports.projection import BadPeriod
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 

@@ -11,7 +11,7 @@ from api.deps import ContainerDep, bearer, current_principal
 from api.errors import ApiError, forbidden
 from api.stream import EventStreamResponse, Hub
 from application.auth import Principal
-from projections.dashboard import Viewer
+from projections.dashboard.projection import Viewer
 
 router = APIRouter(prefix="/v1", tags=["reading"])
 

@@ -21,8 +21,8 @@ import pytest
 from psycopg.sql import SQL, Identifier, Literal
 
 from infrastructure.bootstrap import Container
-from projections.base import encode_key
-from projections.dashboard import _ORDER, TABS, Dashboard, Viewer
+from projections.dashboard.projection import _ORDER, TABS, Dashboard, Viewer
+from projections.machinery.readmodel import encode_key
 
 SYNTHETIC_ROWS = 100_000
 GROUPS = 10

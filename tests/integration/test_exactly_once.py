@@ -21,8 +21,8 @@ from application.auth import Principal
 from application.clock import FakeClock
 from infrastructure.bootstrap import Container, build
 from infrastructure.settings import Settings
-from projections.base import SCHEMA
-from projections.dashboard import Viewer
+from projections.dashboard.projection import Viewer
+from projections.machinery.readmodel import SCHEMA
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

@@ -18,8 +18,8 @@ import pytest
 from application.auth import Principal
 from application.clock import FakeClock
 from infrastructure.bootstrap import Container
-from projections.base import BadCursor
-from projections.history import HistoryFilters
+from projections.history.projection import HistoryFilters
+from projections.machinery.readmodel import BadCursor
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

@@ -15,7 +15,7 @@ import pytest
 from application.auth import Principal
 from application.clock import FakeClock
 from infrastructure.bootstrap import Container
-from projections.dashboard import BadCursor, Viewer
+from projections.dashboard.projection import BadCursor, Viewer
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

@@ -11,7 +11,13 @@ import pytest
 from application.clock import FakeClock
 from infrastructure.bootstrap import datastore
 from infrastructure.operations import read_model_status
-from projections.rebuild import STAGING_SCHEMA, Progress, rebuild, rebuild_together, table_names
+from projections.machinery.rebuild import (
+    STAGING_SCHEMA,
+    Progress,
+    rebuild,
+    rebuild_together,
+    table_names,
+)
 from tests.integration.test_exactly_once import (
     ADMIN,
     SUPERVISOR,

@@ -25,9 +25,10 @@ from hypothesis import strategies as st
 from psycopg.conninfo import conninfo_to_dict
 
 from domain.chat import Chat
+from domain.clocks import KINDS, ResponseFact
 from domain.group import Group
-from projections.reports import Reports
-from projections.rollup import (
+from projections.reports.projection import Reports
+from projections.reports.rollup import (
     ALL_GROUPS,
     HISTOGRAM_FLOOR_S,
     RELATIVE_ERROR,
@@ -37,7 +38,6 @@ from projections.rollup import (
     hour_of,
     scope_of,
 )
-from projections.sla import KINDS, ResponseFact
 from tests.integration.test_reports import chats, csat, queue, stats
 
 T0 = datetime(2026, 3, 27, 21, 17, tzinfo=UTC)  # Berlin moves its clocks on the 29th

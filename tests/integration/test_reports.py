@@ -34,9 +34,9 @@ from hypothesis import strategies as st
 
 from application.auth import Principal
 from application.clock import FakeClock
+from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE, ResponseFact
 from infrastructure.bootstrap import Container
-from projections.reports import BadPeriod, Reports
-from projections.sla import FIRST_RESPONSE, NEXT_RESPONSE, ResponseFact
+from projections.reports.projection import BadPeriod, Reports
 from tests.unit.test_sla import percentile_cont
 
 ADMIN = Principal("admin", "root")

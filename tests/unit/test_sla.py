@@ -16,14 +16,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.chat import Chat
-from domain.group import Group
-from projections.sla import (
+from domain.clocks import (
     FIRST_RESPONSE,
     NEXT_RESPONSE,
     ChatClocks,
     ResponseFact,
     ServiceLevels,
 )
+from domain.group import Group
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BOT = "bot:webbot"

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.stream import _CLOSE, Hub, StreamClient, frames
-from projections.dashboard import DashboardChanges, Viewer
+from projections.dashboard.projection import DashboardChanges, Viewer
 
 ME, OTHER = uuid.uuid4(), uuid.uuid4()
 MY_GROUP, OTHER_GROUP = uuid.uuid4(), uuid.uuid4()

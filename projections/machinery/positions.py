@@ -16,7 +16,7 @@ from collections.abc import Callable
 import psycopg
 from psycopg import sql
 
-from projections.base import POSITIONS_CHANNEL
+from projections.machinery.readmodel import POSITIONS_CHANNEL
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
 from psycopg.sql import SQL, Identifier
 
-from projections.base import ReadModel
+from projections.machinery.readmodel import ReadModel
 
 STAGING_SCHEMA = "readmodels_rebuild"
 PAGE = 1_000

@@ -23,7 +23,7 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.projection import ApplicationSubscription
 
-from projections.base import ReadModel
+from projections.machinery.readmodel import ReadModel
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from api.deps import ContainerDep, MinPosition, Staff, wait_for_read_model
 from api.schemas import DashboardRow, Page
 from api.views import dashboard_row
-from projections.dashboard import Viewer
+from projections.dashboard.projection import Viewer
 
 router = APIRouter(prefix="/v1", tags=["reading"])
 

@@ -23,7 +23,7 @@ from itertools import accumulate
 from typing import Any
 from uuid import UUID
 
-from projections.sla import ResponseFact
+from domain.clocks import ResponseFact
 
 HOUR = timedelta(hours=1)
 ALL_GROUPS, NO_GROUP = "all", "none"

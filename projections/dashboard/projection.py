@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 
 from domain.chat import Chat, transcript_message_id
 from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S, Group
-from projections.base import BadCursor, ReadModel, decode_key, encode_key
+from projections.machinery.readmodel import BadCursor, ReadModel, decode_key, encode_key
 
 TABS = ("mine", "queue", "closed", "all")
 PREVIEW_CHARS = 200

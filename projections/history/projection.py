@@ -23,7 +23,7 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from domain.chat import Chat, transcript_message_id
-from projections.base import BadCursor, ReadModel, decode_key, encode_key
+from projections.machinery.readmodel import BadCursor, ReadModel, decode_key, encode_key
 
 SEARCH_CHARS = 100_000
 CONVERSATION = ("client", "bot", "operator")

@@ -1,6 +1,6 @@
 """The reports read model: SLA facts, chats and operator activity, aggregated in SQL.
 
-Rows: ``sla_facts`` (one per stopped response clock, from ``projections.sla``),
+Rows: ``sla_facts`` (one per stopped response clock, from ``domain.clocks``),
 ``report_chats`` (one per chat: when requested and closed, its group and operator, whether an
 operator ever wrote, its rating, its time in the queue), ``operator_activity`` (one per status
 interval of an operator). Each chat's running clocks are kept in ``sla_chat_state`` between
@@ -22,10 +22,11 @@ from psycopg import Cursor
 from psycopg.rows import dict_row
 
 from domain.chat import Chat
+from domain.clocks import FIRST_RESPONSE, KINDS, ChatClocks, ResponseFact, default_sl
 from domain.group import Group
 from domain.operator import STATUSES, Operator
-from projections.base import ReadModel
-from projections.rollup import (
+from projections.machinery.readmodel import ReadModel
+from projections.reports.rollup import (
     ALL_GROUPS,
     COLUMNS,
     COUNTED,
@@ -40,7 +41,6 @@ from projections.rollup import (
     scope_of,
     split_hours,
 )
-from projections.sla import FIRST_RESPONSE, KINDS, ChatClocks, ResponseFact, default_sl
 
 MAX_DAYS = 1000
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
@@ -138,7 +138,7 @@ class Reports(ReadModel):
         "ON {schema}.report_chats (group_id, requested_at)",
         "CREATE INDEX IF NOT EXISTS report_chats_operator "
         "ON {schema}.report_chats (operator_id, requested_at)",
-        # The roll-up (projections.rollup): per UTC hour and scope, the facts by the hour their
+        # The roll-up (rollup.py): per UTC hour and scope, the facts by the hour their
         # clock stopped, and the chats by the hour they were requested (requested, queue) or
         # closed (closed, abandoned, CSAT).
         """CREATE TABLE IF NOT EXISTS {schema}.report_response_hours (

@@ -1,0 +1,1 @@
+"""The dashboard read model: a row per chat as the operators' tabs show it, and its queries."""

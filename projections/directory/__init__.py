@@ -1,0 +1,2 @@
+"""The directory read model: operators (status, load, groups) and groups, as the API lists
+them and routing reads them."""

@@ -1,0 +1,1 @@
+"""The history read model: every chat, searchable by filters and full text."""

@@ -19,7 +19,14 @@ from psycopg.types.json import Jsonb
 
 from domain.chat import Chat, transcript_message_id
 from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S, Group
-from projections.machinery.readmodel import BadCursor, ReadModel, decode_key, encode_key
+from projections.machinery.readmodel import (
+    BadCursor,
+    Index,
+    ReadModel,
+    Table,
+    decode_key,
+    encode_key,
+)
 
 TABS = ("mine", "queue", "closed", "all")
 PREVIEW_CHARS = 200
@@ -142,7 +149,9 @@ _ORDER = {
 class Dashboard(ReadModel):
     name = "dashboard"
     tables = (
-        """CREATE TABLE IF NOT EXISTS {schema}.dashboard_chats (
+        Table(
+            "dashboard_chats",
+            """
             id uuid PRIMARY KEY,
             external_id text NOT NULL,
             status text NOT NULL,
@@ -166,40 +175,51 @@ class Dashboard(ReadModel):
             last_message_text text,
             last_message_author text,
             last_message_at timestamptz,
-            position bigint NOT NULL)""",
-        # The live stream reads what changed after a position (a client resuming).
-        "CREATE INDEX IF NOT EXISTS dashboard_position ON {schema}.dashboard_chats (position)",
-        """CREATE TABLE IF NOT EXISTS {schema}.dashboard_departures (
+            position bigint NOT NULL
+            """,
+            (
+                # The live stream reads what changed after a position (a client resuming).
+                Index("dashboard_position", "(position)"),
+                Index("dashboard_mine", "(operator_id, status, requested_at, id)"),
+                Index("dashboard_queue", "(group_id, requested_at, id) WHERE status = 'queued'"),
+                Index("dashboard_closed", "(closed_at DESC, id DESC) WHERE status = 'closed'"),
+                # The queue tab without a group filter, and the closed tab for one operator.
+                Index("dashboard_queue_order", "(requested_at, id) WHERE status = 'queued'"),
+                Index(
+                    "dashboard_closed_operator",
+                    "(operator_id, closed_at DESC, id DESC) WHERE status = 'closed'",
+                ),
+                Index("dashboard_all", "(requested_at DESC, id DESC)"),
+                # The scheduler's deadlines: timed mutes, and active chats going quiet.
+                Index("dashboard_mutes", "(muted_until) WHERE muted AND status <> 'closed'"),
+                Index("dashboard_activity", "(last_activity_at) WHERE status = 'active'"),
+            ),
+        ),
+        Table(
+            "dashboard_departures",
+            """
             position bigint NOT NULL,
             chat_id uuid NOT NULL,
             operator_id uuid,
             group_id uuid,
-            PRIMARY KEY (position, chat_id))""",
-        "CREATE INDEX IF NOT EXISTS dashboard_mine ON {schema}.dashboard_chats "
-        "(operator_id, status, requested_at, id)",
-        "CREATE INDEX IF NOT EXISTS dashboard_queue ON {schema}.dashboard_chats "
-        "(group_id, requested_at, id) WHERE status = 'queued'",
-        "CREATE INDEX IF NOT EXISTS dashboard_closed ON {schema}.dashboard_chats "
-        "(closed_at DESC, id DESC) WHERE status = 'closed'",
-        # The queue tab without a group filter, and the closed tab for one operator.
-        "CREATE INDEX IF NOT EXISTS dashboard_queue_order ON {schema}.dashboard_chats "
-        "(requested_at, id) WHERE status = 'queued'",
-        "CREATE INDEX IF NOT EXISTS dashboard_closed_operator ON {schema}.dashboard_chats "
-        "(operator_id, closed_at DESC, id DESC) WHERE status = 'closed'",
-        "CREATE INDEX IF NOT EXISTS dashboard_all ON {schema}.dashboard_chats "
-        "(requested_at DESC, id DESC)",
-        # The scheduler's deadlines: timed mutes, and active chats going quiet.
-        "CREATE INDEX IF NOT EXISTS dashboard_mutes ON {schema}.dashboard_chats "
-        "(muted_until) WHERE muted AND status <> 'closed'",
-        "CREATE INDEX IF NOT EXISTS dashboard_activity ON {schema}.dashboard_chats "
-        "(last_activity_at) WHERE status = 'active'",
-        """CREATE TABLE IF NOT EXISTS {schema}.dashboard_clients (
+            PRIMARY KEY (position, chat_id)
+            """,
+        ),
+        Table(
+            "dashboard_clients",
+            """
             client_key text PRIMARY KEY,
-            number integer NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS {schema}.dashboard_group_sl (
+            number integer NOT NULL
+            """,
+        ),
+        Table(
+            "dashboard_group_sl",
+            """
             group_id uuid PRIMARY KEY,
             sl_first_response_s integer NOT NULL,
-            sl_next_response_s integer NOT NULL)""",
+            sl_next_response_s integer NOT NULL
+            """,
+        ),
     )
 
     def __init__(self, datastore, application_name: str) -> None:

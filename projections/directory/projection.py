@@ -19,7 +19,7 @@ from domain.chat import Chat
 from domain.group import Group
 from domain.operator import Operator
 from domain.routing import Candidate
-from projections.machinery.readmodel import ReadModel, decode_key, encode_key
+from projections.machinery.readmodel import Index, ReadModel, Table, decode_key, encode_key
 
 OPERATOR_COLUMNS = (
     "id, first_name, last_name, email, role, group_ids, max_chats, status, status_since, "
@@ -41,7 +41,9 @@ class _ChatsChange:
 class Directory(ReadModel):
     name = "directory"
     tables = (
-        """CREATE TABLE IF NOT EXISTS {schema}.operators (
+        Table(
+            "operators",
+            """
             id uuid PRIMARY KEY,
             first_name text NOT NULL,
             last_name text NOT NULL,
@@ -56,10 +58,13 @@ class Directory(ReadModel):
             active boolean NOT NULL DEFAULT true,
             auto_logout_s integer NOT NULL DEFAULT 0,
             registered_at timestamptz NOT NULL,
-            last_active_at timestamptz NOT NULL)""",
-        "CREATE INDEX IF NOT EXISTS operators_group_ids "
-        "ON {schema}.operators USING gin (group_ids)",
-        """CREATE TABLE IF NOT EXISTS {schema}.groups (
+            last_active_at timestamptz NOT NULL
+            """,
+            (Index("operators_group_ids", "USING gin (group_ids)"),),
+        ),
+        Table(
+            "groups",
+            """
             id uuid PRIMARY KEY,
             name text NOT NULL,
             description text NOT NULL,
@@ -67,7 +72,9 @@ class Directory(ReadModel):
             sl_next_response_s integer NOT NULL,
             routing text NOT NULL,
             deleted boolean NOT NULL DEFAULT false,
-            created_at timestamptz NOT NULL)""",
+            created_at timestamptz NOT NULL
+            """,
+        ),
     )
 
     # -- projection -----------------------------------------------------------------------------

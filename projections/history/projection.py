@@ -23,7 +23,14 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from domain.chat import Chat, transcript_message_id
-from projections.machinery.readmodel import BadCursor, ReadModel, decode_key, encode_key
+from projections.machinery.readmodel import (
+    BadCursor,
+    Index,
+    ReadModel,
+    Table,
+    decode_key,
+    encode_key,
+)
 
 SEARCH_CHARS = 100_000
 CONVERSATION = ("client", "bot", "operator")
@@ -78,13 +85,15 @@ class HistoryFilters:
 class History(ReadModel):
     name = "history"
     tables = (
-        """CREATE TABLE IF NOT EXISTS {schema}.history_chats (
+        Table(
+            "history_chats",
+            """
             id uuid PRIMARY KEY,
             external_id text NOT NULL,
             status text NOT NULL,
             group_id uuid,
             operator_id uuid,
-            operator_ids uuid[] NOT NULL DEFAULT '{{}}',
+            operator_ids uuid[] NOT NULL DEFAULT '{}',
             intercepted boolean NOT NULL DEFAULT false,
             client jsonb NOT NULL,
             client_id text,
@@ -99,32 +108,41 @@ class History(ReadModel):
             message_count integer NOT NULL DEFAULT 0,
             -- All conversation text so far, searchable or not: what decides the cut-off.
             search_chars integer NOT NULL DEFAULT 0,
-            search tsvector NOT NULL DEFAULT ''::tsvector)""",
-        # Newest first, for every filter: each index ends in the sort key, so a filtered
-        # page is an index range read in order, never a scan and sort of the whole table.
-        "CREATE INDEX IF NOT EXISTS history_recent ON {schema}.history_chats "
-        "(requested_at DESC, id DESC)",
-        "CREATE INDEX IF NOT EXISTS history_group ON {schema}.history_chats "
-        "(group_id, requested_at DESC, id DESC)",
-        "CREATE INDEX IF NOT EXISTS history_topic ON {schema}.history_chats "
-        "(topic, requested_at DESC, id DESC) WHERE topic IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS history_subtopic ON {schema}.history_chats "
-        "(subtopic, requested_at DESC, id DESC) WHERE subtopic IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS history_phone ON {schema}.history_chats "
-        "(phone, requested_at DESC, id DESC) WHERE phone IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS history_channel ON {schema}.history_chats "
-        "(channel, requested_at DESC, id DESC) WHERE channel IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS history_status ON {schema}.history_chats "
-        "(status, requested_at DESC, id DESC)",
-        "CREATE INDEX IF NOT EXISTS history_rating ON {schema}.history_chats "
-        "(rating, requested_at DESC, id DESC) WHERE rating IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS history_operators ON {schema}.history_chats "
-        "USING gin (operator_ids)",
-        "CREATE INDEX IF NOT EXISTS history_search ON {schema}.history_chats USING gin (search)",
-        # A chat's detail lists the same client's previous dialogs.
-        "CREATE INDEX IF NOT EXISTS history_client ON {schema}.history_chats "
-        "(client_id, channel, requested_at DESC, id DESC)",
-        """CREATE TABLE IF NOT EXISTS {schema}.history_messages (
+            search tsvector NOT NULL DEFAULT ''::tsvector
+            """,
+            (
+                # Newest first, for every filter: each index ends in the sort key, so a filtered
+                # page is an index range read in order, never a scan and sort of the whole table.
+                Index("history_recent", "(requested_at DESC, id DESC)"),
+                Index("history_group", "(group_id, requested_at DESC, id DESC)"),
+                Index(
+                    "history_topic", "(topic, requested_at DESC, id DESC) WHERE topic IS NOT NULL"
+                ),
+                Index(
+                    "history_subtopic",
+                    "(subtopic, requested_at DESC, id DESC) WHERE subtopic IS NOT NULL",
+                ),
+                Index(
+                    "history_phone", "(phone, requested_at DESC, id DESC) WHERE phone IS NOT NULL"
+                ),
+                Index(
+                    "history_channel",
+                    "(channel, requested_at DESC, id DESC) WHERE channel IS NOT NULL",
+                ),
+                Index("history_status", "(status, requested_at DESC, id DESC)"),
+                Index(
+                    "history_rating",
+                    "(rating, requested_at DESC, id DESC) WHERE rating IS NOT NULL",
+                ),
+                Index("history_operators", "USING gin (operator_ids)"),
+                Index("history_search", "USING gin (search)"),
+                # A chat's detail lists the same client's previous dialogs.
+                Index("history_client", "(client_id, channel, requested_at DESC, id DESC)"),
+            ),
+        ),
+        Table(
+            "history_messages",
+            """
             chat_id uuid NOT NULL,
             message_id uuid NOT NULL,
             -- The chat's own order, the same on every rebuild: event version, transcript line.
@@ -133,7 +151,9 @@ class History(ReadModel):
             author text NOT NULL,
             text text NOT NULL,
             at timestamptz NOT NULL,
-            PRIMARY KEY (chat_id, message_id))""",
+            PRIMARY KEY (chat_id, message_id)
+            """,
+        ),
     )
 
     # -- projection -----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import base64
 import json
 import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking
@@ -23,17 +24,51 @@ SCHEMA = "readmodels"
 POSITIONS_CHANNEL = "switchboard_readmodels"
 
 
+@dataclass(frozen=True)
+class Index:
+    """A secondary index: ``using`` is what follows ``ON table`` (columns, method, predicate)."""
+
+    name: str
+    using: str
+
+    def ddl(self, schema: str, table: str) -> str:
+        return f"CREATE INDEX IF NOT EXISTS {self.name} ON {schema}.{table} {self.using}"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One of a read model's tables, declared as data: its columns and its indexes."""
+
+    name: str
+    columns: str  # what stands between CREATE TABLE's parentheses
+    indexes: tuple[Index, ...] = ()
+
+    def ddl(self, schema: str) -> list[str]:
+        """The statements that create the table and its indexes in ``schema``."""
+        table = f"CREATE TABLE IF NOT EXISTS {schema}.{self.name} ({self.columns})"
+        return [table, *(index.ddl(schema, self.name) for index in self.indexes)]
+
+
 class ReadModel(PostgresTrackingRecorder):
     name: ClassVar[str]
-    tables: ClassVar[Sequence[str]] = ()  # DDL, with {schema} for the schema name
+    tables: ClassVar[Sequence[Table]] = ()
 
     def __init__(self, datastore: PostgresDatastore, application_name: str) -> None:
         super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
         self._batch_service_levels: dict[Any, tuple[int, int]] = {}
         self._service_levels_read = False
         self.application_name = application_name
-        for ddl in self.tables:
-            self.sql_create_statements.append(SQL(ddl.format(schema=datastore.schema)))
+        self.sql_create_statements.extend(SQL(ddl) for ddl in self.ddl(datastore.schema))
+
+    @classmethod
+    def ddl(cls, schema: str) -> list[str]:
+        """Every statement that creates this read model's tables in ``schema``."""
+        return [ddl for table in cls.tables for ddl in table.ddl(schema)]
+
+    @classmethod
+    def table_names(cls) -> list[str]:
+        """This read model's own tables (its tracking table aside)."""
+        return [table.name for table in cls.tables]
 
     def position(self) -> int:
         return self.max_tracking_id(self.application_name) or 0

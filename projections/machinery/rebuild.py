@@ -13,7 +13,6 @@ decoded once and applied to every staged model, and each is swapped in on its ow
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,12 +30,10 @@ PAGE = 1_000
 # Close enough to the head to swap: the rest is applied inside the swap transaction.
 SWAP_WITHIN = 2_000
 
-_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS \{schema\}\.(\w+)")
-
 
 def table_names(model: ReadModel) -> list[str]:
     """A read model's own tables, its tracking table included."""
-    return [*_TABLE.findall("\n".join(model.tables)), model.tracking_table_name]
+    return [*model.table_names(), model.tracking_table_name]
 
 
 @dataclass
@@ -165,7 +162,7 @@ def _apply_range(
 
 def fingerprint(model: ReadModel) -> str:
     """What a read model's tables look like: changes whenever its DDL does."""
-    return hashlib.sha256("\n".join(model.tables).encode()).hexdigest()[:16]
+    return hashlib.sha256("\n".join(model.ddl("{schema}")).encode()).hexdigest()[:16]
 
 
 def create_or_reset(model: ReadModel, connect: Callable[..., Any]) -> bool:

@@ -25,7 +25,7 @@ from domain.chat import Chat
 from domain.clocks import FIRST_RESPONSE, KINDS, ChatClocks, ResponseFact, default_sl
 from domain.group import Group
 from domain.operator import STATUSES, Operator
-from projections.machinery.readmodel import ReadModel
+from projections.machinery.readmodel import Index, ReadModel, Table
 from projections.reports.rollup import (
     ALL_GROUPS,
     COLUMNS,
@@ -95,7 +95,9 @@ _RESPONSE_COLUMNS = (
 class Reports(ReadModel):
     name = "reports"
     tables = (
-        """CREATE TABLE IF NOT EXISTS {schema}.sla_facts (
+        Table(
+            "sla_facts",
+            """
             chat_id uuid NOT NULL,
             number integer NOT NULL,
             kind text NOT NULL,
@@ -108,19 +110,32 @@ class Reports(ReadModel):
             sl_s integer NOT NULL,
             within_sl boolean NOT NULL,
             answered boolean NOT NULL,
-            PRIMARY KEY (chat_id, number))""",
-        "CREATE INDEX IF NOT EXISTS sla_facts_stopped ON {schema}.sla_facts (stopped_at)",
-        "CREATE INDEX IF NOT EXISTS sla_facts_group ON {schema}.sla_facts (group_id, stopped_at)",
-        "CREATE INDEX IF NOT EXISTS sla_facts_operator "
-        "ON {schema}.sla_facts (operator_id, stopped_at)",
-        """CREATE TABLE IF NOT EXISTS {schema}.sla_chat_state (
+            PRIMARY KEY (chat_id, number)
+            """,
+            (
+                Index("sla_facts_stopped", "(stopped_at)"),
+                Index("sla_facts_group", "(group_id, stopped_at)"),
+                Index("sla_facts_operator", "(operator_id, stopped_at)"),
+            ),
+        ),
+        Table(
+            "sla_chat_state",
+            """
             chat_id uuid PRIMARY KEY,
-            state jsonb NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS {schema}.report_groups (
+            state jsonb NOT NULL
+            """,
+        ),
+        Table(
+            "report_groups",
+            """
             group_id uuid PRIMARY KEY,
             sl_first_response_s integer NOT NULL,
-            sl_next_response_s integer NOT NULL)""",
-        """CREATE TABLE IF NOT EXISTS {schema}.report_chats (
+            sl_next_response_s integer NOT NULL
+            """,
+        ),
+        Table(
+            "report_chats",
+            """
             id uuid PRIMARY KEY,
             group_id uuid,
             operator_id uuid,
@@ -130,18 +145,21 @@ class Reports(ReadModel):
             rating smallint,
             queued boolean NOT NULL DEFAULT false,
             queued_since timestamptz,
-            queue_wait_s double precision NOT NULL DEFAULT 0)""",
-        "CREATE INDEX IF NOT EXISTS report_chats_requested ON {schema}.report_chats (requested_at)",
-        "CREATE INDEX IF NOT EXISTS report_chats_closed "
-        "ON {schema}.report_chats (closed_at) WHERE closed_at IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS report_chats_group "
-        "ON {schema}.report_chats (group_id, requested_at)",
-        "CREATE INDEX IF NOT EXISTS report_chats_operator "
-        "ON {schema}.report_chats (operator_id, requested_at)",
+            queue_wait_s double precision NOT NULL DEFAULT 0
+            """,
+            (
+                Index("report_chats_requested", "(requested_at)"),
+                Index("report_chats_closed", "(closed_at) WHERE closed_at IS NOT NULL"),
+                Index("report_chats_group", "(group_id, requested_at)"),
+                Index("report_chats_operator", "(operator_id, requested_at)"),
+            ),
+        ),
         # The roll-up (rollup.py): per UTC hour and scope, the facts by the hour their
         # clock stopped, and the chats by the hour they were requested (requested, queue) or
         # closed (closed, abandoned, CSAT).
-        """CREATE TABLE IF NOT EXISTS {schema}.report_response_hours (
+        Table(
+            "report_response_hours",
+            """
             scope text NOT NULL,
             hour timestamptz NOT NULL,
             kind text NOT NULL,
@@ -152,8 +170,12 @@ class Reports(ReadModel):
             unanswered integer NOT NULL,
             histogram_from smallint NOT NULL,
             histogram bytea NOT NULL,
-            PRIMARY KEY (scope, hour, kind))""",
-        """CREATE TABLE IF NOT EXISTS {schema}.report_chat_hours (
+            PRIMARY KEY (scope, hour, kind)
+            """,
+        ),
+        Table(
+            "report_chat_hours",
+            """
             scope text NOT NULL,
             hour timestamptz NOT NULL,
             requested integer NOT NULL,
@@ -170,16 +192,21 @@ class Reports(ReadModel):
             score_4 integer NOT NULL,
             score_5 integer NOT NULL,
             queue_wait_max_s double precision,
-            PRIMARY KEY (scope, hour))""",
-        """CREATE TABLE IF NOT EXISTS {schema}.operator_activity (
+            PRIMARY KEY (scope, hour)
+            """,
+        ),
+        Table(
+            "operator_activity",
+            """
             operator_id uuid NOT NULL,
             number integer NOT NULL,
             status text NOT NULL,
             started_at timestamptz NOT NULL,
             ended_at timestamptz,
-            PRIMARY KEY (operator_id, number))""",
-        "CREATE INDEX IF NOT EXISTS operator_activity_period "
-        "ON {schema}.operator_activity (started_at, ended_at)",
+            PRIMARY KEY (operator_id, number)
+            """,
+            (Index("operator_activity_period", "(started_at, ended_at)"),),
+        ),
     )
     # Up to this many answered clocks of a kind in a report's period, its percentiles are
     # exact (percentile_cont over the raw facts); above, estimated from the roll-up.

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application import errors as app_errors
 from domain import errors as domain_errors
-from projections.machinery.readmodel import BadCursor
+from projections.machinery.keyset import BadCursor
 
 log = logging.getLogger(__name__)
 

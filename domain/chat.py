@@ -30,6 +30,18 @@ MAX_TOPIC = 200
 MAX_MUTE_MINUTES = 7 * 24 * 60
 
 
+def status_when_held(intercepted: bool) -> str:
+    """A chat's status once an operator holds it (assigned, or reassigned to someone): after
+    an intercept, whoever holds the chat continues the conversation."""
+    return ACTIVE if intercepted else ASSIGNED
+
+
+def mute_in_effect(muted: bool, until: datetime | None, at: datetime) -> bool:
+    """Whether a client is muted at ``at``: a timed mute has lifted once its time is up,
+    even before the engine records ``Unmuted``."""
+    return muted and (until is None or at < until)
+
+
 def transcript_message_id(chat_id: UUID, index: int) -> UUID:
     """Transcript lines get ids derived from the chat, so replays give the same ids."""
     return uuid5(chat_id, f"transcript:{index}")
@@ -127,7 +139,7 @@ class Chat(Aggregate):
                 chat.status = QUEUED
                 chat.passed_over = self.from_operator_id
             else:
-                chat.status = ACTIVE if chat.intercepted_at else ASSIGNED
+                chat.status = status_when_held(chat.intercepted_at is not None)
                 chat.assigned_at = self.timestamp
 
     class Muted(Event):
@@ -258,8 +270,7 @@ class Chat(Aggregate):
         return self.created_on
 
     def is_muted(self, at: datetime) -> bool:
-        """A timed mute has lifted once its time is up, even before the engine records it."""
-        return self.muted and (self.muted_until is None or at < self.muted_until)
+        return mute_in_effect(self.muted, self.muted_until, at)
 
     def message(self, message_id: UUID) -> dict[str, Any]:
         for message in self.messages:

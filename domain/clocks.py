@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from domain.chat import Chat
+from domain.chat import Chat, mute_in_effect
 from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S, Group
 
 FIRST_RESPONSE, NEXT_RESPONSE = "first_response", "next_response"
@@ -142,8 +142,7 @@ class ChatClocks:
         return []
 
     def client_muted(self, at: datetime) -> bool:
-        """A timed mute has lifted at its time, even before the engine records ``Unmuted``."""
-        return self.muted and (self.muted_until is None or at < self.muted_until)
+        return mute_in_effect(self.muted, self.muted_until, at)
 
     def _stop(
         self, at: datetime, operator_id: UUID | None, sl: ServiceLevel, *, answered: bool

@@ -17,16 +17,12 @@ from eventsourcing.dispatch import singledispatchmethod
 from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
-from domain.chat import Chat, transcript_message_id
-from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S, Group
-from projections.machinery.readmodel import (
-    BadCursor,
-    Index,
-    ReadModel,
-    Table,
-    decode_key,
-    encode_key,
-)
+from domain.chat import Chat, mute_in_effect, status_when_held, transcript_message_id
+from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE
+from domain.group import Group
+from projections.machinery.keyset import decode_time_key, encode_time_key
+from projections.machinery.readmodel import Index, ReadModel, Table
+from projections.machinery.service_levels import ServiceLevels, service_level_table
 
 TABS = ("mine", "queue", "closed", "all")
 PREVIEW_CHARS = 200
@@ -212,17 +208,11 @@ class Dashboard(ReadModel):
             number integer NOT NULL
             """,
         ),
-        Table(
-            "dashboard_group_sl",
-            """
-            group_id uuid PRIMARY KEY,
-            sl_first_response_s integer NOT NULL,
-            sl_next_response_s integer NOT NULL
-            """,
-        ),
+        service_level_table("dashboard_group_sl"),
     )
 
     def __init__(self, datastore, application_name: str) -> None:
+        self.service_levels = ServiceLevels(f"{datastore.schema}.dashboard_group_sl")
         super().__init__(datastore, application_name)
         self._position = 0
         # Within one batch: each touched chat's row as the batch leaves it (None: no such
@@ -237,6 +227,7 @@ class Dashboard(ReadModel):
 
     def begin_batch(self) -> None:
         super().begin_batch()
+        self.service_levels.begin_batch()
         self._rows, self._changed, self._departures = {}, set(), []
 
     def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
@@ -369,8 +360,7 @@ class Dashboard(ReadModel):
     @apply.register
     def _(self, e: Chat.Assigned, curs: Cursor) -> None:
         if (row := self._row(e)) is not None:
-            # As in the aggregate: after an intercept, whoever holds the chat continues it.
-            status = "assigned" if row["intercepted_at"] is None else "active"
+            status = status_when_held(row["intercepted_at"] is not None)
             self._update(row, operator_id=e.operator_id, group_id=e.group_id, status=status)
 
     @apply.register
@@ -386,7 +376,7 @@ class Dashboard(ReadModel):
         if e.operator_id is None:
             status = "queued"
         else:
-            status = "assigned" if row["intercepted_at"] is None else "active"
+            status = status_when_held(row["intercepted_at"] is not None)
         self._update(row, operator_id=e.operator_id, group_id=e.group_id, status=status)
         if row["waiting_since"] is not None:
             # The clock keeps running; its deadline follows the new group's service level.
@@ -435,9 +425,7 @@ class Dashboard(ReadModel):
             preview.update(waiting_since=None, sl_due_at=None, operator_replied=True)
         elif e.author == "client":
             # A muted client's message starts no clock (a timed mute ends at its time).
-            muted = row["muted"] and (
-                row["muted_until"] is None or e.timestamp < row["muted_until"]
-            )
+            muted = mute_in_effect(row["muted"], row["muted_until"], e.timestamp)
             if row["waiting_since"] is None and not muted:
                 due = e.timestamp + self._sl(
                     curs, row["group_id"], first=not row["operator_replied"]
@@ -455,22 +443,10 @@ class Dashboard(ReadModel):
     def _(self, e: Chat.Rated, curs: Cursor) -> None:
         self._update(self._row(e), rating=e.score)
 
-    @apply.register
-    def _(self, e: Group.GroupCreated, curs: Cursor) -> None:
-        self.remember_service_levels(e.originator_id, e.sl_first_response_s, e.sl_next_response_s)
-        curs.execute(
-            f"INSERT INTO {self.table('dashboard_group_sl')} VALUES (%s, %s, %s)",
-            (e.originator_id, e.sl_first_response_s, e.sl_next_response_s),
-        )
-
-    @apply.register
-    def _(self, e: Group.GroupUpdated, curs: Cursor) -> None:
-        self.remember_service_levels(e.originator_id, e.sl_first_response_s, e.sl_next_response_s)
-        curs.execute(
-            f"UPDATE {self.table('dashboard_group_sl')} SET sl_first_response_s = %s, "
-            "sl_next_response_s = %s WHERE group_id = %s",
-            (e.sl_first_response_s, e.sl_next_response_s, e.originator_id),
-        )
+    @apply.register(Group.GroupCreated)
+    @apply.register(Group.GroupUpdated)
+    def _(self, e: Group.GroupCreated | Group.GroupUpdated, curs: Cursor) -> None:
+        self.service_levels.record(curs, e)
 
     def _row(self, event: Any) -> dict[str, Any] | None:
         """The event's chat row as the batch has it so far (None: the dashboard has none)."""
@@ -501,12 +477,8 @@ class Dashboard(ReadModel):
         return curs.fetchone()["number"]
 
     def _sl(self, curs: Cursor, group_id: UUID | None, *, first: bool) -> timedelta:
-        seconds = DEFAULT_SL_FIRST_RESPONSE_S if first else DEFAULT_SL_NEXT_RESPONSE_S
-        if group_id is not None:
-            levels = self.service_levels(curs, "dashboard_group_sl", group_id)
-            if levels is not None:
-                seconds = levels[0] if first else levels[1]
-        return timedelta(seconds=seconds)
+        kind = FIRST_RESPONSE if first else NEXT_RESPONSE
+        return timedelta(seconds=self.service_levels.seconds(curs, group_id, kind))
 
     # -- queries --------------------------------------------------------------------------------
 
@@ -549,9 +521,9 @@ class Dashboard(ReadModel):
             where.append("group_id = %s")
             params.append(group_id)
         if cursor is not None:
-            value, row_id = decode_key(cursor, 2)
+            value, row_id = decode_time_key(cursor)
             where.append(f"({column}, id) {'>' if direction == 'ASC' else '<'} (%s, %s)")
-            params.extend([_timestamp(value), _uuid(row_id)])
+            params.extend([value, row_id])
         sql = (
             f"SELECT {ROW_COLUMNS} FROM {self.table('dashboard_chats')} "
             f"WHERE {' AND '.join(where) or 'true'} "
@@ -563,7 +535,7 @@ class Dashboard(ReadModel):
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
-            next_cursor = encode_key(rows[-1][column].isoformat(), str(rows[-1]["id"]))
+            next_cursor = encode_time_key(rows[-1][column], rows[-1]["id"])
         return rows, next_cursor
 
     # -- the scheduler's deadlines --------------------------------------------------------------
@@ -588,17 +560,3 @@ class Dashboard(ReadModel):
                 (before, limit),
             )
             return [row["id"] for row in curs.fetchall()]
-
-
-def _timestamp(value: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError as error:
-        raise BadCursor("cursor is not one this API gave out") from error
-
-
-def _uuid(value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError as error:
-        raise BadCursor("cursor is not one this API gave out") from error

@@ -19,7 +19,8 @@ from domain.chat import Chat
 from domain.group import Group
 from domain.operator import Operator
 from domain.routing import Candidate
-from projections.machinery.readmodel import Index, ReadModel, Table, decode_key, encode_key
+from projections.machinery.keyset import decode_key, encode_key
+from projections.machinery.readmodel import Index, ReadModel, Table
 
 OPERATOR_COLUMNS = (
     "id, first_name, last_name, email, role, group_ids, max_chats, status, status_since, "

@@ -22,15 +22,9 @@ from eventsourcing.dispatch import singledispatchmethod
 from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
-from domain.chat import Chat, transcript_message_id
-from projections.machinery.readmodel import (
-    BadCursor,
-    Index,
-    ReadModel,
-    Table,
-    decode_key,
-    encode_key,
-)
+from domain.chat import Chat, status_when_held, transcript_message_id
+from projections.machinery.keyset import decode_time_key, encode_time_key
+from projections.machinery.readmodel import Index, ReadModel, Table
 
 SEARCH_CHARS = 100_000
 CONVERSATION = ("client", "bot", "operator")
@@ -350,7 +344,7 @@ class History(ReadModel):
             row,
             operator_id=operator_id,
             group_id=group_id,
-            status="active" if row["intercepted"] else "assigned",
+            status=status_when_held(row["intercepted"]),
             operator_ids=held if operator_id in held else [*held, operator_id],
         )
 
@@ -403,7 +397,7 @@ class History(ReadModel):
         next_cursor = None
         if len(rows) > limit:
             rows = rows[:limit]
-            next_cursor = encode_key(rows[-1]["requested_at"].isoformat(), str(rows[-1]["id"]))
+            next_cursor = encode_time_key(rows[-1]["requested_at"], rows[-1]["id"])
         return rows, next_cursor
 
     def previous_dialogs(
@@ -455,9 +449,9 @@ class History(ReadModel):
             where.append("search @@ websearch_to_tsquery('simple', %s)")
             params.append(filters.q)
         if cursor is not None:
-            requested_at, chat_id = decode_key(cursor, 2)
+            requested_at, chat_id = decode_time_key(cursor)
             where.append("(requested_at, id) < (%s, %s)")
-            params.extend([_timestamp(requested_at), _uuid(chat_id)])
+            params.extend([requested_at, chat_id])
         page = (
             f"SELECT {ROW_COLUMNS} FROM {self.table('history_chats')} "
             f"WHERE {' AND '.join(where) or 'true'} "
@@ -487,20 +481,3 @@ def _row_values(row: dict[str, Any]) -> tuple[Any, ...]:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _timestamp(value: str) -> datetime:
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise BadCursor("cursor is not one this API gave out") from error
-    if at.tzinfo is None:
-        raise BadCursor("cursor is not one this API gave out")
-    return at
-
-
-def _uuid(value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError as error:
-        raise BadCursor("cursor is not one this API gave out") from error

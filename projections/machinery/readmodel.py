@@ -8,8 +8,6 @@ transaction's NOTIFY tells every process which position the model has reached.
 
 from __future__ import annotations
 
-import base64
-import json
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,8 +53,6 @@ class ReadModel(PostgresTrackingRecorder):
 
     def __init__(self, datastore: PostgresDatastore, application_name: str) -> None:
         super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
-        self._batch_service_levels: dict[Any, tuple[int, int]] = {}
-        self._service_levels_read = False
         self.application_name = application_name
         self.sql_create_statements.extend(SQL(ddl) for ddl in self.ddl(datastore.schema))
 
@@ -98,8 +94,6 @@ class ReadModel(PostgresTrackingRecorder):
 
     def begin_batch(self) -> None:
         """A batch's events follow (read models that keep state per batch reset it here)."""
-        self._batch_service_levels: dict[Any, tuple[int, int]] = {}
-        self._service_levels_read = False
 
     def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
         """The batch's events, before they are applied: read models that keep rows in memory
@@ -124,27 +118,6 @@ class ReadModel(PostgresTrackingRecorder):
         )
         found = {row["id"]: row for row in curs.fetchall()}
         rows.update((row_id, found.get(row_id)) for row_id in missing)
-
-    def service_levels(self, curs: Cursor, table: str, group_id: Any) -> tuple[int, int] | None:
-        """A group's (first, next) response service levels from ``table``; ``None`` for a group
-        the table does not know. The table (a row per group) is read once a batch, whole: a
-        read in the middle of a pipelined batch waits for everything before it."""
-        levels = self._batch_service_levels
-        if not self._service_levels_read:
-            curs.execute(
-                f"SELECT group_id, sl_first_response_s, sl_next_response_s FROM {self.table(table)}"
-            )
-            for row in curs.fetchall():
-                # What this batch changed already wins over the table's row.
-                levels.setdefault(
-                    row["group_id"], (row["sl_first_response_s"], row["sl_next_response_s"])
-                )
-            self._service_levels_read = True
-        return levels.get(group_id)
-
-    def remember_service_levels(self, group_id: Any, first_s: int, next_s: int) -> None:
-        """A group created or changed in this batch: later events of the batch see it."""
-        self._batch_service_levels[group_id] = (first_s, next_s)
 
     def end_batch(self, curs: Cursor) -> None:
         """The batch's events are applied: write what was kept for the end, in its transaction."""
@@ -186,22 +159,3 @@ class ReadModel(PostgresTrackingRecorder):
 
     def table(self, name: str) -> str:
         return f"{self.datastore.schema}.{name}"
-
-
-class BadCursor(ValueError):
-    """A pagination cursor this API did not give out."""
-
-
-def encode_key(*values: str) -> str:
-    """An opaque keyset cursor from the sort key of a page's last row."""
-    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
-
-
-def decode_key(cursor: str, size: int) -> list[str]:
-    try:
-        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, RecursionError) as error:
-        raise BadCursor("cursor is not one this API gave out") from error
-    if not isinstance(values, list) or len(values) != size:
-        raise BadCursor("cursor is not one this API gave out")
-    return [str(v) for v in values]

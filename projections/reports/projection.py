@@ -22,10 +22,11 @@ from psycopg import Cursor
 from psycopg.rows import dict_row
 
 from domain.chat import Chat
-from domain.clocks import FIRST_RESPONSE, KINDS, ChatClocks, ResponseFact, default_sl
+from domain.clocks import KINDS, ChatClocks, ResponseFact
 from domain.group import Group
 from domain.operator import STATUSES, Operator
 from projections.machinery.readmodel import Index, ReadModel, Table
+from projections.machinery.service_levels import ServiceLevels, service_level_table
 from projections.reports.rollup import (
     ALL_GROUPS,
     COLUMNS,
@@ -125,14 +126,7 @@ class Reports(ReadModel):
             state jsonb NOT NULL
             """,
         ),
-        Table(
-            "report_groups",
-            """
-            group_id uuid PRIMARY KEY,
-            sl_first_response_s integer NOT NULL,
-            sl_next_response_s integer NOT NULL
-            """,
-        ),
+        service_level_table("report_groups"),
         Table(
             "report_chats",
             """
@@ -214,6 +208,7 @@ class Reports(ReadModel):
     _zones: dict[str, str] | None = None
 
     def __init__(self, datastore, application_name: str) -> None:
+        self.service_levels = ServiceLevels(f"{datastore.schema}.report_groups")
         super().__init__(datastore, application_name)
         # Within one batch, written once at its end: each chat the batch touches, and the
         # batch's stopped clocks per (UTC hour, scope, kind).
@@ -223,6 +218,7 @@ class Reports(ReadModel):
 
     def begin_batch(self) -> None:
         super().begin_batch()
+        self.service_levels.begin_batch()
         self._batch_chats = {}
         self._batch_responses = {}
         self._batch_facts = []
@@ -382,11 +378,7 @@ class Reports(ReadModel):
             self._batch_responses.setdefault((hour, scope, fact.kind), ResponseTally()).add(fact)
 
     def _sl(self, curs: Cursor, group_id: UUID | None, kind: str) -> int:
-        if group_id is not None:
-            levels = self.service_levels(curs, "report_groups", group_id)
-            if levels is not None:
-                return levels[0] if kind == FIRST_RESPONSE else levels[1]
-        return default_sl(kind)
+        return self.service_levels.seconds(curs, group_id, kind)
 
     # -- the batch's rows, written at its end ---------------------------------------------------
 
@@ -495,14 +487,7 @@ class Reports(ReadModel):
     @apply.register(Group.GroupCreated)
     @apply.register(Group.GroupUpdated)
     def _(self, e: Group.GroupCreated | Group.GroupUpdated, curs: Cursor) -> None:
-        self.remember_service_levels(e.originator_id, e.sl_first_response_s, e.sl_next_response_s)
-        curs.execute(
-            f"INSERT INTO {self.table('report_groups')} VALUES (%s, %s, %s) "
-            "ON CONFLICT (group_id) DO UPDATE SET "
-            "sl_first_response_s = EXCLUDED.sl_first_response_s, "
-            "sl_next_response_s = EXCLUDED.sl_next_response_s",
-            (e.originator_id, e.sl_first_response_s, e.sl_next_response_s),
-        )
+        self.service_levels.record(curs, e)
 
     @apply.register
     def _(self, e: Operator.OperatorRegistered, curs: Cursor) -> None:

@@ -22,7 +22,7 @@ from psycopg.sql import SQL, Identifier, Literal
 
 from infrastructure.bootstrap import Container
 from projections.dashboard.projection import _ORDER, TABS, Dashboard, Viewer
-from projections.machinery.readmodel import encode_key
+from projections.machinery.keyset import encode_key
 
 SYNTHETIC_ROWS = 100_000
 GROUPS = 10

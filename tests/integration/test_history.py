@@ -19,7 +19,7 @@ from application.auth import Principal
 from application.clock import FakeClock
 from infrastructure.bootstrap import Container
 from projections.history.projection import HistoryFilters
-from projections.machinery.readmodel import BadCursor
+from projections.machinery.keyset import BadCursor
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

@@ -15,7 +15,8 @@ import pytest
 from application.auth import Principal
 from application.clock import FakeClock
 from infrastructure.bootstrap import Container
-from projections.dashboard.projection import BadCursor, Viewer
+from projections.dashboard.projection import Viewer
+from projections.machinery.keyset import BadCursor
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

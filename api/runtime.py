@@ -13,8 +13,8 @@ from pydantic import SecretStr
 
 from application.app import Switchboard
 from projections.dashboard.projection import Dashboard
-from projections.directory.projection import Directory
-from projections.history.projection import History
+from projections.directory import Directory
+from projections.history import History
 from projections.reports.projection import Reports
 
 

@@ -19,9 +19,9 @@ from infrastructure.live import InProcessBroker, RedisBroker
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings
 from projections.dashboard.projection import Dashboard
-from projections.directory.projection import Directory, DirectoryRoutingView
+from projections.directory import Directory, DirectoryRoutingView
 from projections.dispatcher import Dispatcher
-from projections.history.projection import History
+from projections.history import History
 from projections.machinery.positions import PositionWaiter
 from projections.machinery.readmodel import SCHEMA, ReadModel
 from projections.machinery.rebuild import create_or_reset

@@ -20,7 +20,7 @@ import psycopg
 
 from application.app import Switchboard
 from projections.dashboard.projection import Dashboard
-from projections.directory.projection import Directory
+from projections.directory import Directory
 
 log = logging.getLogger(__name__)
 

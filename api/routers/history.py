@@ -11,8 +11,9 @@ from pydantic import AwareDatetime, BeforeValidator
 from api.deps import ContainerDep, MinPosition, require, wait_for_read_model
 from api.errors import ApiError
 from api.schemas import HistoryRow, Page
+from api.validation import no_nul
 from application.auth import Principal
-from projections.history.projection import HistoryFilters
+from projections.history import HistoryFilters
 
 router = APIRouter(prefix="/v1", tags=["reading"])
 
@@ -28,14 +29,8 @@ def _blank_is_absent(value: Any) -> Any:
     return value
 
 
-def _no_nul(value: Any) -> Any:
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
 BlankIsAbsent = BeforeValidator(_blank_is_absent)
-Exact = Annotated[str | None, Query(max_length=200), BeforeValidator(_no_nul), BlankIsAbsent]
+Exact = Annotated[str | None, Query(max_length=200), BeforeValidator(no_nul), BlankIsAbsent]
 When = Annotated[AwareDatetime | None, BlankIsAbsent]
 
 
@@ -69,7 +64,7 @@ def history(
     q: Annotated[
         str | None,
         Query(max_length=1_000, description="Words in the messages (web search syntax)."),
-        BeforeValidator(_no_nul),
+        BeforeValidator(no_nul),
         BlankIsAbsent,
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

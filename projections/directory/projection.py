@@ -1,12 +1,8 @@
-"""The directory read model: operators (status, since when, groups, load) and groups.
-
-It also serves routing as its ``RoutingView``: a recent picture of every operator that the
-application ranks, then checks candidate by candidate on the aggregates themselves.
-"""
+"""The directory projection: operators (status, since when, groups, load) and groups, kept
+from the operators' and groups' events and from what operators do in chats."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,15 +14,9 @@ from psycopg import Cursor
 from domain.chat import Chat
 from domain.group import Group
 from domain.operator import Operator
-from domain.routing import Candidate
-from projections.machinery.keyset import decode_key, encode_key
-from projections.machinery.readmodel import Index, ReadModel, Table
-
-OPERATOR_COLUMNS = (
-    "id, first_name, last_name, email, role, group_ids, max_chats, status, status_since, "
-    "load, last_assigned_at, active, auto_logout_s, registered_at"
-)
-GROUP_COLUMNS = "id, name, description, sl_first_response_s, sl_next_response_s, routing"
+from projections.directory.queries import DirectoryQueries
+from projections.directory.tables import TABLES
+from projections.machinery.readmodel import ReadModel
 
 
 @dataclass
@@ -39,46 +29,12 @@ class _ChatsChange:
     last_active_at: datetime | None = None
 
 
-class Directory(ReadModel):
-    name = "directory"
-    tables = (
-        Table(
-            "operators",
-            """
-            id uuid PRIMARY KEY,
-            first_name text NOT NULL,
-            last_name text NOT NULL,
-            email text NOT NULL,
-            role text NOT NULL,
-            group_ids uuid[] NOT NULL,
-            max_chats integer NOT NULL,
-            status text NOT NULL,
-            status_since timestamptz NOT NULL,
-            load integer NOT NULL DEFAULT 0,
-            last_assigned_at timestamptz,
-            active boolean NOT NULL DEFAULT true,
-            auto_logout_s integer NOT NULL DEFAULT 0,
-            registered_at timestamptz NOT NULL,
-            last_active_at timestamptz NOT NULL
-            """,
-            (Index("operators_group_ids", "USING gin (group_ids)"),),
-        ),
-        Table(
-            "groups",
-            """
-            id uuid PRIMARY KEY,
-            name text NOT NULL,
-            description text NOT NULL,
-            sl_first_response_s integer NOT NULL,
-            sl_next_response_s integer NOT NULL,
-            routing text NOT NULL,
-            deleted boolean NOT NULL DEFAULT false,
-            created_at timestamptz NOT NULL
-            """,
-        ),
-    )
+class Directory(DirectoryQueries, ReadModel):
+    """The directory's projection (events to rows); its queries come from
+    ``DirectoryQueries``."""
 
-    # -- projection -----------------------------------------------------------------------------
+    name = "directory"
+    tables = TABLES
 
     def __init__(self, datastore, application_name: str) -> None:
         super().__init__(datastore, application_name)
@@ -242,120 +198,3 @@ class Directory(ReadModel):
             f"UPDATE {self.table('operators')} SET {assignments} WHERE id = %s",
             (*values.values(), operator_id),
         )
-
-    # -- queries --------------------------------------------------------------------------------
-
-    def operators(
-        self,
-        *,
-        group_id: UUID | None = None,
-        status: str | None = None,
-        cursor: str | None = None,
-        limit: int = 50,
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """Active operators by name, keyset-paginated on (last_name, first_name, id)."""
-        where, params = ["active"], []
-        if group_id is not None:
-            where.append("%s = ANY(group_ids)")
-            params.append(group_id)
-        if status is not None:
-            where.append("status = %s")
-            params.append(status)
-        if cursor is not None:
-            where.append("(last_name, first_name, id::text) > (%s, %s, %s)")
-            params.extend(decode_key(cursor, 3))
-        with self.datastore.transaction() as curs:
-            curs.execute(
-                f"SELECT {OPERATOR_COLUMNS} FROM {self.table('operators')} "
-                f"WHERE {' AND '.join(where)} ORDER BY last_name, first_name, id::text LIMIT %s",
-                (*params, limit + 1),
-            )
-            rows = curs.fetchall()
-        if len(rows) <= limit:
-            return rows, None
-        last = rows[limit - 1]
-        return rows[:limit], encode_key(last["last_name"], last["first_name"], str(last["id"]))
-
-    def idle_operators(
-        self, now: datetime, default_minutes: int | None, limit: int = 500
-    ) -> list[tuple[UUID, datetime]]:
-        """Working operators idle past their own ``auto_logout_s``, else the company's limit.
-
-        Returns (operator id, last activity) pairs for the scheduler to confirm and act on.
-        """
-        default_s = default_minutes * 60 if default_minutes else 0
-        with self.datastore.transaction() as curs:
-            curs.execute(
-                f"SELECT id, last_active_at FROM {self.table('operators')} "
-                "WHERE active AND status = 'working' "
-                "AND COALESCE(NULLIF(auto_logout_s, 0), %s) > 0 AND last_active_at "
-                "<= %s - make_interval(secs => COALESCE(NULLIF(auto_logout_s, 0), %s)) "
-                "ORDER BY last_active_at LIMIT %s",
-                (default_s, now, default_s, limit),
-            )
-            return [(row["id"], row["last_active_at"]) for row in curs.fetchall()]
-
-    def groups_of(self, operator_id: UUID) -> list[UUID]:
-        """The groups an operator belongs to (none for an unknown operator)."""
-        with self.datastore.transaction() as curs:
-            curs.execute(
-                f"SELECT group_ids FROM {self.table('operators')} WHERE id = %s", (operator_id,)
-            )
-            row = curs.fetchone()
-        return list(row["group_ids"]) if row is not None else []
-
-    def groups(self) -> list[dict[str, Any]]:
-        with self.datastore.transaction() as curs:
-            curs.execute(
-                f"SELECT {GROUP_COLUMNS} FROM {self.table('groups')} WHERE NOT deleted "
-                "ORDER BY name, id"
-            )
-            return curs.fetchall()
-
-
-class DirectoryRoutingView:
-    """The application's ``RoutingView`` port, served by the directory read model."""
-
-    def __init__(
-        self,
-        directory: Directory,
-        *,
-        head: Callable[[], int | None],
-        wait: Callable[[int, float], bool],
-    ) -> None:
-        self.directory = directory
-        self._head = head
-        self._wait = wait
-
-    def candidates(self, group_id: UUID | None = None) -> Sequence[Candidate]:
-        in_group = "AND group_ids @> ARRAY[%s]::uuid[]" if group_id is not None else ""
-        with self.directory.datastore.transaction() as curs:
-            curs.execute(
-                "SELECT id, status, group_ids, load, max_chats, last_assigned_at "
-                f"FROM {self.directory.table('operators')} "
-                f"WHERE active AND status = 'working' AND load < max_chats {in_group}",
-                (group_id,) if group_id is not None else (),
-            )
-            return [
-                Candidate(
-                    operator_id=row["id"],
-                    status=row["status"],
-                    group_ids=frozenset(row["group_ids"]),
-                    load=row["load"],
-                    max_chats=row["max_chats"],
-                    last_assigned_at=row["last_assigned_at"],
-                )
-                for row in curs.fetchall()
-            ]
-
-    def group_members(self, group_id: UUID) -> Sequence[UUID]:
-        with self.directory.datastore.transaction() as curs:
-            curs.execute(
-                f"SELECT id FROM {self.directory.table('operators')} WHERE %s = ANY(group_ids)",
-                (group_id,),
-            )
-            return [row["id"] for row in curs.fetchall()]
-
-    def catch_up(self, timeout: float) -> bool:
-        head = self._head()
-        return head is None or self._wait(head, timeout)

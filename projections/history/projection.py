@@ -1,20 +1,15 @@
-"""The history read model: every chat ever handed off, searchable by its facts and its words.
+"""The history projection: every chat ever handed off, its facts and its words.
 
-One row per chat (``history_chats``) with the facts analysts filter on, and the chat's
-messages (``history_messages``: client, bot, operator and transcript lines; system lines are
-the engine's own words and are left out). The chat row carries a full-text vector of its
-messages, so ``q`` matches a chat whose messages, taken together, hold every word asked
-for. Posting a message appends to the vector; an edit or a delete recomputes it from the
-messages table, so an edited text is found by its new words only and a deleted one not at
-all. The first ``SEARCH_CHARS`` characters of a chat are searchable: it keeps a vector far
-under PostgreSQL's 1 MB limit whatever the chat holds.
+One row per chat (``history_chats``) and the chat's messages (``history_messages``: client,
+bot, operator and transcript lines; system lines are the engine's own words and are left
+out). Posting a message appends to the chat's vector, so ``q`` matches a chat whose messages,
+taken together, hold every word asked for; an edit or a delete recomputes it from the messages
+table, so an edited text is found by its new words only and a deleted one not at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,15 +18,11 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from domain.chat import Chat, status_when_held, transcript_message_id
-from projections.machinery.keyset import decode_time_key, encode_time_key
-from projections.machinery.readmodel import Index, ReadModel, Table
+from projections.history.queries import HistoryQueries
+from projections.history.tables import SEARCH_CHARS, TABLES
+from projections.machinery.readmodel import ReadModel
 
-SEARCH_CHARS = 100_000
 CONVERSATION = ("client", "bot", "operator")
-ROW_COLUMNS = (
-    "id, external_id, status, group_id, operator_id, operator_ids, client, topic, subtopic, "
-    "requested_at, closed_at, close_reason, rating, message_count"
-)
 # Every column of a chat's row but its vector, as a batch keeps it in memory.
 COLUMNS = (
     "id",
@@ -54,103 +45,14 @@ COLUMNS = (
     "message_count",
     "search_chars",
 )
-HEADLINE_OPTIONS = (
-    'MaxFragments=2, MaxWords=12, MinWords=4, StartSel=«, StopSel=», FragmentDelimiter=" … "'
-)
 
 
-@dataclass(frozen=True)
-class HistoryFilters:
-    """What a history search asks for; every filter given must hold (AND)."""
+class History(HistoryQueries, ReadModel):
+    """History's projection (events to rows, the vector's upkeep); its queries come from
+    ``HistoryQueries``."""
 
-    since: datetime | None = None  # requested at or after
-    until: datetime | None = None  # requested before
-    topic: str | None = None
-    subtopic: str | None = None
-    operator_id: UUID | None = None  # any operator who held the chat
-    group_id: UUID | None = None
-    rating: int | None = None
-    phone: str | None = None
-    channel: str | None = None
-    status: str | None = None
-    q: str | None = None  # websearch syntax over the messages; never parsed by hand
-
-
-class History(ReadModel):
     name = "history"
-    tables = (
-        Table(
-            "history_chats",
-            """
-            id uuid PRIMARY KEY,
-            external_id text NOT NULL,
-            status text NOT NULL,
-            group_id uuid,
-            operator_id uuid,
-            operator_ids uuid[] NOT NULL DEFAULT '{}',
-            intercepted boolean NOT NULL DEFAULT false,
-            client jsonb NOT NULL,
-            client_id text,
-            phone text,
-            channel text,
-            topic text,
-            subtopic text,
-            requested_at timestamptz NOT NULL,
-            closed_at timestamptz,
-            close_reason text,
-            rating smallint,
-            message_count integer NOT NULL DEFAULT 0,
-            -- All conversation text so far, searchable or not: what decides the cut-off.
-            search_chars integer NOT NULL DEFAULT 0,
-            search tsvector NOT NULL DEFAULT ''::tsvector
-            """,
-            (
-                # Newest first, for every filter: each index ends in the sort key, so a filtered
-                # page is an index range read in order, never a scan and sort of the whole table.
-                Index("history_recent", "(requested_at DESC, id DESC)"),
-                Index("history_group", "(group_id, requested_at DESC, id DESC)"),
-                Index(
-                    "history_topic", "(topic, requested_at DESC, id DESC) WHERE topic IS NOT NULL"
-                ),
-                Index(
-                    "history_subtopic",
-                    "(subtopic, requested_at DESC, id DESC) WHERE subtopic IS NOT NULL",
-                ),
-                Index(
-                    "history_phone", "(phone, requested_at DESC, id DESC) WHERE phone IS NOT NULL"
-                ),
-                Index(
-                    "history_channel",
-                    "(channel, requested_at DESC, id DESC) WHERE channel IS NOT NULL",
-                ),
-                Index("history_status", "(status, requested_at DESC, id DESC)"),
-                Index(
-                    "history_rating",
-                    "(rating, requested_at DESC, id DESC) WHERE rating IS NOT NULL",
-                ),
-                Index("history_operators", "USING gin (operator_ids)"),
-                Index("history_search", "USING gin (search)"),
-                # A chat's detail lists the same client's previous dialogs.
-                Index("history_client", "(client_id, channel, requested_at DESC, id DESC)"),
-            ),
-        ),
-        Table(
-            "history_messages",
-            """
-            chat_id uuid NOT NULL,
-            message_id uuid NOT NULL,
-            -- The chat's own order, the same on every rebuild: event version, transcript line.
-            version integer NOT NULL,
-            line integer NOT NULL,
-            author text NOT NULL,
-            text text NOT NULL,
-            at timestamptz NOT NULL,
-            PRIMARY KEY (chat_id, message_id)
-            """,
-        ),
-    )
-
-    # -- projection -----------------------------------------------------------------------------
+    tables = TABLES
 
     def __init__(self, datastore, application_name: str) -> None:
         super().__init__(datastore, application_name)
@@ -374,105 +276,6 @@ class History(ReadModel):
             "WHERE id = %s",
             (SEARCH_CHARS, chat_id, chat_id),
         )
-
-    # -- queries --------------------------------------------------------------------------------
-
-    def search(
-        self,
-        filters: HistoryFilters,
-        *,
-        held_by: UUID | None = None,
-        cursor: str | None = None,
-        limit: int = 50,
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of matching chats, newest first; returns rows and the next cursor.
-
-        ``held_by`` narrows the search to chats that operator held (an operator's own view).
-        With ``q``, each row has a ``headline``: the words matched, in their context.
-        """
-        sql, params = self.search_sql(filters, held_by=held_by, cursor=cursor, limit=limit)
-        with self.datastore.transaction() as curs:
-            curs.execute(sql, params)
-            rows = curs.fetchall()
-        next_cursor = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            next_cursor = encode_time_key(rows[-1]["requested_at"], rows[-1]["id"])
-        return rows, next_cursor
-
-    def previous_dialogs(
-        self, chat_id: UUID, client_id: str, channel: str | None, *, limit: int = 20
-    ) -> list[dict[str, Any]]:
-        """The same client's other chats (same id on the same channel), newest first."""
-        same_channel = "channel = %s" if channel is not None else "channel IS NULL"
-        channel_params = (channel,) if channel is not None else ()
-        with self.datastore.transaction() as curs:
-            curs.execute(
-                "SELECT id, status, topic, subtopic, operator_id, requested_at, closed_at, "
-                f"rating FROM {self.table('history_chats')} WHERE client_id = %s "
-                f"AND {same_channel} AND id <> %s "
-                "ORDER BY requested_at DESC, id DESC LIMIT %s",
-                (client_id, *channel_params, chat_id, limit),
-            )
-            return curs.fetchall()
-
-    def search_sql(
-        self,
-        filters: HistoryFilters,
-        *,
-        held_by: UUID | None = None,
-        cursor: str | None = None,
-        limit: int = 50,
-    ) -> tuple[str, list[Any]]:
-        """The statement ``search`` runs (one more row than ``limit``, to know of a next page)."""
-        where: list[str] = []
-        params: list[Any] = []
-        for column, operator, value in (
-            ("requested_at", ">=", filters.since),
-            ("requested_at", "<", filters.until),
-            ("topic", "=", filters.topic),
-            ("subtopic", "=", filters.subtopic),
-            ("group_id", "=", filters.group_id),
-            ("rating", "=", filters.rating),
-            ("phone", "=", filters.phone),
-            ("channel", "=", filters.channel),
-            ("status", "=", filters.status),
-        ):
-            if value is not None:
-                where.append(f"{column} {operator} %s")
-                params.append(value)
-        held = [o for o in (filters.operator_id, held_by) if o is not None]
-        if held:
-            where.append("operator_ids @> %s::uuid[]")
-            params.append(held)
-        if filters.q is not None:
-            where.append("search @@ websearch_to_tsquery('simple', %s)")
-            params.append(filters.q)
-        if cursor is not None:
-            requested_at, chat_id = decode_time_key(cursor)
-            where.append("(requested_at, id) < (%s, %s)")
-            params.extend([requested_at, chat_id])
-        page = (
-            f"SELECT {ROW_COLUMNS} FROM {self.table('history_chats')} "
-            f"WHERE {' AND '.join(where) or 'true'} "
-            "ORDER BY requested_at DESC, id DESC LIMIT %s"
-        )
-        params.append(limit + 1)
-        headline = "NULL::text"
-        if filters.q is not None:
-            # Only for the page's rows, from the text that is searched.
-            headline = (
-                "(SELECT ts_headline('simple', "
-                "left(string_agg(m.text, E'\\n' ORDER BY m.version, m.line), %s), "
-                f"websearch_to_tsquery('simple', %s), '{HEADLINE_OPTIONS}') "
-                f"FROM {self.table('history_messages')} AS m WHERE m.chat_id = page.id)"
-            )
-            params = [SEARCH_CHARS, filters.q, *params]
-        sql = (
-            f"SELECT page.*, {headline} AS headline FROM ({page}) AS page "
-            "ORDER BY requested_at DESC, id DESC"
-        )
-        return sql, params
 
 
 def _row_values(row: dict[str, Any]) -> tuple[Any, ...]:

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from application.clock import FakeClock
 from infrastructure.bootstrap import Container, datastore
 from projections.dashboard.projection import Dashboard
-from projections.directory.projection import Directory
-from projections.history.projection import History
+from projections.directory import Directory
+from projections.history import History
 from projections.machinery.readmodel import ReadModel
 from tests.integration.test_history import ADMIN, BOT, operator
 

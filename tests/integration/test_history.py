@@ -18,7 +18,7 @@ import pytest
 from application.auth import Principal
 from application.clock import FakeClock
 from infrastructure.bootstrap import Container
-from projections.history.projection import HistoryFilters
+from projections.history import HistoryFilters
 from projections.machinery.keyset import BadCursor
 
 ADMIN = Principal("admin", "root")

@@ -61,7 +61,7 @@ class ChatCommands(SwitchboardBase):
             if reservation is not None and not reservation.is_free:
                 existing = self._find(Chat, reservation.owner_id)
                 if existing is not None and existing.is_open:
-                    return Done(existing, self.head(), created=False)
+                    return Done(existing, self.head(), recorded=False)
 
         group = self._group_for_reference(group_id)
         at = self.clock.now()
@@ -124,7 +124,7 @@ class ChatCommands(SwitchboardBase):
             chat.assign(operator.id, chat.group_id, at=at, actor=caller.actor)
         if not chat.intercept(operator_id, at=at, actor=caller.actor):
             if operator is None:
-                return Done(chat, self.head(), created=False)
+                return Done(chat, self.head(), recorded=False)
             # Taken from the queue after an earlier intercept: it is active again at once.
             return Done(chat, self._saved(chat, operator))
         holder = operator or self._get(Operator, operator_id)
@@ -226,16 +226,16 @@ class ChatCommands(SwitchboardBase):
         """
         chat = self._find(Chat, chat_id)
         if chat is None or not chat.is_open or chat.status != QUEUED:
-            return Done(SKIPPED, None, created=False)
+            return Done(SKIPPED, None, recorded=False)
         group = self._find(Group, chat.group_id) if chat.group_id else None
         if group is not None and (group.is_manual or group.deleted):
-            return Done(SKIPPED, None, created=False)
+            return Done(SKIPPED, None, recorded=False)
         operator = self._choose_operator(
             chat, group, at=self.clock.now(), catch_up=True, exclude=chat.passed_over
         )
         if operator is None:
             # Only the operator it was taken from may have room: younger chats may still go.
-            return Done(SKIPPED if chat.passed_over else NO_ROOM, None, created=False)
+            return Done(SKIPPED if chat.passed_over else NO_ROOM, None, recorded=False)
         return Done(ASSIGNED, self._saved(chat, operator))
 
     def _route(

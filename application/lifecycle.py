@@ -94,7 +94,7 @@ class LifecycleCommands(ChatCommands):
             at=self.clock.now(),
             actor=caller.actor,
         )
-        return Done(chat, self._saved(chat) if changed else self.head(), created=changed)
+        return Done(chat, self._saved(chat) if changed else self.head(), recorded=changed)
 
     # -- topic and messages -------------------------------------------------------------------
 
@@ -112,7 +112,7 @@ class LifecycleCommands(ChatCommands):
             at=self.clock.now(),
             actor=caller.actor,
         )
-        return Done(chat, self._saved(chat) if changed else self.head(), created=changed)
+        return Done(chat, self._saved(chat) if changed else self.head(), recorded=changed)
 
     @retry_on_conflict
     def edit_message(
@@ -149,7 +149,7 @@ class LifecycleCommands(ChatCommands):
     def lift_expired_mute(self, chat_id: UUID) -> Done[bool]:
         chat = self._find(Chat, chat_id)
         if chat is None or not chat.lift_expired_mute(at=self.clock.now(), actor=SYSTEM):
-            return Done(False, None, created=False)
+            return Done(False, None, recorded=False)
         return Done(True, self._saved(chat))
 
     @retry_on_conflict
@@ -163,10 +163,10 @@ class LifecycleCommands(ChatCommands):
         minutes = settings["inactivity_close_minutes"]
         chat = self._find(Chat, chat_id)
         if minutes is None or chat is None or chat.status != ACTIVE or chat.client_turn_open:
-            return Done(False, None, created=False)
+            return Done(False, None, recorded=False)
         now = self.clock.now()
         if now - last_activity(chat) < timedelta(minutes=minutes):
-            return Done(False, None, created=False)
+            return Done(False, None, recorded=False)
         operator = self._close(chat, caller=None, reason=INACTIVITY_REASON, settings=settings)
         return Done(True, self._saved(chat, operator))
 
@@ -179,9 +179,9 @@ class LifecycleCommands(ChatCommands):
         """
         operator = self._find(Operator, operator_id)
         if operator is None or not operator.active or operator.status != WORKING:
-            return Done(False, None, created=False)
+            return Done(False, None, recorded=False)
         if operator.status_since > idle_since:
-            return Done(False, None, created=False)
+            return Done(False, None, recorded=False)
         operator.change_status(ABSENT, at=self.clock.now(), actor=SYSTEM, by_engine=True)
         return Done(True, self._saved(operator))
 

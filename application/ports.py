@@ -32,8 +32,9 @@ class RoutingView(Protocol):
 
 @dataclass(frozen=True)
 class Done(Generic[T]):
-    """A command's outcome: what it produced and the log position it reached."""
+    """A command's outcome: what it produced, the log position it reached, and whether it
+    recorded anything (False: the state already was so, or there was nothing to do)."""
 
     value: T
     position: int | None
-    created: bool = True
+    recorded: bool = True

@@ -32,7 +32,6 @@ from eventsourcing.persistence import Tracking
 
 from application.auth import Principal
 from application.chats import HANDOFF
-from application.clock import FakeClock
 from bench import services
 from domain.actors import SYSTEM
 from domain.chat import Chat
@@ -166,6 +165,16 @@ def ensure(
     return Builder(url, size, say).build()
 
 
+class FixedClock:
+    """The engine's clock while the dataset is appended: every event carries its own time."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
 class Builder:
     def __init__(self, url: str, size: Size, say: Callable[[str], None]) -> None:
         self.url = url
@@ -174,7 +183,7 @@ class Builder:
         self.rng = random.Random(20260101)
         self.window_to = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         self.window_from = self.window_to - timedelta(days=DAYS)
-        self.clock = FakeClock(self.window_from - timedelta(hours=1))
+        self.clock = FixedClock(self.window_from - timedelta(hours=1))
 
     def build(self) -> DatasetInfo:
         """Append the events, mark the dataset appended, then build its read models."""

@@ -96,7 +96,7 @@ def hand_off(
         idempotency_key=idempotency_key,
     )
     positioned(response, done)
-    if not done.created:
+    if not done.recorded:
         response.status_code = status.HTTP_200_OK
     return chat_out(done.value)
 

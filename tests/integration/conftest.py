@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from application.clock import FakeClock
 from infrastructure.bootstrap import Container, build
 from infrastructure.settings import Settings
+from tests.clock import FakeClock
 
 
 @pytest.fixture

@@ -17,12 +17,12 @@ from eventsourcing.persistence import Tracking
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.clock import FakeClock
 from infrastructure.bootstrap import Container, datastore
 from projections.dashboard.projection import Dashboard
 from projections.directory.projection import Directory
 from projections.history.projection import History
 from projections.machinery.readmodel import ReadModel
+from tests.clock import FakeClock
 from tests.integration.test_history import ADMIN, BOT, operator
 
 TABLES = {

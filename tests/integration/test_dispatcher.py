@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from application.auth import Principal
-from application.clock import FakeClock
 from domain.chat import Chat
 from infrastructure.bootstrap import Container
+from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

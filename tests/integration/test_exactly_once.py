@@ -18,11 +18,11 @@ from eventsourcing.persistence import PersistenceError, Tracking
 from psycopg.rows import dict_row
 
 from application.auth import Principal
-from application.clock import FakeClock
 from infrastructure.bootstrap import Container, build
 from infrastructure.settings import Settings
 from projections.dashboard.projection import Viewer
 from projections.machinery.readmodel import SCHEMA
+from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

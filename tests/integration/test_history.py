@@ -16,10 +16,10 @@ from uuid import UUID
 import pytest
 
 from application.auth import Principal
-from application.clock import FakeClock
 from infrastructure.bootstrap import Container
 from projections.history.projection import HistoryFilters
 from projections.machinery.keyset import BadCursor
+from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 
 from application.auth import Principal
-from application.clock import FakeClock
 from infrastructure.bootstrap import Container, build
 from infrastructure.settings import Settings
 from projections.dashboard.projection import Viewer
+from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

@@ -103,7 +103,7 @@ def test_parallel_handoffs_of_one_conversation_make_one_chat(container: Containe
     assert errors == []
     chat_ids = {o.value.id for o in outcomes}
     assert len(chat_ids) == 1
-    assert sum(o.created for o in outcomes) == 1
+    assert sum(o.recorded for o in outcomes) == 1
     [chat_id] = chat_ids
     requests = [e for e in chat_requests(container) if e.external_id == "conversation-42"]
     assert [e.originator_id for e in requests] == [chat_id]

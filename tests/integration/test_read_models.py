@@ -13,10 +13,10 @@ from uuid import UUID
 import pytest
 
 from application.auth import Principal
-from application.clock import FakeClock
 from infrastructure.bootstrap import Container
 from projections.dashboard.projection import Viewer
 from projections.machinery.keyset import BadCursor
+from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

@@ -33,10 +33,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.auth import Principal
-from application.clock import FakeClock
 from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE, ResponseFact
 from infrastructure.bootstrap import Container
 from projections.reports.projection import BadPeriod, Reports
+from tests.clock import FakeClock
 from tests.unit.test_sla import percentile_cont
 
 ADMIN = Principal("admin", "root")

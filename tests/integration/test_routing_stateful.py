@@ -53,7 +53,6 @@ from hypothesis.stateful import (
 )
 
 from application.auth import Principal
-from application.clock import FakeClock
 from application.errors import ApplicationError, UnknownReference
 from domain.chat import ACTIVE, ASSIGNED, CLOSED, QUEUED, Chat
 from domain.errors import (
@@ -66,6 +65,7 @@ from domain.errors import (
 )
 from domain.operator import WORKING, Operator
 from infrastructure.bootstrap import Container
+from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")
 SUPERVISOR = Principal("supervisor", "lead")
@@ -273,11 +273,11 @@ class RoutingMachine(RuleBasedStateMachine):
         if returns_previous:
             assert previous is not None
             assert chat.id == previous.id, "a repeated handoff of an open chat made a new chat"
-            assert not done.created
+            assert not done.recorded
             if quiet:
                 assert self.app.head() == head, "a repeated handoff saved events"
             return
-        assert done.created
+        assert done.recorded
         assert chat.id not in self.chats.values()
         assert chat.status in (QUEUED, ASSIGNED)
         if self.group_id(group) is not None and chat.status == QUEUED:

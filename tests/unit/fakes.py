@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from application.app import Switchboard
-from application.clock import FakeClock
 from domain.operator import Operator
 from domain.routing import Candidate
+from tests.clock import FakeClock
 
 
 class LogScanRoutingView:

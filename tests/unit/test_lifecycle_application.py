@@ -371,8 +371,8 @@ def test_a_supervisor_unmutes_and_unmuting_again_records_nothing(app, sales):
     before = app.head()
     again = app.unmute(chat.id, caller=anna)
 
-    assert lifted.created is True
-    assert again.created is False
+    assert lifted.recorded is True
+    assert again.recorded is False
     assert again.position == before == app.head()
     assert app.get_chat(chat.id).muted is False
     assert event_names(app, chat.id)[-2:] == ["Muted", "Unmuted"]
@@ -398,17 +398,17 @@ def test_the_engine_lifts_a_timed_mute_only_once_its_time_is_up(app, clock, sale
     before = app.head()
 
     early = app.lift_expired_mute(chat.id)
-    assert (early.value, early.created, app.head()) == (False, False, before)
+    assert (early.value, early.recorded, app.head()) == (False, False, before)
 
     clock.advance(seconds=1)
     lifted = app.lift_expired_mute(chat.id)
-    assert (lifted.value, lifted.created) == (True, True)
+    assert (lifted.value, lifted.recorded) == (True, True)
     assert app.get_chat(chat.id).muted is False
     assert app.chat_events(chat.id)[-1].actor == SYSTEM
 
     before = app.head()
     again = app.lift_expired_mute(chat.id)
-    assert (again.value, again.created, app.head()) == (False, False, before)
+    assert (again.value, again.recorded, app.head()) == (False, False, before)
 
 
 def test_the_engine_never_lifts_a_mute_without_an_end_nor_acts_on_an_unknown_chat(
@@ -435,7 +435,7 @@ def test_the_chats_operator_changes_its_topic(app, sales):
 
     done = app.change_topic(chat.id, caller=anna, topic="cards", subtopic="blocked")
 
-    assert done.created is True
+    assert done.recorded is True
     stored = app.get_chat(chat.id)
     assert (stored.topic, stored.subtopic) == ("cards", "blocked")
 
@@ -447,7 +447,7 @@ def test_an_unchanged_topic_saves_nothing(app, sales):
 
     done = app.change_topic(chat.id, caller=anna, topic="cards", subtopic=None)
 
-    assert done.created is False
+    assert done.recorded is False
     assert app.head() == before
 
 
@@ -609,14 +609,14 @@ def test_an_active_chat_closes_after_fifteen_silent_minutes(app, clock, intercep
     before = app.head()
 
     early = app.close_if_inactive(chat.id)
-    assert (early.value, early.created, app.head()) == (False, False, before)
+    assert (early.value, early.recorded, app.head()) == (False, False, before)
     assert app.get_chat(chat.id).status == ACTIVE
 
     clock.advance(seconds=1)
     done = app.close_if_inactive(chat.id)
 
     stored = app.get_chat(chat.id)
-    assert (done.value, done.created) == (True, True)
+    assert (done.value, done.recorded) == (True, True)
     assert (stored.status, stored.close_reason, stored.closed_by) == (
         CLOSED,
         "inactivity",
@@ -635,7 +635,7 @@ def test_closing_for_inactivity_happens_once(app, clock, intercepted):
 
     again = app.close_if_inactive(chat.id)
 
-    assert (again.value, again.created, app.head()) == (False, False, before)
+    assert (again.value, again.recorded, app.head()) == (False, False, before)
     assert event_names(app, chat.id).count("Closed") == 1
 
 
@@ -721,7 +721,7 @@ def test_a_working_operator_idle_since_before_the_limit_is_marked_absent(app, cl
     done = app.mark_absent_if_idle(anna.operator_id, idle_since=started)
 
     stored = app.get_operator(anna.operator_id)
-    assert (done.value, done.created) == (True, True)
+    assert (done.value, done.recorded) == (True, True)
     assert stored.status == "absent"
     assert stored.status_since == clock.now()
     assert stored.chat_ids == [chat.id], "an absent operator keeps their chats"
@@ -737,7 +737,7 @@ def test_marking_absent_happens_once(app, clock, sales):
 
     again = app.mark_absent_if_idle(anna.operator_id, idle_since=clock.now())
 
-    assert (again.value, again.created, app.head()) == (False, False, before)
+    assert (again.value, again.recorded, app.head()) == (False, False, before)
 
 
 def test_an_operator_whose_status_changed_after_idle_since_is_left_alone(app, clock, sales):
@@ -857,7 +857,7 @@ def test_the_defaults_apply_until_an_admin_changes_something(app):
 def test_change_settings_changes_only_the_settings_named(app):
     done = app.change_settings({"rating_prompt": True}, actor=ADMIN.actor)
 
-    assert done.created is True
+    assert done.recorded is True
     assert done.value == DEFAULTS | {"rating_prompt": True}
     assert app.company_settings() == DEFAULTS | {"rating_prompt": True}
 
@@ -874,7 +874,7 @@ def test_a_change_to_the_values_in_force_saves_nothing(app):
 
     again = app.change_settings({"rating_prompt": True}, actor=ADMIN.actor)
 
-    assert again.created is False
+    assert again.recorded is False
     assert app.head() == again.position == before
 
 
@@ -884,7 +884,7 @@ def test_a_first_change_to_the_defaults_is_reported_as_no_change_the_second_time
 
     again = app.change_settings({"rating_prompt": False}, actor=ADMIN.actor)
 
-    assert again.created is False
+    assert again.recorded is False
     assert app.head() == before
 
 

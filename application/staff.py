@@ -96,9 +96,9 @@ class StaffCommands(SwitchboardBase):
         group = self.get_group(group_id)
         at = self.clock.now()
         group.delete(at=at, actor=actor)
-        self.routing.catch_up(timeout=2.0)
+        self.routing.view.catch_up(timeout=2.0)
         members = []
-        for operator_id in self.routing.group_members(group_id):
+        for operator_id in self.routing.view.group_members(group_id):
             operator = self._find(Operator, operator_id)
             if operator is None or not operator.active or group_id not in operator.group_ids:
                 continue

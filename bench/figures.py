@@ -494,7 +494,7 @@ def append_rate(app: Any, run_url: str, chats: int, batch: int) -> dict[str, Any
     group = uuid4()
     batches = []
     events = 0
-    from application.chats import HANDOFF
+    from application.handoff import HANDOFF
     from domain.reservation import Reservation
 
     for start in range(0, chats, batch):

@@ -1,6 +1,6 @@
 """Routing and capacity invariants under random sequences of commands, on real PostgreSQL.
 
-A Hypothesis state machine drives the application in-process (the same Container that
+A Hypothesis state machine drives the application in-process (the same Services that
 ``switchboard serve`` builds, read models and dispatcher running in their threads): handoffs
 (some repeating an external id: the same open chat comes back and nothing is recorded),
 status changes, closes, reassignments to an operator or back to routing in a group,
@@ -26,7 +26,7 @@ aggregates as ground truth:
 5. the directory read model shows each operator's load, status, capacity and groups as the
    aggregate has them, and the dashboard each chat's status, operator and group.
 
-One Container serves the whole test. Each example makes its own groups, operators and chats
+One Services serves the whole test. Each example makes its own groups, operators and chats
 (unique names), and at teardown sets its operators offline and closes its chats, so the
 examples after it route among their own operators only (checked on every step).
 """
@@ -64,7 +64,7 @@ from domain.errors import (
     NotWorking,
 )
 from domain.operator import WORKING, Operator
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import Services
 from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")
@@ -77,7 +77,7 @@ WAIT_S = 15
 T = TypeVar("T")
 
 
-def settle(container: Container) -> None:
+def settle(container: Services) -> None:
     """Wait until every read model and the dispatcher have seen the whole log, repeatedly,
     since the dispatcher's own assignments add events."""
     for _ in range(20):
@@ -122,7 +122,7 @@ def passed_over(chat: Chat) -> UUID | None:
 
 
 class RoutingMachine(RuleBasedStateMachine):
-    def __init__(self, container: Container, clock: FakeClock) -> None:
+    def __init__(self, container: Services, clock: FakeClock) -> None:
         super().__init__()
         self.container = container
         self.app = container.app
@@ -736,5 +736,5 @@ SETTINGS = settings(
 
 @pytest.mark.slow
 @pytest.mark.timeout(900 if SHRINK else 300)
-def test_routing_invariants_hold_after_every_step(container: Container, clock: FakeClock) -> None:
+def test_routing_invariants_hold_after_every_step(container: Services, clock: FakeClock) -> None:
     run_state_machine_as_test(lambda: RoutingMachine(container, clock), settings=SETTINGS)

@@ -1,4 +1,4 @@
-"""The FastAPI application: routers, error handlers, limits; the container comes from outside."""
+"""The FastAPI application: routers, error handlers, limits; the runtime comes from outside."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from api.errors import install_error_handlers, problem
 from api.metrics import Metrics, MetricsMiddleware
 from api.routers import chats, dashboard, history, ops, reports, settings, staff, stream
 from api.runtime import Runtime
-from api.stream import Hub
 
 DESCRIPTION = """Switchboard hands customer chats from bots to human operators.
 
@@ -76,39 +75,31 @@ class DatabaseGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/v1/"):
-            container = getattr(scope["app"].state, "container", None)
-            if container is not None and not container.database_up:
+            runtime = getattr(scope["app"].state, "runtime", None)
+            if runtime is not None and not runtime.database_up:
                 response = problem(503, "unavailable", "the database cannot be reached")
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
 
-def create_api(build_runtime: Callable[[], Runtime], *, max_body_bytes: int) -> FastAPI:
-    """The API over a runtime built (and started, and stopped) with the app's lifespan."""
-
-    metrics = Metrics()
+def create_api(
+    build_runtime: Callable[[], Runtime], *, metrics: Metrics, max_body_bytes: int
+) -> FastAPI:
+    """The API over a runtime built (and started, and stopped) with the app's lifespan;
+    ``metrics`` are the ones the runtime's stream hub reports to."""
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
-        container = build_runtime()
-        container.start()
-        hub = Hub(
-            container.dashboard,
-            container.broker,
-            read_position=lambda: container.positions()["dashboard"],
-            groups_of=container.directory.groups_of,
-            metrics=metrics,
-            queue_limit=container.settings.stream_queue,
-        )
-        api.state.container = container
-        api.state.hub = hub
+        runtime = build_runtime()
+        runtime.start()
+        api.state.runtime = runtime
         try:
-            await hub.start()
+            await runtime.hub.start()
             yield
         finally:
-            await hub.stop()
-            container.stop()
+            await runtime.hub.stop()
+            runtime.stop()
 
     api = FastAPI(
         title="Switchboard",

@@ -1,4 +1,4 @@
-"""Dependencies the routers share: the container, the caller, roles, read-your-writes."""
+"""Dependencies the routers share: the runtime, the caller, roles, read-your-writes."""
 
 from __future__ import annotations
 
@@ -16,29 +16,29 @@ from application.ports import Done
 bearer = HTTPBearer(auto_error=False, description="A token from POST /v1/tokens or /v1/operators")
 
 
-def get_container(request: Request) -> Runtime:
-    return request.app.state.container
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
 
 
 def get_app(request: Request) -> Switchboard:
-    return request.app.state.container.app
+    return request.app.state.runtime.app
 
 
-ContainerDep = Annotated[Runtime, Depends(get_container)]
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 AppDep = Annotated[Switchboard, Depends(get_app)]
 
 
 def current_principal(
-    container: ContainerDep,
+    runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
     token = credentials.credentials
-    admin_token = container.settings.admin_token
+    admin_token = runtime.config.admin_token
     if admin_token is not None and same_token(token, admin_token.get_secret_value()):
         return Principal(role="admin", name="admin")
-    principal = container.app.authenticate(token)
+    principal = runtime.app.authenticate(token)
     if principal is None:
         raise unauthorized("unknown or revoked token")
     return principal
@@ -71,16 +71,25 @@ MinPosition = Annotated[
 ]
 
 
-def wait_for_read_model(container: Runtime, name: str, min_position: int | None) -> None:
-    """Read-your-writes: block (bounded) until read model ``name`` reaches ``min_position``."""
-    if not min_position:
+def wait_for_read_model(runtime: Runtime, name: str, min_position: int | None) -> None:
+    """Read-your-writes: block (bounded) until read model ``name`` reaches ``min_position``.
+
+    A position beyond the log's head is refused at once: no write has reached it yet, so
+    waiting cannot help (the head is read only when the read model is behind).
+    """
+    if not min_position or runtime.wait_for(name, min_position, 0):
         return
-    if not container.wait_for(name, min_position, container.settings.read_wait_s):
+    head = runtime.app.head() or 0
+    if min_position > head:
+        raise ApiError(
+            422, "bad_position", f"position {min_position} is beyond the event log's head {head}"
+        )
+    if not runtime.wait_for(name, min_position, runtime.config.read_wait_s):
         raise ApiError(
             504,
             "timeout",
             f"read model {name} did not reach position {min_position} "
-            f"within {container.settings.read_wait_s:g}s",
+            f"within {runtime.config.read_wait_s:g}s",
         )
 
 

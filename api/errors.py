@@ -62,7 +62,6 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (app_errors.UnknownReference, 422, "unknown_reference"),
     (app_errors.Forbidden, 403, "forbidden"),
     (app_errors.Conflict, 409, "conflict"),
-    (app_errors.Unavailable, 503, "unavailable"),
     (BadCursor, 400, "bad_cursor"),
     (OperationalError, 503, "unavailable"),
     (InterfaceError, 503, "unavailable"),

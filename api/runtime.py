@@ -1,13 +1,14 @@
 """What the API needs from the running process, as a protocol.
 
-The composition root (``infrastructure.bootstrap.Container``) provides it; the API never
-imports infrastructure, so the layers stay as DESIGN.md draws them.
+The composition root (``infrastructure.bootstrap.Services``) provides it, the live stream's
+hub built there too; the API never imports infrastructure, so the layers stay as DESIGN.md
+draws them.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import SecretStr
 
@@ -17,8 +18,13 @@ from projections.directory import Directory
 from projections.history import History
 from projections.reports.projection import Reports
 
+if TYPE_CHECKING:  # the hub's module reads this one's LiveBroker
+    from api.stream import Hub
 
-class ApiSettings(Protocol):
+
+class ApiConfig(Protocol):
+    """The part of the process configuration the API reads."""
+
     admin_token: SecretStr | None
     read_wait_s: float
     ready_lag: int
@@ -37,13 +43,14 @@ class LiveBroker(Protocol):
 
 
 class Runtime(Protocol):
-    settings: ApiSettings
+    config: ApiConfig
     app: Switchboard
     directory: Directory
     dashboard: Dashboard
     history: History
     reports: Reports
     broker: LiveBroker
+    hub: Hub
 
     @property
     def database_up(self) -> bool:

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from application.lifecycle import LifecycleCommands
+from application.conversation import ConversationCommands
+from application.handoff import HandoffCommands
+from application.moves import MoveCommands
 from application.settings import SettingsCommands
 from application.staff import StaffCommands
+from application.timed import TimedActions
 
 
-class Switchboard(LifecycleCommands, StaffCommands, SettingsCommands):
-    """One ``eventsourcing`` Application; each public method is one command or one load."""
+class Switchboard(
+    HandoffCommands,
+    ConversationCommands,
+    MoveCommands,
+    TimedActions,
+    StaffCommands,
+    SettingsCommands,
+):
+    """One ``eventsourcing`` Application; each public method is one command or one load.
+
+    Each base holds the use cases about one thing; they share only ``SwitchboardBase``.
+    """

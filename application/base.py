@@ -1,17 +1,19 @@
-"""Shared plumbing of the Switchboard application: loading, positions, unique names."""
+"""Shared plumbing of the Switchboard application: loading, closing, positions, unique names."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 
+from application.auth import Principal
 from application.clock import Clock
 from application.errors import NotFound, UnknownReference
-from application.picks import Picks
 from application.ports import RoutingView
+from application.routing import Routing
+from domain.actors import SYSTEM
 from domain.chat import Chat
 from domain.group import Group
 from domain.operator import Operator
@@ -29,14 +31,9 @@ class SwitchboardBase(Application[UUID]):
     def __init__(self, env: dict[str, str] | None, *, clock: Clock, routing: RoutingView) -> None:
         super().__init__(env)
         self.clock = clock
-        self.routing = routing
+        self.routing = Routing(routing, lambda operator_id: self._find(Operator, operator_id))
         # token id -> (expires at, principal): authentication runs on every request.
         self._principals: dict[UUID, tuple[float, Any]] = {}
-        self._picks = Picks()
-
-    def after_conflict(self) -> None:
-        """Another writer won: bring the routing picture up to date before deciding again."""
-        self.routing.catch_up(timeout=0.5)
 
     # -- loading ------------------------------------------------------------------------------
 
@@ -70,6 +67,40 @@ class SwitchboardBase(Application[UUID]):
         """The admin's settings, with defaults for what was never set."""
         settings = self._find(CompanySettings, CompanySettings.fixed_id())
         return dict(settings.values) if settings is not None else dict(DEFAULTS)
+
+    # -- closing (by an operator, or by the engine) --------------------------------------------
+
+    def _close(
+        self,
+        chat: Chat,
+        *,
+        caller: Principal | None,
+        reason: str | None,
+        settings: dict[str, Any] | None = None,
+    ) -> Operator | None:
+        """Close ``chat`` (unsaved); returns its operator with the place released."""
+        at = self.clock.now()
+        actor = caller.actor if caller else SYSTEM
+        operator_id = caller.operator_id if caller else None
+        supervisor = caller is None or caller.supervises
+        settings = settings or self.company_settings()
+        chat.check_open()
+        chat.check_may_act(operator_id, supervisor=supervisor)
+        if settings["rating_prompt"] and settings["rating_prompt_text"].strip():
+            chat.post_system_message(uuid4(), settings["rating_prompt_text"], at=at, actor=SYSTEM)
+        holder = chat.close(
+            operator_id=operator_id,
+            supervisor=supervisor,
+            reason=reason,
+            at=at,
+            actor=actor,
+            # The engine closing an abandoned chat cannot pick a topic for it.
+            require_topic=caller is not None and settings["require_topic_to_close"],
+        )
+        operator = self._find(Operator, holder) if holder else None
+        if operator is not None:
+            operator.release_chat(chat.id, at=at, actor=actor)
+        return operator
 
     # -- unique names -------------------------------------------------------------------------
 

@@ -21,7 +21,3 @@ class UnknownReference(ApplicationError):
 
 class Forbidden(ApplicationError):
     """The caller's role does not allow this command."""
-
-
-class Unavailable(ApplicationError):
-    """The database cannot be reached."""

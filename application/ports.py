@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
@@ -32,8 +33,43 @@ class RoutingView(Protocol):
 
 @dataclass(frozen=True)
 class Done(Generic[T]):
-    """A command's outcome: what it produced and the log position it reached."""
+    """A command's outcome: what it produced, the log position it reached, and whether it
+    recorded anything (False: the state already was so, or there was nothing to do)."""
 
     value: T
     position: int | None
-    created: bool = True
+    recorded: bool = True
+
+
+class WaitingChats(Protocol):
+    def waiting(self, limit: int) -> list[UUID]:
+        """Queued chats the engine may assign (no group, or a group that exists and routes
+        automatically), oldest first (requested_at, id)."""
+        ...
+
+
+class ChatDeadlines(Protocol):
+    """Chats whose deadline has passed, as a read model sees them (the aggregate decides)."""
+
+    def expired_mutes(self, now: datetime) -> list[UUID]:
+        """Open chats whose timed mute is over."""
+        ...
+
+    def quiet_chats(self, before: datetime) -> list[UUID]:
+        """Active chats nobody has written in after ``before``, the client not waiting."""
+        ...
+
+
+class OperatorDeadlines(Protocol):
+    def idle_operators(
+        self, now: datetime, default_minutes: int | None
+    ) -> list[tuple[UUID, datetime]]:
+        """Working operators idle past their own limit, else ``default_minutes``, with
+        when they were last active."""
+        ...
+
+
+class ReadModelPositions(Protocol):
+    def wait(self, name: str, position: int, timeout: float) -> bool:
+        """True once read model ``name`` has reached ``position``; False after ``timeout``."""
+        ...

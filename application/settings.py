@@ -21,5 +21,5 @@ class SettingsCommands(SwitchboardBase):
             settings = CompanySettings.start(at=at, actor=actor)
         changed = settings.change(changes, at=at, actor=actor)
         if not changed and not first:
-            return Done(dict(settings.values), self.head(), created=False)
+            return Done(dict(settings.values), self.head(), recorded=False)
         return Done(dict(settings.values), self._saved(settings))

@@ -87,7 +87,7 @@ class StaffCommands(SwitchboardBase):
             claims.append(self._claim(GROUP_NAME, _name_key(group.name), group.id, actor=actor))
             claims.append(self._release(GROUP_NAME, _name_key(old_name), group.id, actor=actor))
         if not changed:
-            return Done(group, self.head(), created=False)
+            return Done(group, self.head(), recorded=False)
         return Done(group, self._saved(group, *claims))
 
     @retry_on_conflict
@@ -96,9 +96,9 @@ class StaffCommands(SwitchboardBase):
         group = self.get_group(group_id)
         at = self.clock.now()
         group.delete(at=at, actor=actor)
-        self.routing.catch_up(timeout=2.0)
+        self.routing.view.catch_up(timeout=2.0)
         members = []
-        for operator_id in self.routing.group_members(group_id):
+        for operator_id in self.routing.view.group_members(group_id):
             operator = self._find(Operator, operator_id)
             if operator is None or not operator.active or group_id not in operator.group_ids:
                 continue
@@ -181,7 +181,7 @@ class StaffCommands(SwitchboardBase):
         if max_chats is not None:
             changed = operator.change_capacity(max_chats, at=at, actor=actor) or changed
         if not changed:
-            return Done(operator, self.head(), created=False)
+            return Done(operator, self.head(), recorded=False)
         return Done(operator, self._saved(operator, *claims))
 
     @retry_on_conflict
@@ -190,7 +190,7 @@ class StaffCommands(SwitchboardBase):
             raise Forbidden("operators set their own status; supervisors anyone's")
         operator = self.get_operator(operator_id)
         if not operator.change_status(status, at=self.clock.now(), actor=caller.actor):
-            return Done(operator, self.head(), created=False)
+            return Done(operator, self.head(), recorded=False)
         return Done(operator, self._saved(operator))
 
     # -- tokens -------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ def measure(
     results: dict[str, Any],
 ) -> None:
     from infrastructure.bootstrap import build
-    from infrastructure.settings import Settings
+    from infrastructure.config import Config
 
     quick = size.name == "quick"
     tokens = issue_tokens(run_url, info)
@@ -173,7 +173,7 @@ def measure(
         f["generator"] = bench.generator
     if only & {2, 3, 6}:
         container = build(
-            Settings(
+            Config(
                 DATABASE_URL=run_url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"
             ),
             run_projections=False,
@@ -205,10 +205,10 @@ def issue_tokens(run_url: str, info: dataset.DatasetInfo) -> figures.Tokens:
     from application.clock import SystemClock
     from domain.operator import MAX_MAX_CHATS
     from infrastructure.bootstrap import build
-    from infrastructure.settings import Settings
+    from infrastructure.config import Config
 
     container = build(
-        Settings(DATABASE_URL=run_url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"),
+        Config(DATABASE_URL=run_url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"),
         clock=SystemClock(),
         run_projections=False,
     )

@@ -28,19 +28,17 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import psycopg
-from eventsourcing.persistence import Tracking
 
 from application.auth import Principal
-from application.chats import HANDOFF
-from application.clock import FakeClock
+from application.handoff import HANDOFF
 from bench import services
 from domain.actors import SYSTEM
 from domain.chat import Chat
 from domain.operator import MAX_MAX_CHATS, Operator
 from domain.reservation import Reservation
 from domain.settings import greeting
-from infrastructure.bootstrap import Container, build, datastore
-from infrastructure.settings import Settings
+from infrastructure.bootstrap import Services, build, datastore
+from infrastructure.config import Config
 from projections.machinery.rebuild import Progress, rebuild_together
 
 log = logging.getLogger("bench")
@@ -166,6 +164,16 @@ def ensure(
     return Builder(url, size, say).build()
 
 
+class FixedClock:
+    """The engine's clock while the dataset is appended: every event carries its own time."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
 class Builder:
     def __init__(self, url: str, size: Size, say: Callable[[str], None]) -> None:
         self.url = url
@@ -174,7 +182,7 @@ class Builder:
         self.rng = random.Random(20260101)
         self.window_to = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         self.window_from = self.window_to - timedelta(days=DAYS)
-        self.clock = FakeClock(self.window_from - timedelta(hours=1))
+        self.clock = FixedClock(self.window_from - timedelta(hours=1))
 
     def build(self) -> DatasetInfo:
         """Append the events, mark the dataset appended, then build its read models."""
@@ -242,9 +250,9 @@ class Builder:
             conn.execute("INSERT INTO bench_dataset VALUES (true, %s)", (json.dumps(asdict(info)),))
         return info
 
-    def _container(self) -> Container:
+    def _container(self) -> Services:
         return build(
-            Settings(
+            Config(
                 DATABASE_URL=self.url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"
             ),
             clock=self.clock,
@@ -253,7 +261,7 @@ class Builder:
 
     # -- staff ----------------------------------------------------------------------------------
 
-    def _staff(self, container: Container) -> tuple[list[UUID], UUID, list[UUID], UUID]:
+    def _staff(self, container: Services) -> tuple[list[UUID], UUID, list[UUID], UUID]:
         """Groups (the first one manual: its chats wait in the queue) and working operators."""
         app = container.app
         groups = []
@@ -293,7 +301,7 @@ class Builder:
     # -- chats ----------------------------------------------------------------------------------
 
     def _chats(
-        self, container: Container, groups: list[UUID], manual: UUID, operator_ids: list[UUID]
+        self, container: Services, groups: list[UUID], manual: UUID, operator_ids: list[UUID]
     ) -> tuple[int, UUID, datetime]:
         app = container.app
         settings = app.company_settings()
@@ -452,28 +460,22 @@ class Builder:
 
     # -- read models ----------------------------------------------------------------------------
 
-    def _catch_up_read_models(self, container: Container) -> None:
+    def _catch_up_read_models(self, container: Services) -> None:
         """Rebuild every read model from the log: two processes side by side (one per core),
         each rebuilding its share of the models from one reading of the log into a staging
-        schema of its own. The dispatcher keeps no rows: its position is set to the head, as
-        nothing waits in an automatic queue."""
-        names = [model.name for model in container.read_models if model.name != "dispatcher"]
+        schema of its own. (The dispatcher keeps no position: it drains when it starts.)"""
+        names = [model.name for model in container.read_models]
         shares = [[n for n in names if n in share] for share in REBUILD_SHARES]
         shares[0] += [n for n in names if not any(n in share for share in REBUILD_SHARES)]
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
             futures = [pool.submit(_rebuild_models, self.url, share) for share in shares if share]
-            positions = []
             for future in as_completed(futures):
-                done, seconds, position = future.result()
-                positions.append(position)
+                done, seconds, _position = future.result()
                 self.say(f"  read models {', '.join(done)}: {seconds:.1f}s")
-        dispatcher = container.dispatcher
-        with dispatcher.datastore.transaction(commit=True) as curs:
-            dispatcher.record_position(curs, Tracking(container.app.name, min(positions)))
 
     @staticmethod
-    def _busy_operator(container: Container, operators: list[UUID]) -> UUID:
+    def _busy_operator(container: Services, operators: list[UUID]) -> UUID:
         """The operator holding the most open chats: the heaviest ``mine`` dashboard."""
         loads = {op: container.app.repository.get(op).load for op in operators}
         return max(loads, key=loads.__getitem__)
@@ -483,7 +485,7 @@ def _rebuild_models(url: str, names: list[str]) -> tuple[list[str], float, int]:
     """Rebuild some read models of the dataset at ``url`` together (in a process of its own)."""
     started = time.perf_counter()
     container = build(
-        Settings(DATABASE_URL=url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"),
+        Config(DATABASE_URL=url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"),
         run_projections=False,
     )
     staging = datastore(container.database, f"bench_dataset_staging_{names[0]}", pool_size=2)

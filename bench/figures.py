@@ -494,7 +494,7 @@ def append_rate(app: Any, run_url: str, chats: int, batch: int) -> dict[str, Any
     group = uuid4()
     batches = []
     events = 0
-    from application.chats import HANDOFF
+    from application.handoff import HANDOFF
     from domain.reservation import Reservation
 
     for start in range(0, chats, batch):
@@ -587,7 +587,7 @@ def rebuild_rate(container: Any, cap: int) -> dict[str, Any]:
     app = container.app
     head = min(app.head() or 0, cap)
     staging = datastore(container.database, "bench_rebuild_staging", pool_size=2)
-    lives = [live for live in container.read_models if live.name != "dispatcher"]
+    lives = list(container.read_models)
 
     def timed_rebuild(models: list[Any]) -> float:
         with staging.transaction(commit=True) as curs:
@@ -602,7 +602,6 @@ def rebuild_rate(container: Any, cap: int) -> dict[str, Any]:
 
     per_model = {}
     try:
-        # (the dispatcher keeps no rows: `projections rebuild` skips it too)
         together_s = timed_rebuild(lives)
         for live in lives:
             elapsed = timed_rebuild([live])

@@ -11,10 +11,6 @@ def operator_actor(operator_id: UUID) -> str:
     return f"operator:{operator_id}"
 
 
-def bot_actor(name: str) -> str:
-    return f"bot:{name}"
-
-
 def principal_actor(role: str, name: str, operator_id: UUID | None = None) -> str:
     """The actor of a caller: operators by id (stable across renames), others by name."""
     if operator_id is not None:

@@ -157,8 +157,14 @@ class Operator(Aggregate):
         if not self.active:
             raise OperatorDeactivated(f"operator {self.id} is deactivated")
 
+    @property
+    def can_take(self) -> bool:
+        """Invariants 2 and 3: only an active, working operator with room takes a new chat."""
+        return self.active and self.status == WORKING and self.has_room
+
     def check_can_take(self) -> None:
-        """Invariants 2 and 3: only a working operator with room takes a new chat."""
+        if self.can_take:
+            return
         self.check_active()
         if self.status != WORKING:
             raise NotWorking(f"operator {self.id} is {self.status}, not working")

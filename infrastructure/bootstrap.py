@@ -1,4 +1,5 @@
-"""The composition root: builds settings, stores, application and read models, and wires them.
+"""The composition root: builds the configuration, stores, application, read models, policies
+and the live stream, in that order, and hands them on.
 
 Nothing in the project is built at import time; everything is built here, once per process.
 """
@@ -6,21 +7,25 @@ Nothing in the project is built at import time; everything is built here, once p
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
 
+from api.stream import Hub, StreamMetrics
 from application.app import Switchboard
 from application.clock import Clock, SystemClock
+from application.deadlines import Deadlines
+from application.dispatcher import Dispatcher
+from infrastructure.config import Config
 from infrastructure.database import Database, EmbeddedPostgres, schema_lock
+from infrastructure.dispatching import DISPATCHER, DispatcherFeed, QueuedChats
 from infrastructure.live import InProcessBroker, RedisBroker
 from infrastructure.scheduler import Scheduler
-from infrastructure.settings import Settings
 from projections.dashboard.projection import Dashboard
 from projections.directory import Directory, DirectoryRoutingView
-from projections.dispatcher import Dispatcher
 from projections.history import History
 from projections.machinery.positions import PositionWaiter
 from projections.machinery.readmodel import SCHEMA, ReadModel
@@ -32,32 +37,34 @@ log = logging.getLogger(__name__)
 
 
 class EventLogReader(Application[Any]):
-    """Reads the Switchboard event log for the projections, on a pool of its own."""
+    """Reads the Switchboard event log (its head, and the events for the runners) on a pool of
+    its own."""
 
     name = Switchboard.name
 
 
 @dataclass
-class Container:
-    settings: Settings
+class Services:
+    """Everything one process runs; the API sees it as ``api.runtime.Runtime``."""
+
+    config: Config
     database: Database
-    app: Switchboard
+    embedded: EmbeddedPostgres | None
     read_store: PostgresDatastore
+    event_log: EventLogReader
     directory: Directory
     dashboard: Dashboard
     history: History
     reports: Reports
+    read_models: tuple[ReadModel, ...]
     waiter: PositionWaiter
+    app: Switchboard
     dispatcher: Dispatcher
+    deadlines: Deadlines
     broker: InProcessBroker | RedisBroker
-    runners: list[ReadModelRunner] = field(default_factory=list)
+    hub: Hub
+    runners: tuple[ReadModelRunner, ...] = ()  # the read models' and the dispatcher's
     scheduler: Scheduler | None = None
-    embedded: EmbeddedPostgres | None = None
-    log_reader: EventLogReader | None = None
-
-    @property
-    def read_models(self) -> list[ReadModel]:
-        return [self.directory, self.dashboard, self.dispatcher, self.history, self.reports]
 
     def read_model(self, name: str) -> ReadModel:
         return next(model for model in self.read_models if model.name == name)
@@ -70,7 +77,11 @@ class Container:
         return self.waiter.connected
 
     def positions(self) -> dict[str, int]:
-        return {model.name: self.waiter.position(model.name) for model in self.read_models}
+        """Each read model's position; the dispatcher's too where this process dispatches."""
+        positions = {model.name: self.waiter.position(model.name) for model in self.read_models}
+        if any(r.name == DISPATCHER and not r.standby for r in self.runners):
+            positions[DISPATCHER] = self.waiter.position(DISPATCHER)
+        return positions
 
     def start(self) -> None:
         self.waiter.start()
@@ -87,8 +98,7 @@ class Container:
         self.waiter.stop()
         self.broker.close()
         self.app.close()
-        if self.log_reader is not None:
-            self.log_reader.close()
+        self.event_log.close()
         self.read_store.close()
         if self.embedded is not None:
             self.embedded.stop()
@@ -115,102 +125,111 @@ def datastore(database: Database, schema: str, *, pool_size: int) -> PostgresDat
     return store
 
 
-def _outcome(done) -> tuple[str, int | None]:
-    return done.value, done.position
-
-
-def resolve_database(settings: Settings) -> tuple[Database, EmbeddedPostgres | None]:
-    if settings.database_url:
-        return Database(settings.database_url), None
-    embedded = EmbeddedPostgres(settings.data_dir)
+def resolve_database(config: Config) -> tuple[Database, EmbeddedPostgres | None]:
+    if config.database_url:
+        return Database(config.database_url), None
+    embedded = EmbeddedPostgres(config.data_dir)
     return embedded.start(), embedded
 
 
+def live_broker(config: Config, database: Database) -> InProcessBroker | RedisBroker:
+    if not config.redis_url:
+        return InProcessBroker()
+    # One channel per database: deployments (and test runs) sharing a Redis stay apart.
+    dbname = database.params.get("dbname", "postgres")
+    return RedisBroker(config.redis_url, channel=f"switchboard:{dbname}:dashboard")
+
+
 def build(
-    settings: Settings | None = None,
+    config: Config | None = None,
     *,
     clock: Clock | None = None,
     run_projections: bool = True,
-) -> Container:
+    stream_metrics: StreamMetrics | None = None,
+) -> Services:
     """Build everything one process needs; ``start()`` the result.
 
     ``run_projections``: this process also does the worker's part (read models, queue
     dispatcher, scheduler); an API-only process reads the read models a worker keeps.
     """
-    settings = settings or Settings()
-    database, embedded = resolve_database(settings)
-    env = database.eventsourcing_env(pool_size=settings.db_pool_size)
-    if settings.aggregate_cache:
+    config = config or Config()
+    database, embedded = resolve_database(config)
+    env = database.eventsourcing_env(pool_size=config.db_pool_size)
+    if config.aggregate_cache:
         # Cached aggregates are fast-forwarded on every load (one query for newer events)
         # and copied for each command: always current, and a failed command leaves no trace.
-        env["AGGREGATE_CACHE_MAXSIZE"] = str(settings.aggregate_cache)
+        env["AGGREGATE_CACHE_MAXSIZE"] = str(config.aggregate_cache)
+    broker = live_broker(config, database)
+    publish = (lambda changes: broker.publish(changes.to_json())) if run_projections else None
 
     # Processes starting together must not race each other's CREATE TABLE.
     with schema_lock(database):
         with database.connect(autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        read_store = datastore(database, SCHEMA, pool_size=settings.db_pool_size)
-        directory = Directory(read_store, application_name=Switchboard.name)
-        dashboard = Dashboard(read_store, application_name=Switchboard.name)
-        history = History(read_store, application_name=Switchboard.name)
-        reports = Reports(read_store, application_name=Switchboard.name)
-        waiter = PositionWaiter(
-            connect=database.connect,
-            read_positions=lambda: {
-                m.name: m.position() for m in (directory, dashboard, dispatcher, history, reports)
-            },
-        )
-        app_ref: list[Switchboard] = []
-        routing = DirectoryRoutingView(
-            directory,
-            head=lambda: app_ref[0].head(),
-            wait=lambda position, timeout: waiter.wait(directory.name, position, timeout),
-        )
-        app = Switchboard(env, clock=clock or SystemClock(), routing=routing)
-        app_ref.append(app)
-        dispatcher = Dispatcher(
-            read_store,
-            application_name=Switchboard.name,
-            assign=lambda chat_id: _outcome(app.assign_from_queue(chat_id)),
-            wait_for=waiter.wait,
-        )
-        for model in (directory, dashboard, dispatcher, history, reports):
+        read_store = datastore(database, SCHEMA, pool_size=config.db_pool_size)
+        name = Switchboard.name
+        directory = Directory(read_store, application_name=name)
+        dashboard = Dashboard(read_store, application_name=name, publish=publish)
+        history = History(read_store, application_name=name)
+        reports = Reports(read_store, application_name=name)
+        read_models: tuple[ReadModel, ...] = (directory, dashboard, history, reports)
+        for model in read_models:
             if create_or_reset(model, database.connect):
                 log.warning("read model %s changed shape: rebuilding it from the log", model.name)
+        # A runner per read model and the dispatcher's, each reading pages of the log.
+        followers = len(read_models) + 1
+        reader_pool = 2 * followers + 1 if run_projections else 2
+        event_log = EventLogReader({**env, "POSTGRES_POOL_SIZE": str(reader_pool)})
+        waiter = PositionWaiter(
+            connect=database.connect,
+            read_positions=lambda: {model.name: model.position() for model in read_models},
+        )
+        routing = DirectoryRoutingView(
+            directory,
+            head=event_log.recorder.max_notification_id,
+            wait=partial(waiter.wait, directory.name),
+        )
+        app = Switchboard(env, clock=clock or SystemClock(), routing=routing)
 
-    broker: InProcessBroker | RedisBroker = InProcessBroker()
-    if settings.redis_url:
-        # One channel per database: deployments (and test runs) sharing a Redis stay apart.
-        dbname = database.params.get("dbname", "postgres")
-        broker = RedisBroker(settings.redis_url, channel=f"switchboard:{dbname}:dashboard")
+    dispatcher = Dispatcher(app, QueuedChats(dashboard, directory), waiter)
+    deadlines = Deadlines(app, dashboard, directory)
+    hub = Hub(
+        dashboard,
+        broker,
+        read_position=partial(waiter.position, dashboard.name),
+        groups_of=directory.groups_of,
+        metrics=stream_metrics,
+        queue_limit=config.stream_queue,
+    )
+    runners: tuple[ReadModelRunner, ...] = ()
+    scheduler = None
     if run_projections:
-        dashboard.on_changes = lambda changes: broker.publish(changes.to_json())
-    container = Container(
-        settings=settings,
+        feed = DispatcherFeed(
+            dispatcher,
+            head=event_log.recorder.max_notification_id,
+            reached=partial(waiter.advance, DISPATCHER),
+        )
+        runners = tuple(
+            ReadModelRunner(model, event_log, database.connect) for model in (*read_models, feed)
+        )
+        scheduler = Scheduler(deadlines, database.connect, interval_s=config.scheduler_interval_s)
+    return Services(
+        config=config,
         database=database,
-        app=app,
+        embedded=embedded,
         read_store=read_store,
+        event_log=event_log,
         directory=directory,
         dashboard=dashboard,
         history=history,
         reports=reports,
+        read_models=read_models,
         waiter=waiter,
+        app=app,
         dispatcher=dispatcher,
+        deadlines=deadlines,
         broker=broker,
-        embedded=embedded,
+        hub=hub,
+        runners=runners,
+        scheduler=scheduler,
     )
-    if run_projections:
-        reader_env = {**env, "POSTGRES_POOL_SIZE": str(2 * len(container.read_models) + 1)}
-        container.log_reader = EventLogReader(reader_env)
-        container.runners = [
-            ReadModelRunner(model, container.log_reader, database.connect)
-            for model in container.read_models
-        ]
-        container.scheduler = Scheduler(
-            app,
-            dashboard,
-            directory,
-            database.connect,
-            interval_s=settings.scheduler_interval_s,
-        )
-    return container

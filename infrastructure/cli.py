@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import typer
 import uvicorn
 
-from infrastructure.settings import Settings
+from infrastructure.config import Config
 
 cli = typer.Typer(
     help="Switchboard: hands customer chats from bots to human operators.",
@@ -37,7 +37,7 @@ def serve(
     """
     from infrastructure.logs import configure_logging
 
-    settings = Settings()
+    settings = Config()
     if worker is not None:
         if worker not in ("inline", "external"):
             raise typer.BadParameter("--worker is inline or external")
@@ -59,7 +59,7 @@ def serve(
     _serve_many(settings, host=host, port=port, workers=workers, log_config=log_config)
 
 
-def _serve_many(settings: Settings, *, host: str, port: int, workers: int, log_config) -> None:
+def _serve_many(settings: Config, *, host: str, port: int, workers: int, log_config) -> None:
     """``workers`` API processes on one port; the worker's part, if inline, in this one."""
     import os
     import shutil
@@ -78,7 +78,7 @@ def _serve_many(settings: Settings, *, host: str, port: int, workers: int, log_c
     background = None
     try:
         if settings.worker == "inline":
-            background = build(Settings(), run_projections=True)
+            background = build(Config(), run_projections=True)
             background.start()
         uvicorn.run(
             "infrastructure.web:create_app",
@@ -116,7 +116,7 @@ def run_worker(
     from infrastructure.bootstrap import build
     from infrastructure.logs import configure_logging
 
-    settings = Settings()
+    settings = Config()
     configure_logging(settings)
     log = logging.getLogger("switchboard.worker")
     stopping = threading.Event()
@@ -268,7 +268,7 @@ def _container():
     from infrastructure.logs import configure_logging
 
     # A one-off command needs few connections.
-    settings = Settings(SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING")
+    settings = Config(SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING")
     configure_logging(settings)
     container = build(settings, run_projections=False)
     try:
@@ -286,7 +286,7 @@ def demo(
     from infrastructure.demo import seed
     from infrastructure.logs import configure_logging
 
-    settings = Settings(SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING")
+    settings = Config(SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING")
     configure_logging(settings)
     # With the read models: routing needs the directory to see the new operators. (If a
     # server already follows the log, this process stands by and waits on its positions.)

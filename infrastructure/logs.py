@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging.config
 from typing import Any
 
-from infrastructure.settings import Settings
+from infrastructure.config import Config
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d"
 
 
-def log_config(settings: Settings) -> dict[str, Any]:
+def log_config(settings: Config) -> dict[str, Any]:
     level = settings.log_level.upper()
     formatter: dict[str, Any]
     if settings.log_format == "json":
@@ -48,7 +48,7 @@ def log_config(settings: Settings) -> dict[str, Any]:
     }
 
 
-def configure_logging(settings: Settings) -> dict[str, Any]:
+def configure_logging(settings: Config) -> dict[str, Any]:
     config = log_config(settings)
     logging.config.dictConfig(config)
     return config

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import Services
 from projections.machinery.runner import ReadModelRunner
 
 
@@ -20,7 +20,7 @@ class ReadModelStatus:
         return max(self.head - self.position, 0)
 
 
-def read_model_status(container: Container) -> list[ReadModelStatus]:
+def read_model_status(container: Services) -> list[ReadModelStatus]:
     head = container.app.head() or 0
     rows = []
     with container.database.connect(autocommit=True) as conn:
@@ -38,7 +38,7 @@ class WorkerCollector:
     """Prometheus figures of a worker process, read at each scrape: the log's position, each
     read model's position and lag, and whether this process follows it or stands by."""
 
-    def __init__(self, container: Container) -> None:
+    def __init__(self, container: Services) -> None:
         self.container = container
 
     def collect(self):

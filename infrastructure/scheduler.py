@@ -1,10 +1,9 @@
-"""The scheduler: acts when a deadline passes, with no timers of its own to lose.
+"""The scheduler: runs the engine's rules on time (``application.deadlines``) every interval,
+with no timers of its own to lose.
 
-Deadlines live in the read models (a timed mute's end, an active chat's last activity, an
-operator's last activity), so a restarted scheduler finds every one of them again. Each
-action re-checks the aggregate before it records anything, so running it twice, or from
-two processes, never acts twice; an advisory lock still keeps one scheduler active at a time
-so that two do not race for the same chats. Time comes from the injected clock.
+Each action re-checks the aggregate before it records anything, so running a pass twice, or
+from two processes, never acts twice; an advisory lock still keeps one scheduler active at a
+time so that two do not race for the same chats.
 """
 
 from __future__ import annotations
@@ -13,68 +12,33 @@ import logging
 import threading
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
 
 import psycopg
 
-from application.app import Switchboard
-from projections.dashboard.projection import Dashboard
-from projections.directory import Directory
+from application.deadlines import Deadlines, Tick
 
 log = logging.getLogger(__name__)
 
 LOCK_KEY = zlib.crc32(b"switchboard-scheduler")
 
 
-@dataclass
-class Tick:
-    """What one pass did."""
-
-    mutes_lifted: int = 0
-    chats_closed: int = 0
-    operators_absent: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.mutes_lifted + self.chats_closed + self.operators_absent
-
-
 class Scheduler:
     def __init__(
         self,
-        app: Switchboard,
-        dashboard: Dashboard,
-        directory: Directory,
+        deadlines: Deadlines,
         connect: Callable[[], psycopg.Connection],
         *,
         interval_s: float = 1.0,
     ) -> None:
-        self.app = app
-        self.dashboard = dashboard
-        self.directory = directory
+        self.deadlines = deadlines
         self._connect = connect
         self.interval_s = interval_s
-        self.standby = True
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
 
     def tick(self) -> Tick:
-        """Act on every deadline that has passed by the clock's now."""
-        now = self.app.clock.now()
-        settings = self.app.company_settings()
-        done = Tick()
-        for chat_id in self.dashboard.expired_mutes(now):
-            done.mutes_lifted += self.app.lift_expired_mute(chat_id).value
-        minutes = settings["inactivity_close_minutes"]
-        if minutes is not None:
-            for chat_id in self.dashboard.quiet_chats(now - timedelta(minutes=minutes)):
-                done.chats_closed += self.app.close_if_inactive(chat_id).value
-        for operator_id, idle_since in self.directory.idle_operators(
-            now, settings["absent_after_minutes"]
-        ):
-            done.operators_absent += self.app.mark_absent_if_idle(operator_id, idle_since).value
-        return done
+        """One pass: act on every deadline that has passed."""
+        return self.deadlines.tick()
 
     def start(self) -> None:
         self._thread.start()
@@ -92,7 +56,6 @@ class Scheduler:
                         locked = connection.execute(
                             "SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)
                         ).fetchone()[0]
-                        self.standby = not locked
                         if locked:
                             self._loop(connection)
                         self._stopping.wait(self.interval_s)

@@ -5,14 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api.app import create_api
+from api.metrics import Metrics
 from infrastructure.bootstrap import build
-from infrastructure.settings import Settings
+from infrastructure.config import Config
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(config: Config | None = None) -> FastAPI:
     """The API; with ``SWITCHBOARD_WORKER=inline`` its process also does the worker's part."""
-    settings = settings or Settings()
+    config = config or Config()
+    metrics = Metrics()
     return create_api(
-        lambda: build(settings, run_projections=settings.worker == "inline"),
-        max_body_bytes=settings.max_body_bytes,
+        lambda: build(config, run_projections=config.worker == "inline", stream_metrics=metrics),
+        metrics=metrics,
+        max_body_bytes=config.max_body_bytes,
     )

@@ -13,9 +13,9 @@ from api.deps import (
     STAFF,
     AppDep,
     Bot,
-    ContainerDep,
     CurrentUser,
     MinPosition,
+    RuntimeDep,
     Staff,
     positioned,
     require,
@@ -96,7 +96,7 @@ def hand_off(
         idempotency_key=idempotency_key,
     )
     positioned(response, done)
-    if not done.created:
+    if not done.recorded:
         response.status_code = status.HTTP_200_OK
     return chat_out(done.value)
 
@@ -226,7 +226,7 @@ def delete_message(
 def get_chat(
     chat_id: UUID,
     app: AppDep,
-    container: ContainerDep,
+    container: RuntimeDep,
     caller: CurrentUser,
     version: Annotated[int | None, Query(ge=1)] = None,
     as_of: datetime | None = None,

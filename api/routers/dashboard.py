@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import ContainerDep, MinPosition, Staff, wait_for_read_model
+from api.deps import MinPosition, RuntimeDep, Staff, wait_for_read_model
 from api.schemas import DashboardRow, Page
 from api.views import dashboard_row
 from projections.dashboard.projection import Viewer
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["reading"])
 
 @router.get("/dashboard", response_model=Page[DashboardRow])
 def dashboard(
-    container: ContainerDep,
+    container: RuntimeDep,
     caller: Staff,
     tab: Literal["mine", "queue", "closed", "all"] = "mine",
     operator_id: UUID | None = None,

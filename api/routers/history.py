@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BeforeValidator
 
-from api.deps import ContainerDep, MinPosition, require, wait_for_read_model
+from api.deps import MinPosition, RuntimeDep, require, wait_for_read_model
 from api.errors import ApiError
 from api.schemas import HistoryRow, Page
 from api.validation import no_nul
@@ -36,7 +36,7 @@ When = Annotated[AwareDatetime | None, BlankIsAbsent]
 
 @router.get("/history", response_model=Page[HistoryRow])
 def history(
-    container: ContainerDep,
+    container: RuntimeDep,
     caller: Reader,
     since: Annotated[
         When,

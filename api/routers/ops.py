@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from api.deps import ContainerDep
+from api.deps import RuntimeDep
 from api.metrics import CONTENT_TYPE, Metrics
 
 router = APIRouter(tags=["operations"])
@@ -18,7 +18,7 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(container: ContainerDep) -> JSONResponse:
+def readyz(container: RuntimeDep) -> JSONResponse:
     """The database answers and every read model is within ``SWITCHBOARD_READY_LAG`` events
     of the log; 503 otherwise (a load balancer sends this process no traffic meanwhile)."""
     unavailable = JSONResponse(
@@ -31,7 +31,7 @@ def readyz(container: ContainerDep) -> JSONResponse:
     except Exception:
         return unavailable
     lags = {name: max(head - position, 0) for name, position in container.positions().items()}
-    ready = all(lag <= container.settings.ready_lag for lag in lags.values())
+    ready = all(lag <= container.config.ready_lag for lag in lags.values())
     return JSONResponse(
         {
             "status": "ok" if ready else "lagging",
@@ -44,7 +44,7 @@ def readyz(container: ContainerDep) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=Response)
-def metrics(request: Request, container: ContainerDep) -> Response:
+def metrics(request: Request, container: RuntimeDep) -> Response:
     """Prometheus text: requests and latencies by route, commands by type, the event log's
     position, read model positions and lag, live stream clients."""
     recorder: Metrics = request.app.state.metrics

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from api.deps import ContainerDep, MinPosition, require, wait_for_read_model
+from api.deps import MinPosition, RuntimeDep, require, wait_for_read_model
 from api.errors import ApiError
 from api.runtime import Runtime
 from api.schemas import OperatorActivityReport, SlaReport
@@ -39,7 +39,7 @@ Zone = Annotated[
 
 @router.get("/sla", response_model=SlaReport)
 def sla_report(
-    container: ContainerDep,
+    container: RuntimeDep,
     caller: Analyst,
     since: Annotated[When, Query(alias="from")] = None,
     until: Annotated[When, Query(alias="to")] = None,
@@ -69,7 +69,7 @@ def sla_report(
 
 @router.get("/operators", response_model=OperatorActivityReport)
 def operator_activity(
-    container: ContainerDep,
+    container: RuntimeDep,
     caller: Analyst,
     since: Annotated[When, Query(alias="from")] = None,
     until: Annotated[When, Query(alias="to")] = None,

@@ -11,9 +11,9 @@ from api.deps import (
     STAFF,
     Admin,
     AppDep,
-    ContainerDep,
     CurrentUser,
     MinPosition,
+    RuntimeDep,
     Staff,
     Supervisor,
     positioned,
@@ -78,12 +78,12 @@ def create_group(body: GroupIn, app: AppDep, caller: Supervisor, response: Respo
 
 @router.get("/groups", response_model=Page[GroupOut], tags=["groups"])
 def list_groups(
-    container: ContainerDep,
+    runtime: RuntimeDep,
     _: Annotated[Principal, require(*STAFF, "analyst")],
     min_position: MinPosition = None,
 ) -> Page[GroupOut]:
-    wait_for_read_model(container, "directory", min_position)
-    return Page[GroupOut](items=[GroupOut(**row) for row in container.directory.groups()])
+    wait_for_read_model(runtime, "directory", min_position)
+    return Page[GroupOut](items=[GroupOut(**row) for row in runtime.directory.groups()])
 
 
 @router.get("/groups/{group_id}", response_model=GroupOut, tags=["groups"])
@@ -128,7 +128,7 @@ def create_operator(
 
 @router.get("/operators", response_model=Page[OperatorOut], tags=["operators"])
 def list_operators(
-    container: ContainerDep,
+    runtime: RuntimeDep,
     _: Supervisor,
     group_id: UUID | None = None,
     status: Annotated[str | None, Query(pattern="^(working|break|leaving|absent|offline)$")] = None,
@@ -136,8 +136,8 @@ def list_operators(
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     min_position: MinPosition = None,
 ) -> Page[OperatorOut]:
-    wait_for_read_model(container, "directory", min_position)
-    rows, next_cursor = container.directory.operators(
+    wait_for_read_model(runtime, "directory", min_position)
+    rows, next_cursor = runtime.directory.operators(
         group_id=group_id, status=status, cursor=cursor, limit=limit
     )
     return Page[OperatorOut](items=[OperatorOut(**row) for row in rows], next_cursor=next_cursor)

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
-from api.deps import ContainerDep, bearer, current_principal
+from api.deps import RuntimeDep, bearer, current_principal
 from api.errors import ApiError, forbidden
-from api.stream import EventStreamResponse, Hub
+from api.stream import EventStreamResponse
 from application.auth import Principal
 from projections.dashboard.projection import Viewer
 
@@ -19,7 +19,7 @@ STREAM_ROLES = ("operator", "supervisor", "admin")
 
 
 def stream_principal(
-    container: ContainerDep,
+    container: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     access_token: Annotated[
         str | None,
@@ -45,7 +45,7 @@ def stream_principal(
 )
 async def stream(
     request: Request,
-    container: ContainerDep,
+    container: RuntimeDep,
     caller: Annotated[Principal, Depends(stream_principal)],
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
 ) -> EventStreamResponse:
@@ -57,13 +57,13 @@ async def stream(
     `id` is a log position: reconnect with `Last-Event-ID` to get what you missed.
     """
     last_id = _last_event_id(last_event_id)
-    hub: Hub = request.app.state.hub
+    hub = container.hub
     viewer = Viewer(operator_id=caller.operator_id, supervises=caller.supervises)
     client, backlog = await hub.connect(viewer, last_id)
-    settings = container.settings
+    config = container.config
     return EventStreamResponse(
-        hub.events(client, backlog, heartbeat_s=settings.stream_heartbeat_s),
-        send_timeout=settings.stream_send_timeout_s,
+        hub.events(client, backlog, heartbeat_s=config.stream_heartbeat_s),
+        send_timeout=config.stream_send_timeout_s,
         on_timeout=lambda: hub.disconnect(client, "send_timeout"),
     )
 

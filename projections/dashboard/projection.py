@@ -211,7 +211,13 @@ class Dashboard(ReadModel):
         service_level_table("dashboard_group_sl"),
     )
 
-    def __init__(self, datastore, application_name: str) -> None:
+    def __init__(
+        self,
+        datastore,
+        application_name: str,
+        *,
+        publish: Callable[[DashboardChanges], None] | None = None,
+    ) -> None:
         self.service_levels = ServiceLevels(f"{datastore.schema}.dashboard_group_sl")
         super().__init__(datastore, application_name)
         self._position = 0
@@ -220,8 +226,8 @@ class Dashboard(ReadModel):
         self._rows: dict[UUID, dict[str, Any] | None] = {}
         self._changed: set[UUID] = set()
         self._departures: list[tuple[int, UUID, UUID | None, UUID | None]] = []
-        # Set by the composition root to publish each committed batch's changes live.
-        self.on_changes: Callable[[DashboardChanges], None] | None = None
+        # Given by the composition root: publishes each committed batch's changes live.
+        self.publish = publish
 
     # -- projection -----------------------------------------------------------------------------
 
@@ -266,13 +272,13 @@ class Dashboard(ReadModel):
             self._departures.append((position, event.originator_id, operator_id, group_id))
 
     def changes(self, curs: Cursor, after: int, upto: int) -> DashboardChanges | None:
-        if self.on_changes is None:
+        if self.publish is None:
             return None
         return self._changes(curs, after, upto, limit=ANNOUNCED_ROWS)
 
     def announce(self, news: DashboardChanges) -> None:
-        if self.on_changes is not None:
-            self.on_changes(news)
+        if self.publish is not None:
+            self.publish(news)
 
     def _changes(
         self,

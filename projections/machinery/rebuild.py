@@ -43,22 +43,6 @@ class Progress:
     head: int
 
 
-def rebuild(
-    live: ReadModel,
-    log: Application[Any],
-    staging_store: PostgresDatastore,
-    *,
-    on_progress: Callable[[Progress], None] = lambda progress: None,
-    swap_within: int = SWAP_WITHIN,
-    page: int = PAGE,
-) -> int:
-    """Rebuild ``live`` from the log and swap it in; returns the position it was swapped at."""
-    positions = rebuild_together(
-        [live], log, staging_store, on_progress=on_progress, swap_within=swap_within, page=page
-    )
-    return positions[live.name]
-
-
 def rebuild_together(
     lives: Sequence[ReadModel],
     log: Application[Any],

@@ -246,12 +246,12 @@ def test_an_operator_email_is_taken_once(setup: Setup) -> None:
 # -- reading ahead of the log ---------------------------------------------------------------------
 
 
-def test_a_position_never_reached_times_out(setup: Setup) -> None:
+def test_a_position_beyond_the_log_is_refused(setup: Setup) -> None:
     _, op = setup.operator()
     response = op.get("/v1/dashboard", params={"min_position": FAR_FUTURE})
-    assert_problem(response, 504, "timeout")
+    assert_problem(response, 422, "bad_position")
     assert_problem(
-        setup.admin.get("/v1/groups", params={"min_position": FAR_FUTURE}), 504, "timeout"
+        setup.admin.get("/v1/groups", params={"min_position": FAR_FUTURE}), 422, "bad_position"
     )
 
 

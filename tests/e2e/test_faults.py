@@ -19,7 +19,7 @@ import httpx
 import psycopg
 import pytest
 
-from application.clock import FakeClock
+from tests.clock import FakeClock
 from tests.conftest import IN_CI
 from tests.e2e.conftest import (
     ServerProcess,

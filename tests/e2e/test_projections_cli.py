@@ -19,7 +19,7 @@ def test_status_shows_each_read_model_followed_and_caught_up(
 
     assert result.returncode == 0, result.stderr
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}
-    assert {"directory", "dashboard", "dispatcher"} <= set(rows)
+    assert {"directory", "dashboard", "history", "reports"} <= set(rows)
     for name in ("directory", "dashboard"):
         assert int(rows[name][1]) >= marker
         assert rows[name][4] == "running"

@@ -4,9 +4,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from application.clock import FakeClock
-from infrastructure.bootstrap import Container, build
-from infrastructure.settings import Settings
+from infrastructure.bootstrap import Services, build
+from infrastructure.config import Config
+from tests.clock import FakeClock
 
 
 @pytest.fixture
@@ -15,10 +15,10 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def container(database_url: str, clock: FakeClock) -> Iterator[Container]:
+def container(database_url: str, clock: FakeClock) -> Iterator[Services]:
     """The whole process as ``switchboard serve`` builds it, on this test's own database."""
     # The scheduler thread ticks once at start, then waits: tests call ``tick()`` themselves.
-    settings = Settings(
+    settings = Config(
         DATABASE_URL=database_url,
         SWITCHBOARD_SCHEDULER_INTERVAL_S=3600,
         SWITCHBOARD_DB_POOL_SIZE=4,  # the server's connections are shared by every test

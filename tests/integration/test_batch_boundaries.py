@@ -17,12 +17,12 @@ from eventsourcing.persistence import Tracking
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from application.clock import FakeClock
-from infrastructure.bootstrap import Container, datastore
+from infrastructure.bootstrap import Services, datastore
 from projections.dashboard.projection import Dashboard
 from projections.directory import Directory
 from projections.history import History
 from projections.machinery.readmodel import ReadModel
+from tests.clock import FakeClock
 from tests.integration.test_history import ADMIN, BOT, operator
 
 TABLES = {
@@ -38,7 +38,7 @@ TABLES = {
 
 
 @pytest.fixture
-def story(container: Container, clock: FakeClock) -> int:
+def story(container: Services, clock: FakeClock) -> int:
     """Chats through every kind of event the two read models show; returns the log's head."""
     app = container.app
     sales = app.create_group(actor=ADMIN.actor, name="Sales", sl_first_response_s=30).value.id
@@ -98,7 +98,7 @@ def story(container: Container, clock: FakeClock) -> int:
 
 
 @pytest.fixture
-def replays(container: Container) -> Iterator[dict[type, ReadModel]]:
+def replays(container: Services) -> Iterator[dict[type, ReadModel]]:
     """Empty read models in a schema of their own."""
     store = datastore(container.database, "batch_replay", pool_size=1)
     with store.transaction(commit=True) as curs:
@@ -119,7 +119,7 @@ def replays(container: Container) -> Iterator[dict[type, ReadModel]]:
 )
 @given(cuts=st.lists(st.integers(1, 40), max_size=40))
 def test_rows_do_not_depend_on_where_batches_end(
-    container: Container, story: int, replays: dict[type, ReadModel], cuts: list[int]
+    container: Services, story: int, replays: dict[type, ReadModel], cuts: list[int]
 ) -> None:
     app = container.app
     log = [

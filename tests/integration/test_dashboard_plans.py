@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier, Literal
 
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import Services
 from projections.dashboard.projection import _ORDER, TABS, Dashboard, Viewer
 from projections.machinery.keyset import encode_key
 
@@ -172,7 +172,7 @@ def explain_generic(
 
 
 def test_no_dashboard_query_reads_the_whole_table_at_100k_rows(
-    container: Container, monkeypatch: pytest.MonkeyPatch
+    container: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dashboard = container.dashboard
     groups = [uuid.uuid4() for _ in range(GROUPS)]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from application.auth import Principal
-from application.clock import FakeClock
 from domain.chat import Chat
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import Services
+from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")
 
 
-def settle(container: Container) -> None:
+def settle(container: Services) -> None:
     """Wait until every read model and the dispatcher have seen the whole log, repeatedly,
     since the dispatcher's own assignments add events."""
     for _ in range(20):
@@ -25,11 +25,11 @@ def settle(container: Container) -> None:
     pytest.fail("the log kept growing")
 
 
-def chat(container: Container, chat_id) -> Chat:
+def chat(container: Services, chat_id) -> Chat:
     return container.app.get_chat(chat_id)
 
 
-def make_operator(container: Container, group_id, *, max_chats: int = 300):
+def make_operator(container: Services, group_id, *, max_chats: int = 300):
     operator, token = container.app.register_operator(
         actor=ADMIN.actor,
         first_name="Ann",
@@ -41,7 +41,7 @@ def make_operator(container: Container, group_id, *, max_chats: int = 300):
     return operator.id, container.app.authenticate(token)
 
 
-def test_a_queued_chat_goes_to_an_operator_who_starts_working(container: Container) -> None:
+def test_a_queued_chat_goes_to_an_operator_who_starts_working(container: Services) -> None:
     app = container.app
     group = app.create_group(actor=ADMIN.actor, name="Support").value
     operator_id, caller = make_operator(container, group.id)
@@ -58,7 +58,7 @@ def test_a_queued_chat_goes_to_an_operator_who_starts_working(container: Contain
 
 
 def test_closing_a_chat_makes_room_for_the_oldest_queued_one(
-    container: Container, clock: FakeClock
+    container: Services, clock: FakeClock
 ) -> None:
     app = container.app
     group = app.create_group(actor=ADMIN.actor, name="Sales").value
@@ -80,7 +80,7 @@ def test_closing_a_chat_makes_room_for_the_oldest_queued_one(
     assert app.get_operator(operator_id).load == 1
 
 
-def test_a_manual_group_is_never_drained(container: Container) -> None:
+def test_a_manual_group_is_never_drained(container: Services) -> None:
     app = container.app
     group = app.create_group(actor=ADMIN.actor, name="VIP", routing="manual").value
     operator_id, caller = make_operator(container, group.id)
@@ -90,7 +90,7 @@ def test_a_manual_group_is_never_drained(container: Container) -> None:
     assert chat(container, waiting.id).status == "queued"
 
 
-def test_a_raised_capacity_drains_the_queue(container: Container) -> None:
+def test_a_raised_capacity_drains_the_queue(container: Services) -> None:
     app = container.app
     group = app.create_group(actor=ADMIN.actor, name="Billing").value
     operator_id, caller = make_operator(container, group.id, max_chats=0)

@@ -18,11 +18,11 @@ from eventsourcing.persistence import PersistenceError, Tracking
 from psycopg.rows import dict_row
 
 from application.auth import Principal
-from application.clock import FakeClock
-from infrastructure.bootstrap import Container, build
-from infrastructure.settings import Settings
+from infrastructure.bootstrap import Services, build
+from infrastructure.config import Config
 from projections.dashboard.projection import Viewer
 from projections.machinery.readmodel import SCHEMA
+from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")
@@ -31,10 +31,8 @@ WAIT_S = 10
 
 
 @contextmanager
-def running(
-    database_url: str, clock: FakeClock, *, projections: bool = True
-) -> Iterator[Container]:
-    container = build(Settings(DATABASE_URL=database_url), clock=clock, run_projections=projections)
+def running(database_url: str, clock: FakeClock, *, projections: bool = True) -> Iterator[Services]:
+    container = build(Config(DATABASE_URL=database_url), clock=clock, run_projections=projections)
     container.start()
     try:
         yield container
@@ -42,7 +40,7 @@ def running(
         container.stop()
 
 
-def caught_up(container: Container) -> int:
+def caught_up(container: Services) -> int:
     """Wait until every read model reaches a head that stays put; return that head.
 
     The dispatcher appends events of its own when it drains a queue, so the head is read
@@ -51,8 +49,8 @@ def caught_up(container: Container) -> int:
     for _round in range(20):
         head = container.app.head()
         assert head is not None
-        for model in container.read_models:
-            assert container.wait_for(model.name, head, WAIT_S) is True, model.name
+        for name in container.positions():  # the dispatcher's too, where it runs
+            assert container.wait_for(name, head, WAIT_S) is True, name
         if container.app.head() == head:
             for model in container.read_models:
                 assert model.position() == head, model.name
@@ -93,7 +91,7 @@ def some_traffic(app, clock: FakeClock, prefix: str, groups: list[UUID], count: 
     return chats
 
 
-def assert_read_models_match_the_aggregates(container: Container, chats: list[UUID]) -> None:
+def assert_read_models_match_the_aggregates(container: Services, chats: list[UUID]) -> None:
     app = container.app
     operators, cursor = container.directory.operators(limit=1000)
     assert cursor is None

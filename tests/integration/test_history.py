@@ -16,17 +16,17 @@ from uuid import UUID
 import pytest
 
 from application.auth import Principal
-from application.clock import FakeClock
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import Services
 from projections.history import HistoryFilters
 from projections.machinery.keyset import BadCursor
+from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")
 READ_MODELS = ("directory", "dashboard", "dispatcher", "history")
 
 
-def settle(container: Container) -> None:
+def settle(container: Services) -> None:
     """Every read model (and the dispatcher, whose assignments add events) at the head."""
     for _ in range(20):
         head = container.app.head() or 0
@@ -37,11 +37,11 @@ def settle(container: Container) -> None:
     pytest.fail("the log kept growing")
 
 
-def group(container: Container, name: str, **options: Any) -> UUID:
+def group(container: Services, name: str, **options: Any) -> UUID:
     return container.app.create_group(actor=ADMIN.actor, name=name, **options).value.id
 
 
-def operator(container: Container, email: str, groups: list[UUID], **options: Any) -> Principal:
+def operator(container: Services, email: str, groups: list[UUID], **options: Any) -> Principal:
     """A working operator of ``groups`` (``options``: more of ``register_operator``'s)."""
     app = container.app
     _, token = app.register_operator(
@@ -58,7 +58,7 @@ def operator(container: Container, email: str, groups: list[UUID], **options: An
     return principal
 
 
-def search(container: Container, held_by: UUID | None = None, **filters: Any) -> list[UUID]:
+def search(container: Services, held_by: UUID | None = None, **filters: Any) -> list[UUID]:
     """Every matching chat id, newest first, walking all pages."""
     found, cursor = [], None
     while True:
@@ -70,7 +70,7 @@ def search(container: Container, held_by: UUID | None = None, **filters: Any) ->
             return found
 
 
-def row(container: Container, chat_id: UUID) -> dict[str, Any]:
+def row(container: Services, chat_id: UUID) -> dict[str, Any]:
     rows, _ = container.history.search(HistoryFilters(), limit=500)
     return next(r for r in rows if r["id"] == chat_id)
 
@@ -79,7 +79,7 @@ def row(container: Container, chat_id: UUID) -> dict[str, Any]:
 
 
 def test_a_row_follows_the_chat_from_handoff_to_rating(
-    container: Container, clock: FakeClock
+    container: Services, clock: FakeClock
 ) -> None:
     app = container.app
     sales = group(container, "Sales")
@@ -153,7 +153,7 @@ class World:
 
 
 @pytest.fixture
-def world(container: Container, clock: FakeClock) -> World:
+def world(container: Services, clock: FakeClock) -> World:
     """Five chats an hour apart, across groups, operators, topics, channels and states."""
     app = container.app
     sales = group(container, "Sales")
@@ -222,7 +222,7 @@ def world(container: Container, clock: FakeClock) -> World:
     )
 
 
-def test_the_world_is_as_built(container: Container, world: World) -> None:
+def test_the_world_is_as_built(container: Services, world: World) -> None:
     assert search(container) == [
         world.talking,
         world.waiting,
@@ -239,7 +239,7 @@ def test_the_world_is_as_built(container: Container, world: World) -> None:
     assert row(container, world.talking)["status"] == "active"
 
 
-def test_each_filter_alone(container: Container, world: World) -> None:
+def test_each_filter_alone(container: Services, world: World) -> None:
     w = world
     hour = timedelta(hours=1)
     cases: list[tuple[dict[str, Any], list[UUID]]] = [
@@ -278,7 +278,7 @@ def test_each_filter_alone(container: Container, world: World) -> None:
         assert search(container, **filters) == expected, filters
 
 
-def test_filters_combine_with_and(container: Container, world: World) -> None:
+def test_filters_combine_with_and(container: Services, world: World) -> None:
     w = world
     cases: list[tuple[dict[str, Any], list[UUID]]] = [
         ({"topic": "billing", "status": "closed"}, [w.refund]),
@@ -310,7 +310,7 @@ def test_filters_combine_with_and(container: Container, world: World) -> None:
         assert search(container, **filters) == expected, filters
 
 
-def test_an_operator_sees_only_the_chats_they_held(container: Container, world: World) -> None:
+def test_an_operator_sees_only_the_chats_they_held(container: Services, world: World) -> None:
     w = world
     assert search(container, held_by=w.alice.operator_id) == [w.waiting, w.refund]
     # Carol handed "late" over to Bob: both still find it.
@@ -326,7 +326,7 @@ def test_an_operator_sees_only_the_chats_they_held(container: Container, world: 
 # -- full text ----------------------------------------------------------------------------------
 
 
-def test_full_text_follows_edits_and_deletes(container: Container, clock: FakeClock) -> None:
+def test_full_text_follows_edits_and_deletes(container: Services, clock: FakeClock) -> None:
     app = container.app
     sales = group(container, "Sales")
     alice = operator(container, "alice@example.com", [sales])
@@ -405,7 +405,7 @@ HOSTILE_QUERIES = [
 ]
 
 
-def test_any_query_text_is_a_plain_search(container: Container) -> None:
+def test_any_query_text_is_a_plain_search(container: Services) -> None:
     chat = container.app.handoff(
         bot=BOT,
         external_id="q",
@@ -420,7 +420,7 @@ def test_any_query_text_is_a_plain_search(container: Container) -> None:
     assert search(container) == [chat]  # and the table is still there
 
 
-def test_a_long_chat_stays_searchable_up_to_its_limit(container: Container) -> None:
+def test_a_long_chat_stays_searchable_up_to_its_limit(container: Services) -> None:
     """Past SEARCH_CHARS a chat's vector stops growing instead of failing the batch."""
     app = container.app
     sales = group(container, "Sales")
@@ -449,7 +449,7 @@ def test_a_long_chat_stays_searchable_up_to_its_limit(container: Container) -> N
 # -- pages --------------------------------------------------------------------------------------
 
 
-def test_keyset_pages_walk_every_match_once(container: Container, clock: FakeClock) -> None:
+def test_keyset_pages_walk_every_match_once(container: Services, clock: FakeClock) -> None:
     app = container.app
     made = []
     for n in range(11):
@@ -503,7 +503,7 @@ BAD_CURSORS = [
 ]
 
 
-def test_a_bad_cursor_raises_bad_cursor(container: Container) -> None:
+def test_a_bad_cursor_raises_bad_cursor(container: Services) -> None:
     for cursor in BAD_CURSORS:
         with pytest.raises(BadCursor):
             container.history.search(HistoryFilters(), cursor=cursor)
@@ -524,7 +524,7 @@ def seq_scans(plan: dict[str, Any], table: str) -> list[str]:
     return found
 
 
-def test_no_filter_reads_the_whole_chats_table_at_100k_rows(container: Container) -> None:
+def test_no_filter_reads_the_whole_chats_table_at_100k_rows(container: Services) -> None:
     history = container.history
     groups = [uuid.uuid4() for _ in range(20)]
     operators = [uuid.uuid4() for _ in range(200)]

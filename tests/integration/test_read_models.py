@@ -13,29 +13,29 @@ from uuid import UUID
 import pytest
 
 from application.auth import Principal
-from application.clock import FakeClock
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import Services
 from projections.dashboard.projection import Viewer
 from projections.machinery.keyset import BadCursor
+from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")
 WAIT_S = 5
 
 
-def seen(container: Container, position: int | None) -> None:
+def seen(container: Services, position: int | None) -> None:
     """Both read models have caught up with ``position``."""
     assert position is not None
     assert container.wait_for("dashboard", position, WAIT_S) is True
     assert container.wait_for("directory", position, WAIT_S) is True
 
 
-def group(container: Container, name: str, **options) -> UUID:
+def group(container: Services, name: str, **options) -> UUID:
     return container.app.create_group(actor=ADMIN.actor, name=name, **options).value.id
 
 
 def staff(
-    container: Container,
+    container: Services,
     email: str,
     groups: list[UUID],
     *,
@@ -64,7 +64,7 @@ def viewer(principal: Principal) -> Viewer:
     return Viewer(principal.operator_id, principal.supervises)
 
 
-def handoff(container: Container, external_id: str, group_id: UUID | None = None, **client):
+def handoff(container: Services, external_id: str, group_id: UUID | None = None, **client):
     return container.app.handoff(
         bot=BOT,
         external_id=external_id,
@@ -77,7 +77,7 @@ def ids(rows: list[dict]) -> list[UUID]:
     return [row["id"] for row in rows]
 
 
-def tab(container: Container, name: str, who: Principal, **options) -> list[dict]:
+def tab(container: Services, name: str, who: Principal, **options) -> list[dict]:
     rows, next_cursor = container.dashboard.rows(name, viewer(who), limit=1000, **options)
     assert next_cursor is None
     return rows
@@ -87,7 +87,7 @@ def tab(container: Container, name: str, who: Principal, **options) -> list[dict
 
 
 def test_tabs_show_an_operator_their_own_chats_and_their_groups_queue(
-    container: Container, clock: FakeClock
+    container: Services, clock: FakeClock
 ) -> None:
     app = container.app
     auto = group(container, "Sales")
@@ -135,7 +135,7 @@ def test_tabs_show_an_operator_their_own_chats_and_their_groups_queue(
     assert (row["operator_id"], row["group_id"]) == (alice.operator_id, auto)
 
 
-def test_a_supervisor_filters_tabs_by_operator_and_group(container: Container) -> None:
+def test_a_supervisor_filters_tabs_by_operator_and_group(container: Services) -> None:
     sales = group(container, "Sales")
     support = group(container, "Support")
     alice = staff(container, "alice@example.com", [sales])
@@ -154,7 +154,7 @@ def test_a_supervisor_filters_tabs_by_operator_and_group(container: Container) -
 # -- client labels ----------------------------------------------------------------------------
 
 
-def test_client_label_is_the_phone_else_a_stable_number_per_client(container: Container) -> None:
+def test_client_label_is_the_phone_else_a_stable_number_per_client(container: Services) -> None:
     first = handoff(container, "e1", id="u1", channel="web").value.id
     again = handoff(container, "e2", id="u1", channel="web").value.id
     phone = handoff(container, "e3", id="u9", channel="web", phone="+15550100").value.id
@@ -178,7 +178,7 @@ def test_client_label_is_the_phone_else_a_stable_number_per_client(container: Co
 
 
 def test_waiting_since_and_sl_due_follow_the_clients_turn(
-    container: Container, clock: FakeClock
+    container: Services, clock: FakeClock
 ) -> None:
     app = container.app
     sales = group(container, "Sales", sl_first_response_s=30, sl_next_response_s=90)
@@ -230,7 +230,7 @@ def test_waiting_since_and_sl_due_follow_the_clients_turn(
 
 
 def test_an_unrouted_chat_gets_the_default_first_response_sl(
-    container: Container, clock: FakeClock
+    container: Services, clock: FakeClock
 ) -> None:
     requested_at = clock.now()
     done = handoff(container, "lonely")
@@ -246,7 +246,7 @@ def test_an_unrouted_chat_gets_the_default_first_response_sl(
 
 @pytest.mark.parametrize("name", ["all", "queue", "closed"])
 def test_keyset_pagination_walks_every_row_exactly_once(
-    container: Container, clock: FakeClock, name: str
+    container: Services, clock: FakeClock, name: str
 ) -> None:
     app = container.app
     for n in range(7):
@@ -291,7 +291,7 @@ BAD_CURSORS = [
 ]
 
 
-def test_a_bad_cursor_raises_bad_cursor(container: Container) -> None:
+def test_a_bad_cursor_raises_bad_cursor(container: Services) -> None:
     for cursor in BAD_CURSORS:
         for name in ("all", "queue"):
             with pytest.raises(BadCursor):
@@ -301,13 +301,13 @@ def test_a_bad_cursor_raises_bad_cursor(container: Container) -> None:
 # -- directory --------------------------------------------------------------------------------
 
 
-def operators(container: Container, **filters) -> list[dict]:
+def operators(container: Services, **filters) -> list[dict]:
     rows, next_cursor = container.directory.operators(limit=1000, **filters)
     assert next_cursor is None
     return rows
 
 
-def test_directory_follows_status_groups_and_load(container: Container) -> None:
+def test_directory_follows_status_groups_and_load(container: Services) -> None:
     app = container.app
     sales = group(container, "Sales")
     support = group(container, "Support")
@@ -344,7 +344,7 @@ def test_directory_follows_status_groups_and_load(container: Container) -> None:
     assert listed(app.close_chat(second.value.id, caller=ADMIN, reason=None).position)["load"] == 0
 
 
-def test_directory_hides_deleted_groups_and_unlinks_their_operators(container: Container) -> None:
+def test_directory_hides_deleted_groups_and_unlinks_their_operators(container: Services) -> None:
     app = container.app
     sales = group(container, "Sales")
     gone = group(container, "Gone")
@@ -361,7 +361,7 @@ def test_directory_hides_deleted_groups_and_unlinks_their_operators(container: C
 
 
 def test_wait_for_a_position_beyond_the_head_gives_up_after_the_timeout(
-    container: Container,
+    container: Services,
 ) -> None:
     head = container.app.create_group(actor=ADMIN.actor, name="Sales").position
     seen(container, head)
@@ -372,7 +372,7 @@ def test_wait_for_a_position_beyond_the_head_gives_up_after_the_timeout(
     assert container.wait_for("dashboard", head, 0) is True
 
 
-def test_read_model_connections_never_jit_compile(container: Container) -> None:
+def test_read_model_connections_never_jit_compile(container: Services) -> None:
     """A page of full-text hits at a million chats spent ~180 ms in JIT for 1 ms of work."""
     with container.read_store.transaction() as curs:
         curs.execute("SHOW jit")

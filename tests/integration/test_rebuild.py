@@ -8,16 +8,15 @@ import threading
 import psycopg
 import pytest
 
-from application.clock import FakeClock
 from infrastructure.bootstrap import datastore
 from infrastructure.operations import read_model_status
 from projections.machinery.rebuild import (
     STAGING_SCHEMA,
     Progress,
-    rebuild,
     rebuild_together,
     table_names,
 )
+from tests.clock import FakeClock
 from tests.integration.test_exactly_once import (
     ADMIN,
     SUPERVISOR,
@@ -86,7 +85,9 @@ def test_a_rebuild_swaps_in_while_commands_and_the_live_runner_go_on(
                 for model in (container.directory, container.dashboard):
                     # The API keeps answering from the old tables during the rebuild.
                     assert container.dashboard.rows("all", SUPERVISOR, limit=5)[0]
-                    rebuild(model, app, staging, on_progress=seen.append, swap_within=5, page=25)
+                    rebuild_together(
+                        [model], app, staging, on_progress=seen.append, swap_within=5, page=25
+                    )
         finally:
             stop.set()
             writer.join()
@@ -134,7 +135,7 @@ def test_rebuilding_an_idle_model_keeps_its_position(database_url: str, name: st
         head = caught_up(container)
         staging = datastore(container.database, STAGING_SCHEMA, pool_size=2)
         try:
-            assert rebuild(container.read_model(name), app, staging) == head
+            assert rebuild_together([container.read_model(name)], app, staging) == {name: head}
         finally:
             staging.close()
         assert container.read_model(name).position() == head

@@ -33,10 +33,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from application.auth import Principal
-from application.clock import FakeClock
 from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE, ResponseFact
-from infrastructure.bootstrap import Container
+from infrastructure.bootstrap import Services
 from projections.reports.projection import BadPeriod, Reports
+from tests.clock import FakeClock
 from tests.unit.test_sla import percentile_cont
 
 ADMIN = Principal("admin", "root")
@@ -46,7 +46,7 @@ START = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)
 EKB = "Asia/Yekaterinburg"
 
 
-def settle(container: Container) -> None:
+def settle(container: Services) -> None:
     """Every read model (and the dispatcher, whose assignments add events) at the head."""
     for _ in range(20):
         head = container.app.head() or 0
@@ -57,7 +57,7 @@ def settle(container: Container) -> None:
     pytest.fail("the log kept growing")
 
 
-def staff(container: Container, email: str, group_id: UUID) -> Principal:
+def staff(container: Services, email: str, group_id: UUID) -> Principal:
     _, token = container.app.register_operator(
         actor=ADMIN.actor,
         first_name=email[:3].title(),
@@ -73,7 +73,7 @@ def staff(container: Container, email: str, group_id: UUID) -> Principal:
 class Day:
     """Moves the fake clock to times of a day, settling first so that nothing runs late."""
 
-    def __init__(self, container: Container, clock: FakeClock, day: date) -> None:
+    def __init__(self, container: Services, clock: FakeClock, day: date) -> None:
         self.container, self.clock, self.day = container, clock, day
 
     def __call__(self, hh: int, mm: int = 0, ss: float = 0) -> None:
@@ -83,7 +83,7 @@ class Day:
 
 
 @pytest.fixture
-def story(container: Container, clock: FakeClock):
+def story(container: Services, clock: FakeClock):
     """The two days of the module docstring; returns the ids the tests filter on."""
     app = container.app
     clock.set(START)
@@ -260,7 +260,7 @@ def sections(report: dict) -> dict:
 # -- the report, by day in UTC and in Yekaterinburg -------------------------------------------
 
 
-def test_the_report_by_day_in_utc(container: Container, story) -> None:
+def test_the_report_by_day_in_utc(container: Services, story) -> None:
     report = container.reports.sla_report(MONDAY, TUESDAY, bucket="day", tz="UTC")
 
     assert report["period"] == {
@@ -314,7 +314,7 @@ def test_the_report_by_day_in_utc(container: Container, story) -> None:
     assert tuesday["first_response"]["p90_s"] == pytest.approx(588.0)
 
 
-def test_the_report_by_day_in_yekaterinburg(container: Container, story) -> None:
+def test_the_report_by_day_in_yekaterinburg(container: Services, story) -> None:
     """UTC+5: chat C, requested at 20:30 UTC on Monday, counts on Tuesday."""
     report = container.reports.sla_report(MONDAY, TUESDAY, bucket="day", tz=EKB)
 
@@ -350,7 +350,7 @@ def test_the_report_by_day_in_yekaterinburg(container: Container, story) -> None
     assert tuesday["first_response"]["p90_s"] == pytest.approx(522.0)
 
 
-def test_times_clip_the_period_and_its_days(container: Container, story) -> None:
+def test_times_clip_the_period_and_its_days(container: Services, story) -> None:
     """From Monday 10:00 to Tuesday 12:15 UTC: B, C and D's first response; a partial day each."""
     report = container.reports.sla_report(
         datetime(2026, 3, 2, 10, tzinfo=UTC), datetime(2026, 3, 3, 12, 15, tzinfo=UTC)
@@ -364,14 +364,14 @@ def test_times_clip_the_period_and_its_days(container: Container, story) -> None
     ]
 
 
-def test_bucket_none_gives_the_totals_only(container: Container, story) -> None:
+def test_bucket_none_gives_the_totals_only(container: Services, story) -> None:
     report = container.reports.sla_report(MONDAY, TUESDAY, bucket="none")
     assert report["buckets"] == []
     assert report["period"]["bucket"] == "none"
     assert report["next_response"] == stats([150, 30, 60, 180], within=3)
 
 
-def test_empty_days_are_in_the_buckets_with_empty_sections(container: Container, story) -> None:
+def test_empty_days_are_in_the_buckets_with_empty_sections(container: Services, story) -> None:
     report = container.reports.sla_report(date(2026, 2, 27), date(2026, 3, 1))
     assert [b["date"] for b in report["buckets"]] == [
         date(2026, 2, 27),
@@ -388,7 +388,7 @@ def test_empty_days_are_in_the_buckets_with_empty_sections(container: Container,
         }
 
 
-def test_days_follow_daylight_saving_time(container: Container) -> None:
+def test_days_follow_daylight_saving_time(container: Services) -> None:
     """Berlin moves its clocks forward on 29 March 2026: that day has 23 hours."""
     report = container.reports.sla_report(date(2026, 3, 28), date(2026, 3, 30), tz="europe/berlin")
     assert report["period"]["tz"] == "Europe/Berlin"
@@ -402,7 +402,7 @@ def test_days_follow_daylight_saving_time(container: Container) -> None:
 # -- by group and by operator -----------------------------------------------------------------
 
 
-def test_by_group(container: Container, story) -> None:
+def test_by_group(container: Services, story) -> None:
     sales = container.reports.sla_report(MONDAY, TUESDAY, group_id=story["sales"])
     assert sales["first_response"] == stats([40, 20, 720, 60, 30], within=4)
     assert sales["next_response"] == stats([150, 60], within=1)
@@ -418,7 +418,7 @@ def test_by_group(container: Container, story) -> None:
     assert support["csat"] == csat(3, 1)
 
 
-def test_by_operator(container: Container, story) -> None:
+def test_by_operator(container: Services, story) -> None:
     bob = container.reports.sla_report(MONDAY, TUESDAY, operator_id=story["bob"])
     assert bob["first_response"] == stats([45], within=0)
     assert bob["next_response"] == stats([30, 180], within=2)
@@ -436,13 +436,13 @@ def test_by_operator(container: Container, story) -> None:
     assert both["first_response"] == stats([], within=0, unanswered=1)  # E
 
 
-def test_unknown_ids_give_empty_reports(container: Container, story) -> None:
+def test_unknown_ids_give_empty_reports(container: Services, story) -> None:
     report = container.reports.sla_report(MONDAY, TUESDAY, group_id=uuid4(), operator_id=uuid4())
     assert report["first_response"]["count"] == 0
     assert report["chats"] == chats(0, 0, 0)
 
 
-def test_bad_periods(container: Container, story) -> None:
+def test_bad_periods(container: Services, story) -> None:
     reports = container.reports
     with pytest.raises(BadPeriod, match="after"):
         reports.sla_report(TUESDAY, MONDAY)
@@ -466,7 +466,7 @@ def test_bad_periods(container: Container, story) -> None:
 # -- operator activity ------------------------------------------------------------------------
 
 
-def test_operator_activity_per_day(container: Container, clock: FakeClock, story) -> None:
+def test_operator_activity_per_day(container: Services, clock: FakeClock, story) -> None:
     now = clock.now()  # Tuesday 15:00 UTC: both still working
     activity = container.reports.operator_activity(MONDAY, TUESDAY, now=now)
     by_operator = {entry["operator_id"]: entry for entry in activity["operators"]}
@@ -510,7 +510,7 @@ def seconds(**spent: float) -> dict[str, float]:
 # -- rebuilt from the log ---------------------------------------------------------------------
 
 
-def test_a_rebuild_one_event_at_a_time_gives_the_same_rows(container: Container, story) -> None:
+def test_a_rebuild_one_event_at_a_time_gives_the_same_rows(container: Services, story) -> None:
     """Batches may end anywhere (and the process stop there): the running clocks are rows."""
     params = container.database.params
     replay_store = PostgresDatastore(
@@ -564,7 +564,7 @@ def rows(model: Reports, table: str, order: str) -> list[dict]:
     sl_s=st.integers(1, 3_000),
 )
 def test_sql_aggregates_equal_the_reference(
-    container: Container, durations: list[int], sl_s: int
+    container: Services, durations: list[int], sl_s: int
 ) -> None:
     """Facts recorded by the read model (a group of their own each time) are summed up by the
     report exactly as the reference computes them."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from application.app import Switchboard
-from application.clock import FakeClock
 from domain.group import Group
+from tests.clock import FakeClock
 from tests.unit.fakes import in_memory_switchboard
 from tests.unit.helpers import ADMIN
 

@@ -6,9 +6,12 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from application.app import Switchboard
-from application.clock import FakeClock
+from application.errors import NotFound
+from application.ports import ReadModelPositions, WaitingChats
+from domain.chat import QUEUED
 from domain.operator import Operator
 from domain.routing import Candidate
+from tests.clock import FakeClock
 
 
 class LogScanRoutingView:
@@ -56,3 +59,36 @@ def in_memory_switchboard(clock: FakeClock | None = None) -> Switchboard:
     )
     view.app = app
     return app
+
+
+class LogScanWaitingChats(WaitingChats):
+    """The waiting chats found by reading every chat from the event store (no lag)."""
+
+    def __init__(self, app: Switchboard) -> None:
+        self.app = app
+
+    def waiting(self, limit: int) -> list[UUID]:
+        ids: dict[UUID, None] = {}
+        for notification in self.app.recorder.select_notifications(start=None, limit=10**9):
+            if notification.topic.startswith("domain.chat:Chat."):
+                ids[notification.originator_id] = None
+        chats = [self.app.get_chat(chat_id) for chat_id in ids]
+        queued = [c for c in chats if c.status == QUEUED and self._routes_itself(c.group_id)]
+        queued.sort(key=lambda chat: (chat.requested_at, chat.id))
+        return [chat.id for chat in queued[:limit]]
+
+    def _routes_itself(self, group_id: UUID | None) -> bool:
+        if group_id is None:
+            return True
+        try:
+            group = self.app.get_group(group_id)  # a deleted group is not found
+        except NotFound:
+            return False
+        return not group.is_manual
+
+
+class ReachedPositions(ReadModelPositions):
+    """Read models over the in-memory store: every position is reached at once."""
+
+    def wait(self, name: str, position: int, timeout: float) -> bool:
+        return True

@@ -54,3 +54,28 @@ def load(app: Switchboard, principal: Principal) -> int:
 
 def event_names(app: Switchboard, chat_id: UUID) -> list[str]:
     return [type(event).__name__ for event in app.chat_events(chat_id)]
+
+
+def taken(app: Switchboard, principal: Principal, external_id: str, group: Group) -> Chat:
+    """A chat handed off to ``group``, which ``principal`` must be the one to receive."""
+    chat = handoff(app, external_id, group)
+    assert chat.operator_id == principal.operator_id
+    return chat
+
+
+def recorded_since(app: Switchboard, position: int | None) -> list[tuple[UUID, str]]:
+    """Every event written to the log after ``position``: (aggregate id, event name)."""
+    notifications = app.recorder.select_notifications(start=(position or 0) + 1, limit=1000)
+    return [(n.originator_id, n.topic.rsplit(".", 1)[-1]) for n in notifications]
+
+
+def configure(app: Switchboard, **changes) -> None:
+    app.change_settings(changes, actor=ADMIN.actor)
+
+
+def intercepted_chat(app: Switchboard, group: Group) -> tuple[Chat, Principal]:
+    """An active chat: Anna intercepted it (and greeted the client) at the clock's start."""
+    anna = operator(app, "anna@example.com", group)
+    chat = taken(app, anna, "conv-1", group)
+    app.intercept(chat.id, caller=anna)
+    return chat, anna

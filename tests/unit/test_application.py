@@ -140,8 +140,8 @@ def test_the_same_external_id_gives_back_the_same_chat(app, sales):
 
     again = app.handoff(bot=BOT, external_id="conv-1", client={"id": "c"}, group_id=sales.id)
 
-    assert first.created is True
-    assert again.created is False
+    assert first.recorded is True
+    assert again.recorded is False
     assert again.value.id == first.value.id
     assert event_names(app, first.value.id) == ["ChatRequested", "Assigned"]
     assert load(app, anna) == 1
@@ -154,7 +154,7 @@ def test_the_same_idempotency_key_gives_back_the_same_chat(app, sales):
         bot=BOT, external_id="conv-other", client={"id": "c"}, idempotency_key="key-1"
     )
 
-    assert again.created is False
+    assert again.recorded is False
     assert again.value.id == first.value.id
     assert again.value.external_id == "conv-1"
     assert event_names(app, first.value.id).count("ChatRequested") == 1
@@ -165,7 +165,7 @@ def test_the_same_external_id_from_another_bot_is_another_chat(app):
 
     other = app.handoff(bot=Principal("bot", "telegram"), external_id="conv-1", client={})
 
-    assert other.created is True
+    assert other.recorded is True
     assert other.value.id != first.id
 
 
@@ -176,7 +176,7 @@ def test_after_close_the_same_external_id_starts_a_new_chat(app, sales):
 
     again = app.handoff(bot=BOT, external_id="conv-1", client={"id": "c"}, group_id=sales.id)
 
-    assert again.created is True
+    assert again.recorded is True
     assert again.value.id != first.id
     assert again.value.is_open
     assert app.get_chat(first.id).status == CLOSED
@@ -191,7 +191,7 @@ def test_intercepting_a_queued_chat_assigns_and_intercepts_it_at_once(app, sales
 
     done = app.intercept(chat.id, caller=anna)
 
-    assert done.created is True
+    assert done.recorded is True
     assert done.value.status == ACTIVE
     assert done.value.operator_id == anna.operator_id
     # The intercept greets the client in the operator's name (the default template).
@@ -222,7 +222,7 @@ def test_intercepting_again_records_nothing(app, sales):
 
     again = app.intercept(chat.id, caller=anna)
 
-    assert again.created is False
+    assert again.recorded is False
     assert event_names(app, chat.id) == [
         "ChatRequested",
         "Assigned",
@@ -470,7 +470,7 @@ def test_an_unchanged_status_is_reported_as_not_created(app):
 
     done = app.set_status(anna.operator_id, "working", caller=anna)
 
-    assert done.created is False
+    assert done.recorded is False
 
 
 # -- the past -------------------------------------------------------------------------------

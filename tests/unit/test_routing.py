@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.operator import ABSENT, BREAK, LEAVING, OFFLINE, STATUSES, WORKING
+from domain.errors import NoCapacity, NotWorking, OperatorDeactivated
+from domain.operator import ABSENT, BREAK, LEAVING, OFFLINE, STATUSES, WORKING, Operator
 from domain.routing import Candidate, rank_candidates
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -168,3 +169,41 @@ def test_the_first_ranked_is_a_least_loaded_available_group_member(candidates, g
         assert first.load == min(c.load for c in available_members)
     else:
         assert all(group_id not in c.group_ids for c in ranked)
+
+
+@given(
+    status=st.sampled_from(sorted(STATUSES)),
+    max_chats=st.integers(1, 3),
+    load=st.integers(0, 4),
+    deactivated=st.booleans(),
+)
+def test_an_operator_can_take_a_chat_exactly_when_taking_one_is_allowed(
+    status: str, max_chats: int, load: int, deactivated: bool
+) -> None:
+    """One rule: what routing asks (``can_take``) is what ``take_chat`` enforces."""
+    operator = Operator.register(
+        operator_id=uuid4(),
+        at=T0,
+        actor="admin:a",
+        first_name="Anna",
+        last_name="Lee",
+        email="anna@example.com",
+        group_ids=[SALES],
+        max_chats=max_chats,
+    )
+    for n in range(min(load, max_chats)):
+        operator.change_status(WORKING, at=minutes(n), actor="admin:a")
+        operator.take_chat(uuid4(), at=minutes(n), actor="admin:a")
+    if status != operator.status:
+        operator.change_status(status, at=minutes(10), actor="admin:a", by_engine=True)
+    if deactivated:
+        operator.deactivate(at=minutes(11), actor="admin:a")
+    can_take = operator.can_take
+    try:
+        operator.take_chat(uuid4(), at=minutes(12), actor="admin:a")
+    except (OperatorDeactivated, NotWorking, NoCapacity):
+        allowed = False
+    else:
+        allowed = True
+    expected = not deactivated and status == WORKING and min(load, max_chats) < max_chats
+    assert can_take == allowed == expected

@@ -1,4 +1,5 @@
-"""Every setting, in one typed place, read from the environment (or a ``.env`` file)."""
+"""The process configuration, in one typed place, read from the environment (or a ``.env``
+file). The company's settings (``GET/PUT /v1/settings``) are another thing: an aggregate."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Settings(BaseSettings):
+class Config(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     database_url: str | None = Field(

@@ -1,0 +1,54 @@
+"""The engine's rules on time: when a deadline has passed, the timed action is taken.
+
+- when a timed mute is over, the chat is unmuted;
+- when a client has been silent past the company's limit, the chat is closed;
+- when a working operator has been idle past their limit, they are marked absent.
+Deadlines are read from read models (through ports), so a restarted scheduler finds them all
+again; each action re-checks the aggregate, so running a pass twice never acts twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.app import Switchboard
+from application.ports import ChatDeadlines, OperatorDeadlines
+
+
+@dataclass
+class Tick:
+    """What one pass did."""
+
+    mutes_lifted: int = 0
+    chats_closed: int = 0
+    operators_absent: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.mutes_lifted + self.chats_closed + self.operators_absent
+
+
+class Deadlines:
+    def __init__(
+        self, app: Switchboard, chats: ChatDeadlines, operators: OperatorDeadlines
+    ) -> None:
+        self.app = app
+        self.chats = chats
+        self.operators = operators
+
+    def tick(self) -> Tick:
+        """Act on every deadline that has passed by the application clock's now."""
+        now = self.app.clock.now()
+        settings = self.app.company_settings()
+        done = Tick()
+        for chat_id in self.chats.expired_mutes(now):
+            done.mutes_lifted += self.app.lift_expired_mute(chat_id).value
+        minutes = settings["inactivity_close_minutes"]
+        if minutes is not None:
+            for chat_id in self.chats.quiet_chats(now - timedelta(minutes=minutes)):
+                done.chats_closed += self.app.close_if_inactive(chat_id).value
+        idle = self.operators.idle_operators(now, settings["absent_after_minutes"])
+        for operator_id, idle_since in idle:
+            done.operators_absent += self.app.mark_absent_if_idle(operator_id, idle_since).value
+        return done

@@ -1,0 +1,98 @@
+"""Use cases of handoff and routing: a bot hands a chat off, the engine gives it to an
+operator or queues it, and the dispatcher gives queued chats out when room appears."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+from application.auth import Principal
+from application.base import SwitchboardBase
+from application.ports import Done
+from application.retry import retry_on_conflict
+from application.routing import Assignment
+from domain.chat import QUEUED, Chat
+from domain.group import Group
+from domain.reservation import Reservation
+
+HANDOFF = "handoff"
+IDEMPOTENCY_KEY = "idempotency-key"
+
+
+class HandoffCommands(SwitchboardBase):
+    @retry_on_conflict
+    def handoff(
+        self,
+        *,
+        bot: Principal,
+        external_id: str,
+        client: dict[str, Any],
+        topic: str | None = None,
+        subtopic: str | None = None,
+        group_id: UUID | None = None,
+        transcript: list[dict[str, Any]] | None = None,
+        idempotency_key: str | None = None,
+        attempt: int = 1,
+    ) -> Done[Chat]:
+        """Hand a chat from a bot to the operators; the same key again returns the same chat.
+
+        Idempotency rests on Reservation aggregates keyed by (bot, external id) and (bot,
+        Idempotency-Key): parallel retries race to write the same reservation version, one
+        wins, the others retry and find its chat.
+        """
+        keys = [(HANDOFF, f"{bot.name}\x00{external_id}")]
+        if idempotency_key:
+            keys.append((IDEMPOTENCY_KEY, f"{bot.name}\x00{idempotency_key}"))
+        reservations = [self._find(Reservation, Reservation.id_for(*key)) for key in keys]
+        for reservation in reservations:
+            if reservation is not None and not reservation.is_free:
+                existing = self._find(Chat, reservation.owner_id)
+                if existing is not None and existing.is_open:
+                    return Done(existing, self.head(), recorded=False)
+
+        group = self._group_for_reference(group_id)
+        at = self.clock.now()
+        chat = Chat.request(
+            chat_id=uuid4(),
+            at=at,
+            actor=bot.actor,
+            external_id=external_id,
+            client=client,
+            topic=topic,
+            subtopic=subtopic,
+            group_id=group_id,
+            transcript=transcript,
+        )
+        pointers = []
+        for (kind, key), reservation in zip(keys, reservations, strict=True):
+            if reservation is None:
+                reservation = Reservation.reserve(
+                    kind=kind, key=key, owner_id=chat.id, at=at, actor=bot.actor
+                )
+            else:
+                reservation.transfer(chat.id, at=at, actor=bot.actor)
+            pointers.append(reservation)
+        with self.routing.attempt(attempt) as routing:
+            operator = routing.route(chat, group, at=at)
+            return Done(chat, self._saved(chat, operator, *pointers))
+
+    @retry_on_conflict
+    def assign_from_queue(self, chat_id: UUID, *, attempt: int = 1) -> Done[Assignment]:
+        """Give a queued chat to the best operator who can take it now, if anyone can.
+
+        Run by the dispatcher when room appears. Safe to repeat. The value says what
+        happened (``Assignment``).
+        """
+        chat = self._find(Chat, chat_id)
+        if chat is None or not chat.is_open or chat.status != QUEUED:
+            return Done(Assignment.SKIPPED, None, recorded=False)
+        group = self._find(Group, chat.group_id) if chat.group_id else None
+        if group is not None and (group.is_manual or group.deleted):
+            return Done(Assignment.SKIPPED, None, recorded=False)
+        with self.routing.attempt(attempt) as routing:
+            operator = routing.choose(chat, group, at=self.clock.now(), exclude=chat.passed_over)
+            if operator is None:
+                # Only the operator it was taken from may have room: younger chats may still go.
+                outcome = Assignment.SKIPPED if chat.passed_over else Assignment.NO_ROOM
+                return Done(outcome, None, recorded=False)
+            return Done(Assignment.ASSIGNED, self._saved(chat, operator))

@@ -94,27 +94,6 @@ class Container:
             self.embedded.stop()
 
 
-def datastore(database: Database, schema: str, *, pool_size: int) -> PostgresDatastore:
-    """A pool on the read models' side of the database, its tables in ``schema``."""
-    params = database.params
-    store = PostgresDatastore(
-        dbname=params.get("dbname", "postgres"),
-        host=params.get("host", "127.0.0.1"),
-        port=params.get("port", "5432"),
-        user=params.get("user", "postgres"),
-        password=params.get("password", ""),
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        schema=schema,
-        pre_ping=False,  # as for the event store: see Database.eventsourcing_env
-    )
-    # No JIT compilation: every read-model query is a short index-driven one, but a plan
-    # whose estimated cost passes jit_above_cost (a page of full-text hits with a headline
-    # each, at a million chats) spent ~180 ms compiling for a query that runs in 1 ms.
-    store.pool.kwargs["options"] = "-c jit=off"
-    return store
-
-
 def _outcome(done) -> tuple[str, int | None]:
     return done.value, done.position
 
@@ -149,7 +128,7 @@ def build(
     with schema_lock(database):
         with database.connect(autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        read_store = datastore(database, SCHEMA, pool_size=settings.db_pool_size)
+        read_store = database.read_store(SCHEMA, pool_size=settings.db_pool_size)
         directory = Directory(read_store, application_name=Switchboard.name)
         dashboard = Dashboard(read_store, application_name=Switchboard.name)
         history = History(read_store, application_name=Switchboard.name)

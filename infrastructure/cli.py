@@ -227,7 +227,6 @@ def projections_rebuild(
     The new tables are built beside the old ones, which the API keeps serving, and swapped
     in once they have caught up.
     """
-    from infrastructure.bootstrap import datastore
     from projections.machinery.rebuild import STAGING_SCHEMA, Progress, rebuild_together
 
     with _container() as container:
@@ -239,7 +238,7 @@ def projections_rebuild(
                     m.name for m in container.read_models if m.name not in NOT_REBUILT
                 )
                 raise typer.BadParameter(f"no read model {name!r}; there are: {known}")
-        staging = datastore(container.database, STAGING_SCHEMA, pool_size=2)
+        staging = container.database.read_store(STAGING_SCHEMA, pool_size=2)
         try:
             head = container.app.head() or 0
             label = ", ".join(m.name for m in models)

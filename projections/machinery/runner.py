@@ -133,20 +133,15 @@ class ReadModelRunner:
                 subscription.stop()
                 reader.join(timeout=10)
 
-    def _stalled(self, since: float | None) -> tuple[bool, float | None]:
-        """Compare the log's head with what was processed, when nothing has arrived.
+    def _behind_the_log(self) -> bool:
+        """Whether the log's head is ahead of what this runner has processed.
 
         The library's subscription makes its first select on one thread and starts to LISTEN
         on another; an event committed between the two is announced to nobody. Its sign is
         public: the log's head stays ahead of this runner while nothing arrives.
         """
         head = self.log_reader.recorder.max_notification_id() or 0
-        if head <= self.processed_position:
-            return False, None
-        now = time.monotonic()
-        if since is None:
-            return False, now
-        return now - since >= STALL_S, since
+        return head > self.processed_position
 
     @staticmethod
     def _read(subscription: ApplicationSubscription, items: queue.Queue[Any]) -> None:
@@ -167,8 +162,11 @@ class ReadModelRunner:
             except queue.Empty:
                 if self._stopping.is_set():
                     return False
-                stalled, ahead_since = self._stalled(ahead_since)
-                if stalled:
+                if not self._behind_the_log():
+                    ahead_since = None
+                elif ahead_since is None:
+                    ahead_since = time.monotonic()
+                elif time.monotonic() - ahead_since >= STALL_S:
                     return True
                 continue
             ahead_since = None

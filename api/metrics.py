@@ -12,6 +12,7 @@ import os
 import re
 import time
 import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from prometheus_client import (
@@ -23,6 +24,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client import multiprocess as prometheus_multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("switchboard.access")
@@ -41,6 +43,9 @@ class Metrics:
         # In multiprocess mode every process writes its values to files; a scrape reads them all.
         registry = None if self.multiprocess else CollectorRegistry()
         self._registry = registry
+        self._read_side = ReadSideCollector()
+        if registry is not None:
+            registry.register(self._read_side)
         self.requests = Counter(
             "switchboard_http_requests_total",
             "HTTP requests answered, by method, route and status.",
@@ -59,26 +64,6 @@ class Metrics:
             "Commands by type and outcome (ok, rejected: 4xx, failed: 5xx).",
             ["command", "outcome"],
             registry=registry,
-        )
-        self.log_position = Gauge(
-            "switchboard_event_log_position",
-            "The last position of the event log.",
-            registry=registry,
-            multiprocess_mode="max",
-        )
-        self.read_model_position = Gauge(
-            "switchboard_read_model_position",
-            "The log position each read model has reached.",
-            ["read_model"],
-            registry=registry,
-            multiprocess_mode="max",
-        )
-        self.read_model_lag = Gauge(
-            "switchboard_read_model_lag_events",
-            "Events each read model trails the event log by.",
-            ["read_model"],
-            registry=registry,
-            multiprocess_mode="min",
         )
         self.stream_clients = Gauge(
             "switchboard_stream_clients",
@@ -129,20 +114,57 @@ class Metrics:
     def observe_state(
         self, head: int | None, positions: dict[str, int], broker_connected: bool
     ) -> None:
-        if head is not None:
-            self.log_position.set(head)
-        for name, position in positions.items():
-            self.read_model_position.labels(name).set(position)
-            if head is not None:
-                self.read_model_lag.labels(name).set(max(head - position, 0))
+        """What the next ``render`` reports of the log and the read models, and the broker."""
+        self._read_side.observe(head, positions)
         self.broker_connected.set(1 if broker_connected else 0)
 
     def render(self) -> bytes:
         if self.multiprocess:
             registry = CollectorRegistry()
             prometheus_multiprocess.MultiProcessCollector(registry)
+            # The log and the read models are the database's, not a process's: any one tells.
+            registry.register(self._read_side)
             return generate_latest(registry)
         return generate_latest(self._registry)
+
+
+def read_side_families(head: int | None, positions: Mapping[str, int]) -> list[Metric]:
+    """The event log's position and each read model's position and lag: one definition for
+    the API's ``/metrics`` and the worker's metrics port. ``head`` None: the database is away."""
+    log_position = GaugeMetricFamily(
+        "switchboard_event_log_position", "The last position of the event log."
+    )
+    position = GaugeMetricFamily(
+        "switchboard_read_model_position",
+        "The log position each read model has reached.",
+        labels=["read_model"],
+    )
+    lag = GaugeMetricFamily(
+        "switchboard_read_model_lag_events",
+        "Events each read model trails the event log by.",
+        labels=["read_model"],
+    )
+    if head is not None:
+        log_position.add_metric([], head)
+    for name, at in positions.items():
+        position.add_metric([name], at)
+        if head is not None:
+            lag.add_metric([name], max(head - at, 0))
+    return [log_position, position, lag]
+
+
+class ReadSideCollector:
+    """Reports the read side as last observed (the ``/metrics`` route observes it first)."""
+
+    def __init__(self) -> None:
+        self._head: int | None = None
+        self._positions: dict[str, int] = {}
+
+    def observe(self, head: int | None, positions: Mapping[str, int]) -> None:
+        self._head, self._positions = head, dict(positions)
+
+    def collect(self) -> Iterable[Metric]:
+        return read_side_families(self._head, self._positions)
 
 
 class MetricsMiddleware:

@@ -37,7 +37,7 @@ from domain.chat import Chat
 from domain.operator import MAX_MAX_CHATS, Operator
 from domain.reservation import Reservation
 from domain.settings import greeting
-from infrastructure.bootstrap import Services, build, datastore
+from infrastructure.bootstrap import Services, build
 from infrastructure.config import Config
 from projections.machinery.rebuild import Progress, rebuild_together
 
@@ -488,7 +488,7 @@ def _rebuild_models(url: str, names: list[str]) -> tuple[list[str], float, int]:
         Config(DATABASE_URL=url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"),
         run_projections=False,
     )
-    staging = datastore(container.database, f"bench_dataset_staging_{names[0]}", pool_size=2)
+    staging = container.database.read_store(f"bench_dataset_staging_{names[0]}", pool_size=2)
     try:
         models = [m for m in container.read_models if m.name in names]
         last = [time.perf_counter()]

@@ -581,12 +581,11 @@ def rebuild_rate(container: Any, cap: int) -> dict[str, Any]:
     Baselines: selecting the same stored events with psycopg (the raw read of the log) and
     reading them through the event store with deserialisation (``select_notifications`` and
     ``to_domain_event``)."""
-    from infrastructure.bootstrap import datastore
     from projections.machinery.rebuild import PAGE, _catch_up
 
     app = container.app
     head = min(app.head() or 0, cap)
-    staging = datastore(container.database, "bench_rebuild_staging", pool_size=2)
+    staging = container.database.read_store("bench_rebuild_staging", pool_size=2)
     lives = list(container.read_models)
 
     def timed_rebuild(models: list[Any]) -> float:

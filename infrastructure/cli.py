@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
 
 import typer
-import uvicorn
 
 from infrastructure.config import Config
 
@@ -44,58 +42,14 @@ def serve(
         settings = settings.model_copy(update={"worker": worker})
     log_config = configure_logging(settings)
     if workers == 1:
+        from infrastructure.serving import serve_one
         from infrastructure.web import create_app
 
-        config = uvicorn.Config(
-            create_app(settings),
-            host=host,
-            port=port,
-            log_config=log_config,
-            access_log=False,
-            timeout_graceful_shutdown=10,
-        )
-        _GracefulServer(config).run()
+        serve_one(create_app(settings), host=host, port=port, log_config=log_config)
         return
-    _serve_many(settings, host=host, port=port, workers=workers, log_config=log_config)
+    from infrastructure.serving import serve_many
 
-
-def _serve_many(settings: Config, *, host: str, port: int, workers: int, log_config) -> None:
-    """``workers`` API processes on one port; the worker's part, if inline, in this one."""
-    import os
-    import shutil
-    import tempfile
-
-    from infrastructure.bootstrap import build
-    from infrastructure.database import EmbeddedPostgres
-
-    embedded = None
-    if not settings.database_url:
-        embedded = EmbeddedPostgres(settings.data_dir)
-        os.environ["DATABASE_URL"] = embedded.start().url
-    metrics_dir = tempfile.mkdtemp(prefix="switchboard-metrics-")
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # the processes' metrics, summed
-    os.environ["SWITCHBOARD_WORKER"] = "external"  # the API processes serve the API only
-    background = None
-    try:
-        if settings.worker == "inline":
-            background = build(Config(), run_projections=True)
-            background.start()
-        uvicorn.run(
-            "infrastructure.web:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_config=log_config,
-            access_log=False,
-            timeout_graceful_shutdown=10,
-        )
-    finally:
-        if background is not None:
-            background.stop()
-        if embedded is not None:
-            embedded.stop()
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+    serve_many(settings, host=host, port=port, workers=workers, log_config=log_config)
 
 
 @cli.command("worker")
@@ -227,7 +181,6 @@ def projections_rebuild(
     The new tables are built beside the old ones, which the API keeps serving, and swapped
     in once they have caught up.
     """
-    from infrastructure.bootstrap import datastore
     from projections.machinery.rebuild import STAGING_SCHEMA, Progress, rebuild_together
 
     with _container() as container:
@@ -239,7 +192,7 @@ def projections_rebuild(
                     m.name for m in container.read_models if m.name not in NOT_REBUILT
                 )
                 raise typer.BadParameter(f"no read model {name!r}; there are: {known}")
-        staging = datastore(container.database, STAGING_SCHEMA, pool_size=2)
+        staging = container.database.read_store(STAGING_SCHEMA, pool_size=2)
         try:
             head = container.app.head() or 0
             label = ", ".join(m.name for m in models)
@@ -314,17 +267,6 @@ def version() -> None:
     from importlib.metadata import version as installed
 
     typer.echo(installed("switchboard"))
-
-
-class _GracefulServer(uvicorn.Server):
-    """Ctrl-C or SIGTERM: finish in-flight requests, stop the read models and the embedded
-    PostgreSQL, then exit 0 (uvicorn would otherwise re-raise the signal as a traceback)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        with super().capture_signals():
-            yield
-            self._captured_signals.clear()
 
 
 def main() -> None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+from eventsourcing.postgres import PostgresDatastore
+from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,51 @@ class Database:
 
     def connect(self, **kwargs) -> psycopg.Connection:
         return psycopg.connect(self.url, connect_timeout=5, **kwargs)
+
+    def read_store(self, schema: str, *, pool_size: int) -> PostgresDatastore:
+        """A pool on the read models' side of the database, its tables in ``schema``."""
+        self.turn_off_jit()
+        p = self.params
+        return PostgresDatastore(
+            dbname=p.get("dbname", "postgres"),
+            host=p.get("host", "127.0.0.1"),
+            port=p.get("port", "5432"),
+            user=p.get("user", "postgres"),
+            password=p.get("password", ""),
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            schema=schema,
+            pre_ping=False,  # as for the event store: see eventsourcing_env
+        )
+
+    def turn_off_jit(self) -> bool:
+        """No JIT compilation for this role's sessions in this database, from the next one on.
+
+        Every read-model query is a short index-driven one, but a plan whose estimated cost
+        passes jit_above_cost (a page of full-text hits with a headline each, at a million
+        chats) spent ~180 ms compiling for a query that runs in 1 ms. A role's default in
+        its database costs no round trip per connection or transaction, and any role may
+        set its own; where the server refuses, it is logged and queries may be compiled.
+        """
+        with self.connect(autocommit=True) as conn:
+            if conn.execute("SELECT current_setting('jit')").fetchone()[0] == "off":
+                return True
+            dbname = conn.execute("SELECT current_database()").fetchone()[0]
+            try:
+                conn.execute(
+                    sql.SQL("ALTER ROLE CURRENT_USER IN DATABASE {} SET jit = off").format(
+                        sql.Identifier(dbname)
+                    )
+                )
+            except psycopg.Error as error:
+                log.warning(
+                    "cannot turn JIT off for this role in database %s (%s): run "
+                    "ALTER ROLE ... IN DATABASE ... SET jit = off as its owner",
+                    dbname,
+                    error,
+                )
+                return False
+        return True
 
 
 @contextmanager

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from eventsourcing.persistence import PersistenceError
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from api.metrics import read_side_families
 from infrastructure.bootstrap import Services
 from projections.machinery.runner import ReadModelRunner
 
@@ -36,23 +41,13 @@ def read_model_status(container: Services) -> list[ReadModelStatus]:
 
 class WorkerCollector:
     """Prometheus figures of a worker process, read at each scrape: the log's position, each
-    read model's position and lag, and whether this process follows it or stands by."""
+    read model's position and lag (as the API reports them), and whether this process follows
+    each read model or stands by, and the failures it restarted from."""
 
     def __init__(self, container: Services) -> None:
         self.container = container
 
-    def collect(self):
-        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
-        head = GaugeMetricFamily("switchboard_event_log_position", "The event log's position.")
-        position = GaugeMetricFamily(
-            "switchboard_read_model_position", "Each read model's position.", labels=["read_model"]
-        )
-        lag = GaugeMetricFamily(
-            "switchboard_read_model_lag_events",
-            "Events each read model trails the log by.",
-            labels=["read_model"],
-        )
+    def collect(self) -> Iterable[Metric]:
         leading = GaugeMetricFamily(
             "switchboard_read_model_leader",
             "1 where this process follows the read model, 0 where it stands by.",
@@ -64,17 +59,14 @@ class WorkerCollector:
             labels=["read_model"],
         )
         try:
-            log_head = self.container.app.head() or 0
-        except Exception:
-            log_head = None
-        positions = self.container.positions()
-        if log_head is not None:
-            head.add_metric([], log_head)
+            head = self.container.app.head() or 0
+        except PersistenceError:
+            head = None  # the database is away: the rest still tells something
+        known = self.container.positions()
+        positions = {}
         for runner in self.container.runners:
-            at = positions.get(runner.name, runner.processed_position)
-            position.add_metric([runner.name], at)
-            if log_head is not None:
-                lag.add_metric([runner.name], max(log_head - at, 0))
+            positions[runner.name] = known.get(runner.name, runner.processed_position)
             leading.add_metric([runner.name], 0 if runner.standby else 1)
             errors.add_metric([runner.name], runner.errors)
-        yield from (head, position, lag, leading, errors)
+        yield from read_side_families(head, positions)
+        yield from (leading, errors)

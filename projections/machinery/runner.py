@@ -4,7 +4,8 @@ The library's subscription (LISTEN/NOTIFY on the event table, then a select of w
 feeds a queue; the projecting loop takes everything queued so far, up to ``BATCH_SIZE``,
 and applies it as one transaction. Catching up, batches are hundreds of events; live, a
 batch is usually the one new event. On any error the subscription is dropped and started
-again from the position the read model committed, so nothing is skipped or applied twice.
+again from the position the read model committed, so nothing is skipped or applied twice;
+so is a subscription that stalled (the log's head ahead of the runner, nothing arriving).
 
 Any number of processes may run a read model's runner: a PostgreSQL advisory lock lets one
 follow the log while the others wait as hot standbys and take over when it goes away.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from typing import Any
@@ -28,7 +30,8 @@ from projections.machinery.readmodel import ReadModel
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 500
-NUDGE_S = 1.0
+CHECK_S = 0.5  # how long the runner waits for an event before it looks at the log's head
+STALL_S = 1.0  # how long the head may stay ahead, nothing arriving, before a new subscription
 _END = object()
 
 
@@ -98,6 +101,20 @@ class ReadModelRunner:
         return False
 
     def _follow(self) -> None:
+        """Follow the log from the committed position, and again from there after a stall."""
+        try:
+            while not self._stopping.is_set() and self._subscribe_and_project():
+                log.info(
+                    "read model %s heard of no event for %.0f s while the log was ahead; "
+                    "subscribing again from its position",
+                    self.name,
+                    STALL_S,
+                )
+        finally:
+            self.standby = True
+
+    def _subscribe_and_project(self) -> bool:
+        """Project what one subscription delivers; True when it stalled (restart it)."""
         start = self.read_model.position()
         self.processed_position = start
         items: queue.Queue[Any] = queue.Queue(maxsize=10 * BATCH_SIZE)
@@ -108,32 +125,23 @@ class ReadModelRunner:
         reader = threading.Thread(
             target=self._read, args=(subscription, items), name=f"{self.name}-reader", daemon=True
         )
-        nudger = threading.Thread(
-            target=self._nudge, args=(subscription,), name=f"{self.name}-nudge", daemon=True
-        )
         with subscription:
             reader.start()
-            nudger.start()
             try:
-                self._project(items)
+                return self._project(items)
             finally:
-                self.standby = True
                 subscription.stop()
                 reader.join(timeout=10)
 
-    def _nudge(self, subscription: ApplicationSubscription) -> None:
-        """Make the subscription look for new events now and then, notified or not.
+    def _behind_the_log(self) -> bool:
+        """Whether the log's head is ahead of what this runner has processed.
 
         The library's subscription makes its first select on one thread and starts to LISTEN
-        on another; an event committed between the two is announced to nobody and would wait
-        for the next one. A select a second when idle closes that gap.
+        on another; an event committed between the two is announced to nobody. Its sign is
+        public: the log's head stays ahead of this runner while nothing arrives.
         """
-        inner = getattr(subscription, "subscription", None)
-        notified = getattr(inner, "_has_been_notified", None)
-        if notified is None:
-            return
-        while not self._stopping.wait(NUDGE_S) and not getattr(inner, "_has_been_stopped", True):
-            notified.set()
+        head = self.log_reader.recorder.max_notification_id() or 0
+        return head > self.processed_position
 
     @staticmethod
     def _read(subscription: ApplicationSubscription, items: queue.Queue[Any]) -> None:
@@ -145,9 +153,23 @@ class ReadModelRunner:
         else:
             items.put(_END)
 
-    def _project(self, items: queue.Queue[Any]) -> None:
+    def _project(self, items: queue.Queue[Any]) -> bool:
+        """Apply what arrives, in batches, until the subscription ends (False) or stalls (True)."""
+        ahead_since: float | None = None
         while True:
-            first = items.get()
+            try:
+                first = items.get(timeout=CHECK_S)
+            except queue.Empty:
+                if self._stopping.is_set():
+                    return False
+                if not self._behind_the_log():
+                    ahead_since = None
+                elif ahead_since is None:
+                    ahead_since = time.monotonic()
+                elif time.monotonic() - ahead_since >= STALL_S:
+                    return True
+                continue
+            ahead_since = None
             batch, done = [], False
             item = first
             while True:
@@ -168,4 +190,4 @@ class ReadModelRunner:
             if batch:
                 self.processed_position = self.read_model.process_batch(batch)
             if done:
-                return
+                return False

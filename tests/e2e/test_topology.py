@@ -13,6 +13,28 @@ import httpx
 from tests.e2e.conftest import ServerProcess, Setup, WorkerProcess, position, stop_cleanly
 from tests.e2e.sse import StreamReader, about
 
+READ_SIDE_FAMILIES = (
+    "switchboard_event_log_position",
+    "switchboard_read_model_position",
+    "switchboard_read_model_lag_events",
+)
+
+
+def declarations(text: str, name: str) -> list[str]:
+    """A metric family's HELP and TYPE lines."""
+    return [
+        line
+        for line in text.splitlines()
+        if line.startswith((f"# HELP {name} ", f"# TYPE {name} "))
+    ]
+
+
+def read_model_position(text: str, name: str) -> float | None:
+    found = re.search(
+        rf'^switchboard_read_model_position{{read_model="{name}"}} ([0-9.e+]+)$', text, re.MULTILINE
+    )
+    return float(found.group(1)) if found else None
+
 
 def test_serve_with_several_api_processes_and_the_inline_worker(
     database_url: str, tmp_path: Path
@@ -78,6 +100,15 @@ def test_an_api_only_process_reads_what_a_separate_worker_keeps(
             assert listed.status_code == 200
             assert created.json()["id"] in [g["id"] for g in listed.json()["items"]]
             assert setup.group()["id"]
+            # The log and read-model figures read alike from the API and the worker.
+            served = httpx.get(f"{api.base_url}/metrics", timeout=10).text
+            kept = worker.metrics()
+            for name in READ_SIDE_FAMILIES:
+                assert declarations(served, name) == declarations(kept, name), name
+                assert len(declarations(kept, name)) == 2, kept
+            for text in (served, kept):
+                at = read_model_position(text, "directory")
+                assert at is not None and at >= position(created), text
         assert worker.stop() == 0
     finally:
         worker.kill()

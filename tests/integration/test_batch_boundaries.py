@@ -17,7 +17,7 @@ from eventsourcing.persistence import Tracking
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from infrastructure.bootstrap import Services, datastore
+from infrastructure.bootstrap import Services
 from projections.dashboard.projection import Dashboard
 from projections.directory import Directory
 from projections.history import History
@@ -100,7 +100,7 @@ def story(container: Services, clock: FakeClock) -> int:
 @pytest.fixture
 def replays(container: Services) -> Iterator[dict[type, ReadModel]]:
     """Empty read models in a schema of their own."""
-    store = datastore(container.database, "batch_replay", pool_size=1)
+    store = container.database.read_store("batch_replay", pool_size=1)
     with store.transaction(commit=True) as curs:
         curs.execute("CREATE SCHEMA batch_replay")
     models = {kind: kind(store, application_name=container.app.name) for kind in TABLES}

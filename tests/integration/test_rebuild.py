@@ -8,7 +8,6 @@ import threading
 import psycopg
 import pytest
 
-from infrastructure.bootstrap import datastore
 from infrastructure.operations import read_model_status
 from projections.machinery.rebuild import (
     STAGING_SCHEMA,
@@ -72,7 +71,7 @@ def test_a_rebuild_swaps_in_while_commands_and_the_live_runner_go_on(
 
         writer = threading.Thread(target=traffic)
         writer.start()
-        staging = datastore(container.database, STAGING_SCHEMA, pool_size=2)
+        staging = container.database.read_store(STAGING_SCHEMA, pool_size=2)
         seen: list[Progress] = []
         try:
             # Small pages and a tight swap margin: catching up runs while writes go on.
@@ -133,7 +132,7 @@ def test_rebuilding_an_idle_model_keeps_its_position(database_url: str, name: st
         staff(app, "alice@example.com", [sales])
         some_traffic(app, clock, "x", [sales], 5)
         head = caught_up(container)
-        staging = datastore(container.database, STAGING_SCHEMA, pool_size=2)
+        staging = container.database.read_store(STAGING_SCHEMA, pool_size=2)
         try:
             assert rebuild_together([container.read_model(name)], app, staging) == {name: head}
         finally:

@@ -37,7 +37,7 @@ from application.clock import FakeClock
 from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE, ResponseFact
 from infrastructure.bootstrap import Container
 from projections.reports.projection import BadPeriod, Reports
-from tests.unit.test_sla import percentile_cont
+from tests.unit.test_clocks import percentile_cont
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

@@ -15,7 +15,7 @@ from application.app import Switchboard
 from projections.dashboard.projection import Dashboard
 from projections.directory.projection import Directory
 from projections.history.projection import History
-from projections.reports.projection import Reports
+from projections.reports import Reports
 
 
 class ApiSettings(Protocol):

@@ -3,7 +3,7 @@
 One row per chat (``history_chats``) with the facts analysts filter on, and the chat's
 messages (``history_messages``: client, bot, operator and transcript lines; system lines are
 the engine's own words and are left out). The chat row carries a full-text vector of its
-messages, so ``q`` matches a chat whose messages, taken together, hold every word asked
+messages, so ``q`` matches a chat whose messages, taken together, hold every word asked_period
 for. Posting a message appends to the vector; an edit or a delete recomputes it from the
 messages table, so an edited text is found by its new words only and a deleted one not at
 all. The first ``SEARCH_CHARS`` characters of a chat are searchable: it keeps a vector far

@@ -27,7 +27,7 @@ from psycopg.conninfo import conninfo_to_dict
 from domain.chat import Chat
 from domain.clocks import KINDS, ResponseFact
 from domain.group import Group
-from projections.reports.projection import Reports
+from projections.reports import Reports
 from projections.reports.rollup import (
     ALL_GROUPS,
     HISTOGRAM_FLOOR_S,

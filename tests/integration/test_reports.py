@@ -36,7 +36,7 @@ from application.auth import Principal
 from application.clock import FakeClock
 from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE, ResponseFact
 from infrastructure.bootstrap import Container
-from projections.reports.projection import BadPeriod, Reports
+from projections.reports import BadPeriod, Reports
 from tests.unit.test_clocks import percentile_cont
 
 ADMIN = Principal("admin", "root")
@@ -588,7 +588,7 @@ def test_sql_aggregates_equal_the_reference(
     with recorder.datastore.transaction(commit=True) as curs:
         recorder.begin_batch()
         for fact in facts:
-            recorder._record(curs, fact)
+            recorder.record(fact)
         recorder.end_batch(curs)
     report = container.reports.sla_report(
         date(2026, 4, 1), date(2026, 12, 31), group_id=group_id, bucket="none"

@@ -39,7 +39,7 @@ from projections.reports.rollup import (
     hour_of,
     scope_of,
 )
-from tests.integration.test_reports import chats, csat, queue, stats
+from tests.integration.reports.story import chats, csat, queue, stats
 
 T0 = datetime(2026, 3, 27, 21, 17, tzinfo=UTC)  # Berlin moves its clocks on the 29th
 STORY_DAYS = 4

@@ -32,6 +32,15 @@ from projections.reports.rollup import (
 
 Tables = Callable[[str], str]  # a table's name as the read model's schema qualifies it
 CHAT_COLUMNS = tuple(f.name for f in fields(ReportChat))
+# The roll-up's rows go in one statement per table, as arrays of their columns' types.
+_CHAT_HOUR_ARRAYS = ", ".join(
+    "%s::float8[]"
+    if name == "queue_wait_max_s"
+    else "%s::bigint[]"
+    if name == "queue_wait_us"
+    else "%s::int[]"
+    for name in COLUMNS
+)
 _RESPONSE_COLUMNS = (
     "hour, scope, kind, answered, within_sl, duration_us, max_s, unanswered, "
     "histogram_from, histogram"
@@ -127,12 +136,13 @@ def write_chat_hours(
     hours_table = table("report_chat_hours")
     columns = ", ".join(COLUMNS)
     sums = ", ".join(f"{name} = t.{name} + EXCLUDED.{name}" for name in COUNTED)
-    curs.executemany(
+    rows = [(hour, scope, *astuple(delta)) for (hour, scope), delta in deltas.items()]
+    curs.execute(
         f"INSERT INTO {hours_table} AS t (hour, scope, {columns}) "
-        f"VALUES (%s, %s, {', '.join(['%s'] * len(COLUMNS))}) "
+        f"SELECT * FROM unnest(%s::timestamptz[], %s::text[], {_CHAT_HOUR_ARRAYS}) "
         f"ON CONFLICT (scope, hour) DO UPDATE SET {sums}, "
         "queue_wait_max_s = GREATEST(t.queue_wait_max_s, EXCLUDED.queue_wait_max_s)",
-        [(hour, scope, *astuple(delta)) for (hour, scope), delta in deltas.items()],
+        [list(column) for column in zip(*rows, strict=True)],
     )
     if recount:
         hours, scopes = zip(*recount, strict=True)
@@ -179,25 +189,27 @@ def write_response_hours(
     )
     for row in stored:
         tallies[row["hour"], row["scope"], row["kind"]].merge(ResponseTally.from_row(row))
-    curs.executemany(
-        f"INSERT INTO {hours_table} ({_RESPONSE_COLUMNS}) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+    rows = [
+        (
+            hour,
+            scope,
+            kind,
+            t.answered,
+            t.within_sl,
+            t.duration_us,
+            t.max_s,
+            t.unanswered,
+            *t.histogram.to_row(),
+        )
+        for (hour, scope, kind), t in tallies.items()
+    ]
+    curs.execute(
+        f"INSERT INTO {hours_table} ({_RESPONSE_COLUMNS}) SELECT * FROM unnest("
+        "%s::timestamptz[], %s::text[], %s::text[], %s::int[], %s::int[], %s::bigint[], "
+        "%s::float8[], %s::int[], %s::smallint[], %s::bytea[]) "
         "ON CONFLICT (scope, hour, kind) DO UPDATE SET answered = EXCLUDED.answered, "
         "within_sl = EXCLUDED.within_sl, duration_us = EXCLUDED.duration_us, "
         "max_s = EXCLUDED.max_s, unanswered = EXCLUDED.unanswered, "
         "histogram_from = EXCLUDED.histogram_from, histogram = EXCLUDED.histogram",
-        [
-            (
-                hour,
-                scope,
-                kind,
-                t.answered,
-                t.within_sl,
-                t.duration_us,
-                t.max_s,
-                t.unanswered,
-                *t.histogram.to_row(),
-            )
-            for (hour, scope, kind), t in tallies.items()
-        ],
+        [list(column) for column in zip(*rows, strict=True)],
     )

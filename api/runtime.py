@@ -16,7 +16,7 @@ from application.app import Switchboard
 from projections.dashboard.projection import Dashboard
 from projections.directory import Directory
 from projections.history import History
-from projections.reports.projection import Reports
+from projections.reports import Reports
 
 if TYPE_CHECKING:  # the hub's module reads this one's LiveBroker
     from api.stream import Hub

@@ -19,13 +19,13 @@ The read model stores a chat's state between batches (``to_json``/``from_json``)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from domain.chat import Chat, mute_in_effect
-from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S, Group
+from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S
 
 FIRST_RESPONSE, NEXT_RESPONSE = "first_response", "next_response"
 KINDS = (FIRST_RESPONSE, NEXT_RESPONSE)
@@ -59,29 +59,6 @@ class ResponseFact:
 
 def default_sl(kind: str) -> int:
     return DEFAULT_SL_FIRST_RESPONSE_S if kind == FIRST_RESPONSE else DEFAULT_SL_NEXT_RESPONSE_S
-
-
-@dataclass
-class ServiceLevels:
-    """Groups' service levels as ``GroupCreated`` and ``GroupUpdated`` set them, in memory.
-
-    The read model keeps the same in a table; this one serves tests and the curious.
-    """
-
-    levels: dict[UUID, tuple[int, int]] = field(default_factory=dict)
-
-    def apply(self, event: Any) -> None:
-        if isinstance(event, Group.GroupCreated | Group.GroupUpdated):
-            self.levels[event.originator_id] = (
-                event.sl_first_response_s,
-                event.sl_next_response_s,
-            )
-
-    def __call__(self, group_id: UUID | None, kind: str) -> int:
-        level = self.levels.get(group_id) if group_id is not None else None
-        if level is None:
-            return default_sl(kind)
-        return level[0] if kind == FIRST_RESPONSE else level[1]
 
 
 @dataclass

@@ -31,7 +31,7 @@ from projections.machinery.positions import PositionWaiter
 from projections.machinery.readmodel import SCHEMA, ReadModel
 from projections.machinery.rebuild import create_or_reset
 from projections.machinery.runner import ReadModelRunner
-from projections.reports.projection import Reports
+from projections.reports import Reports
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -11,17 +9,14 @@ from fastapi import APIRouter, Query
 
 from api.deps import MinPosition, RuntimeDep, require, wait_for_read_model
 from api.errors import ApiError
-from api.runtime import Runtime
 from api.schemas import OperatorActivityReport, SlaReport
 from application.auth import Principal
-from projections.reports.projection import BadPeriod
+from projections.reports import BadPeriod, asked_period
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 ANALYSTS = ("analyst", "supervisor", "admin")
 Analyst = Annotated[Principal, require(*ANALYSTS)]
-DEFAULT_PERIOD = timedelta(days=7)
-_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 When = Annotated[
     str | None,
@@ -57,8 +52,8 @@ def sla_report(
     the period in `tz`, each with the same sections.
     """
     wait_for_read_model(container, "reports", min_position)
-    start, end = _period(container, since, until)
     try:
+        start, end = asked_period(since, until, now=container.app.clock.now())
         report = container.reports.sla_report(
             start, end, group_id=group_id, operator_id=operator_id, bucket=bucket, tz=tz
         )
@@ -80,47 +75,11 @@ def operator_activity(
     """Seconds each operator spent in each status, per day in `tz` (a status held now counts
     up to now). The period defaults to the 7 days up to now."""
     wait_for_read_model(container, "reports", min_position)
-    start, end = _period(container, since, until)
     try:
+        start, end = asked_period(since, until, now=container.app.clock.now())
         report = container.reports.operator_activity(
             start, end, now=container.app.clock.now(), operator_id=operator_id, tz=tz
         )
     except BadPeriod as error:
         raise ApiError(422, "validation", str(error)) from error
     return OperatorActivityReport.model_validate(report)
-
-
-def _period(
-    container: Runtime, since: str | None, until: str | None
-) -> tuple[datetime | date, datetime | date]:
-    end = _when("to", until) or container.app.clock.now()
-    start = _when("from", since)
-    if start is None:
-        # A date ``to`` is a whole day: a week of days ends with it.
-        week = DEFAULT_PERIOD if isinstance(end, datetime) else DEFAULT_PERIOD - timedelta(days=1)
-        try:
-            start = end - week
-        except OverflowError as error:
-            raise ApiError(422, "validation", "to: too early for a report") from error
-    return start, end
-
-
-def _when(name: str, value: str | None) -> datetime | date | None:
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        if _DAY.fullmatch(value):
-            return date.fromisoformat(value)
-        when = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise ApiError(
-            422,
-            "validation",
-            f"{name}: {value!r} is not an ISO 8601 time or date (in a URL, write + as %2B)",
-        ) from error
-    if when.tzinfo is None or when.utcoffset() is None:
-        raise ApiError(
-            422, "validation", f"{name}: give the time with its UTC offset, e.g. {value}Z"
-        )
-    return when

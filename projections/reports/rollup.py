@@ -2,8 +2,10 @@
 
 Pure (no I/O): the read model fills these tallies batch by batch and stores one row per hour,
 scope and kind; the report adds the rows of whole hours to the raw rows of the partial hours at
-the edges of its days. A scope is a group's id, ``"none"`` (chats and clocks with no group) or
-``"all"`` (every group at once, so that a report over all groups reads one row per hour).
+the edges of its days. A scope is a group's id, ``"none"`` (chats and clocks with no group),
+``"all"`` (every group at once, so that a report over all groups reads one row per hour), and
+for what an operator did (``operator_id`` of a fact or a chat): ``"operator:<id>"`` (in every
+group) and ``"operator:<id>:<group's scope>"``.
 
 Durations are kept in whole microseconds (timestamps have no finer grain), so that sums are
 exact and the same whatever order the batches add them in. Response durations also go into a
@@ -26,7 +28,8 @@ from uuid import UUID
 from domain.clocks import ResponseFact
 
 HOUR = timedelta(hours=1)
-ALL_GROUPS, NO_GROUP = "all", "none"
+ALL_GROUPS, NO_GROUP, OPERATOR = "all", "none", "operator:"
+SCORES = (1, 2, 3, 4, 5)  # a rating's scores: ChatTally counts each
 HISTOGRAM_FLOOR_S = 0.5  # bucket 0 holds every duration below it
 HISTOGRAM_GROWTH = 1.02  # each bucket above the floor is 2% wider than the one before
 RELATIVE_ERROR = HISTOGRAM_GROWTH - 1
@@ -37,6 +40,23 @@ _ONE_MICROSECOND = timedelta(microseconds=1)
 
 def scope_of(group_id: UUID | None) -> str:
     return NO_GROUP if group_id is None else str(group_id)
+
+
+def scopes_of(group_id: UUID | None, operator_id: UUID | None) -> tuple[str, ...]:
+    """Every scope a fact or a chat of this group and operator counts in."""
+    group = scope_of(group_id)
+    if operator_id is None:
+        return group, ALL_GROUPS
+    operator = f"{OPERATOR}{operator_id}"
+    return group, ALL_GROUPS, operator, f"{operator}:{group}"
+
+
+def report_scope(group_id: UUID | None, operator_id: UUID | None) -> str:
+    """The one scope a report filtered by group, operator, both or neither reads."""
+    if operator_id is None:
+        return ALL_GROUPS if group_id is None else str(group_id)
+    operator = f"{OPERATOR}{operator_id}"
+    return operator if group_id is None else f"{operator}:{group_id}"
 
 
 def hour_of(at: datetime) -> datetime:
@@ -195,21 +215,6 @@ class ResponseTally:
             histogram=Histogram.from_row(row["histogram_from"], bytes(row["histogram"])),
         )
 
-    def section(self, percentiles: tuple[float | None, float | None]) -> dict[str, Any]:
-        """The report's response section, given its p50 and p90."""
-        count = self.answered
-        return {
-            "count": count,
-            "within_sl": self.within_sl,
-            "pct_within_sl": 100.0 * self.within_sl / count if count else None,
-            # As avg() sums the seconds: a total in whole seconds divides exactly.
-            "avg_s": self.duration_us / 1_000_000 / count if count else None,
-            "p50_s": percentiles[0],
-            "p90_s": percentiles[1],
-            "max_s": self.max_s,
-            "unanswered": self.unanswered,
-        }
-
 
 @dataclass
 class ChatTally:
@@ -240,30 +245,6 @@ class ChatTally:
             setattr(self, name, getattr(self, name) + sign * getattr(other, name))
         if sign > 0:
             self.queue_wait_max_s = _max(self.queue_wait_max_s, other.queue_wait_max_s)
-
-    def sections(self) -> dict[str, Any]:
-        """The report's chats, queue and CSAT sections."""
-        scores = (self.score_1, self.score_2, self.score_3, self.score_4, self.score_5)
-        return {
-            "csat": {
-                "count": self.rated,
-                "avg": self.rating_sum / self.rated if self.rated else None,
-                "distribution": {str(n): count for n, count in enumerate(scores, 1)},
-            },
-            "chats": {
-                "requested": self.requested,
-                "closed": self.closed,
-                "abandoned": self.abandoned,
-            },
-            "queue": {
-                "count": self.queue_left,
-                "avg_wait_s": (
-                    self.queue_wait_us / 1_000_000 / self.queue_left if self.queue_left else None
-                ),
-                "max_wait_s": self.queue_wait_max_s,
-                "waiting": self.waiting,
-            },
-        }
 
 
 COLUMNS = tuple(f.name for f in fields(ChatTally))
@@ -297,7 +278,8 @@ class ReportChat:
             self.queued_since = None
 
     def tallies(self) -> dict[tuple[datetime, str], ChatTally]:
-        """What this chat adds to the roll-up: per (UTC hour, scope), in its group and all."""
+        """What this chat adds to the roll-up: per (UTC hour, scope), in its group and all,
+        and for the operator who holds it."""
         requested = ChatTally(requested=1)
         if self.queued_since is not None:
             requested.waiting = 1
@@ -314,7 +296,7 @@ class ReportChat:
             parts.append((hour_of(self.closed_at), closed))
         tallies: dict[tuple[datetime, str], ChatTally] = {}
         for hour, part in parts:
-            for scope in (scope_of(self.group_id), ALL_GROUPS):
+            for scope in scopes_of(self.group_id, self.operator_id):
                 tallies.setdefault((hour, scope), ChatTally()).merge(part)
         return tallies
 

@@ -133,6 +133,19 @@ def test_the_report_of_one_chat_gives_its_exact_numbers(rated_chat: dict[str, An
     assert by_operator["buckets"] == []
     assert by_operator["period"]["bucket"] == "none"
 
+    # The operator within their group: the same answers as by the group alone.
+    in_group = analyst.get(
+        "/v1/reports/sla",
+        params={
+            "from": _z(requested - timedelta(hours=1)),
+            "to": report["period"]["to"],
+            "group_id": rated_chat["group"]["id"],
+            "operator_id": rated_chat["operator"]["id"],
+        },
+    ).json()
+    for kind in ("first_response", "next_response"):
+        assert in_group[kind] == report[kind]
+
 
 def test_who_may_read_reports(rated_chat: dict[str, Any], http) -> None:
     setup: Setup = rated_chat["setup"]

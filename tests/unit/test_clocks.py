@@ -9,20 +9,16 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.chat import Chat
-from domain.clocks import (
-    FIRST_RESPONSE,
-    NEXT_RESPONSE,
-    ChatClocks,
-    ResponseFact,
-    ServiceLevels,
-)
+from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE, ChatClocks, ResponseFact, default_sl
 from domain.group import Group
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -32,6 +28,26 @@ ANN, BOB = uuid4(), uuid4()
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
+
+
+@dataclass
+class ServiceLevels:
+    """A fake of the read models' service levels: the groups' SLs as their events set them."""
+
+    levels: dict[UUID, tuple[int, int]] = field(default_factory=dict)
+
+    def apply(self, event: Any) -> None:
+        if isinstance(event, Group.GroupCreated | Group.GroupUpdated):
+            self.levels[event.originator_id] = (
+                event.sl_first_response_s,
+                event.sl_next_response_s,
+            )
+
+    def __call__(self, group_id: UUID | None, kind: str) -> int:
+        level = self.levels.get(group_id) if group_id is not None else None
+        if level is None:
+            return default_sl(kind)
+        return level[0] if kind == FIRST_RESPONSE else level[1]
 
 
 class Story:

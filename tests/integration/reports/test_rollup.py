@@ -4,8 +4,9 @@ Each story (groups whose service levels change, chats queued, assigned, moved be
 muted, answered after 0.1 s to hours, closed, some while still queued, rated after the close)
 goes through ``process_batch`` of a ``Reports`` read model of its own. The report, read from
 the roll-up and the raw rows of partial hours, must equal a reference computed in Python from
-the raw rows, for any time zone, period, bucket and group; the roll-up itself must be the same
-whatever the batches, and equal to its raw rows summed up.
+the raw rows, for any time zone, period, bucket, group and operator (and operator within a
+group); the roll-up itself must be the same whatever the batches, and equal to its raw rows
+summed up.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from psycopg.conninfo import conninfo_to_dict
 from domain.chat import Chat
 from domain.clocks import KINDS, ResponseFact
 from domain.group import Group
-from projections.reports.projection import Reports
+from projections.reports import Reports
 from projections.reports.rollup import (
     ALL_GROUPS,
     HISTOGRAM_FLOOR_S,
@@ -38,7 +39,7 @@ from projections.reports.rollup import (
     hour_of,
     scope_of,
 )
-from tests.integration.test_reports import chats, csat, queue, stats
+from tests.integration.reports.story import chats, csat, queue, stats
 
 T0 = datetime(2026, 3, 27, 21, 17, tzinfo=UTC)  # Berlin moves its clocks on the 29th
 STORY_DAYS = 4
@@ -222,12 +223,21 @@ def rows(model: Reports, table: str, order: str) -> list[dict[str, Any]]:
 # -- the reference, from the raw rows ------------------------------------------------------------
 
 
-def reference(model: Reports, start: datetime, end: datetime, group_id: UUID | None) -> dict:
-    """A report's sections for [start, end), computed in Python from the raw rows."""
+def reference(
+    model: Reports,
+    start: datetime,
+    end: datetime,
+    group_id: UUID | None,
+    operator_id: UUID | None = None,
+) -> dict:
+    """A report's sections for [start, end), computed in Python from the raw rows: a fact is
+    its ``operator_id``'s (who answered; unanswered: who held the chat at its close), a chat
+    is the operator's who held it last."""
 
     def counted(row: dict[str, Any], at: str) -> bool:
         in_group = group_id is None or row["group_id"] == group_id
-        return in_group and row[at] is not None and start <= row[at] < end
+        by_operator = operator_id is None or row["operator_id"] == operator_id
+        return in_group and by_operator and row[at] is not None and start <= row[at] < end
 
     facts = [f for f in rows(model, "sla_facts", "chat_id") if counted(f, "stopped_at")]
     sections: dict[str, Any] = {}
@@ -264,6 +274,14 @@ def assert_equal_sections(got: dict, expected: dict, *, exact_percentiles: bool)
                 assert got[name][key] == value, (name, key)
 
 
+def scopes(group_id: UUID | None, operator_id: UUID | None) -> list[str]:
+    """The roll-up's scopes of a fact or chat: its group, all groups, and its operator's."""
+    group = scope_of(group_id)
+    if operator_id is None:
+        return [group, ALL_GROUPS]
+    return [group, ALL_GROUPS, f"operator:{operator_id}", f"operator:{operator_id}:{group}"]
+
+
 def periods(rng: random.Random) -> list[tuple[date | datetime, date | datetime]]:
     """The story's days as dates, and a period given as times with minutes."""
     first = T0 + timedelta(minutes=rng.randint(0, 36 * 60))
@@ -297,23 +315,60 @@ def test_the_rolled_up_report_equals_the_raw_rows(
 
 
 @SETTINGS
-@given(seed=st.integers(0, 2**32))
-def test_estimated_percentiles_are_within_the_histograms_error(models: Any, seed: int) -> None:
+@given(
+    seed=st.integers(0, 2**32),
+    size=st.integers(1, 60),
+    batch=st.integers(2, 400),
+    tz=st.sampled_from(ZONES),
+    bucket=st.sampled_from(("day", "none")),
+)
+def test_the_rolled_up_report_by_operator_equals_the_raw_rows(
+    models: Any, seed: int, size: int, batch: int, tz: str, bucket: str
+) -> None:
+    """By operator, and by operator within a group: the operator scopes of the roll-up."""
+    story = Story(seed, size)
+    model = models("rollup_operator")
+    feed(model, story.events, [batch])
+    rng = random.Random(seed)
+    operator_id = rng.choice(story.operators)
+    for start, end in periods(rng):
+        for group_id in (None, *story.groups):
+            report = model.sla_report(
+                start, end, group_id=group_id, operator_id=operator_id, bucket=bucket, tz=tz
+            )
+            assert report["period"]["percentiles"] == "exact"
+            parts = [(report["period"]["from"], report["period"]["to"], report)]
+            parts += [(b["from"], b["to"], b) for b in report["buckets"]]
+            for part_start, part_end, got in parts:
+                expected = reference(model, part_start, part_end, group_id, operator_id)
+                assert_equal_sections(got, expected, exact_percentiles=True)
+
+
+@SETTINGS
+@given(seed=st.integers(0, 2**32), by_operator=st.booleans())
+def test_estimated_percentiles_are_within_the_histograms_error(
+    models: Any, seed: int, by_operator: bool
+) -> None:
     story = Story(seed, 80)
     model = models("rollup_estimates")
     feed(model, story.events, [500])
     model.EXACT_PERCENTILES_UP_TO = 0
     rng = random.Random(seed)
+    operator_id = rng.choice(story.operators) if by_operator else None
     for tz in ("UTC", "Asia/Kathmandu"):
         for start, end in periods(rng):
-            report = model.sla_report(start, end, bucket="day", tz=tz)
+            report = model.sla_report(start, end, operator_id=operator_id, bucket="day", tz=tz)
             answered = sum(report[kind]["count"] for kind in KINDS)
             assert report["period"]["percentiles"] == ("estimated" if answered else "exact")
-            facts = rows(model, "sla_facts", "chat_id")
+            facts = [
+                f
+                for f in rows(model, "sla_facts", "chat_id")
+                if operator_id is None or f["operator_id"] == operator_id
+            ]
             parts = [(report["period"]["from"], report["period"]["to"], report)]
             parts += [(b["from"], b["to"], b) for b in report["buckets"]]
             for part_start, part_end, got in parts:
-                expected = reference(model, part_start, part_end, None)
+                expected = reference(model, part_start, part_end, None, operator_id)
                 assert_equal_sections(got, expected, exact_percentiles=False)
                 for kind in KINDS:
                     values = sorted(
@@ -361,7 +416,7 @@ def test_the_roll_up_is_its_raw_rows_summed_up(
     expected_responses: dict[tuple, ResponseTally] = {}
     for row in rows(model, "sla_facts", "chat_id"):
         fact = ResponseFact(**{k: row[k] for k in ResponseFact.__dataclass_fields__ if k in row})
-        for scope in (scope_of(fact.group_id), ALL_GROUPS):
+        for scope in scopes(fact.group_id, fact.operator_id):
             key = (scope, hour_of(fact.stopped_at), fact.kind)
             expected_responses.setdefault(key, ResponseTally()).add(fact)
     got_responses = {
@@ -372,7 +427,11 @@ def test_the_roll_up_is_its_raw_rows_summed_up(
 
     expected_chats: dict[tuple, ChatTally] = {}
     for row in rows(model, "report_chats", "id"):
-        for (hour, scope), tally in ReportChat(**row).tallies().items():
+        chat = ReportChat(**row)
+        assert {scope for _, scope in chat.tallies()} == set(
+            scopes(chat.group_id, chat.operator_id)
+        )
+        for (hour, scope), tally in chat.tallies().items():
             expected_chats.setdefault((scope, hour), ChatTally()).merge(tally)
     got_chats = {
         (r.pop("scope"), r.pop("hour")): ChatTally(**r)

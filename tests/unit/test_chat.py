@@ -7,7 +7,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.chat import ACTIVE, ASSIGNED, CLOSED, MAX_TEXT, QUEUED, Chat, transcript_message_id
+from domain.chat import Chat
+from domain.chat_status import ACTIVE, ASSIGNED, CLOSED, QUEUED
 from domain.errors import (
     AlreadyIntercepted,
     AlreadyRated,
@@ -18,6 +19,8 @@ from domain.errors import (
     NotIntercepted,
     NotQueued,
 )
+from domain.messages import transcript_message_id
+from domain.texts import MAX_TEXT
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 BOT = "bot:webbot"
@@ -475,3 +478,18 @@ def test_a_score_is_a_whole_number_from_one_to_five(score):
         chat.rate(score, None, at=T0, actor=BOT)
     assert drain(chat) == []
     assert chat.rating is None
+
+
+def test_the_chat_events_keep_the_topics_they_are_stored_under():
+    """Stored events name their class by topic: splitting domain/chat.py must not move them."""
+    from eventsourcing.utils import get_topic, resolve_topic
+
+    names = [
+        "ChatRequested", "Queued", "Assigned", "Intercepted", "MessagePosted", "MessageEdited",
+        "MessageDeleted", "Reassigned", "Muted", "Unmuted", "TopicChanged", "Closed", "Rated",
+    ]  # fmt: skip
+    for name in names:
+        event_class = getattr(Chat, name)
+        assert get_topic(event_class) == f"domain.chat:Chat.{name}"
+        assert resolve_topic(f"domain.chat:Chat.{name}") is event_class
+    assert get_topic(Chat) == "domain.chat:Chat"

@@ -14,17 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.chat import (
-    ACTIVE,
-    ASSIGNED,
-    CLOSED,
-    MAX_MUTE_MINUTES,
-    MAX_TEXT,
-    MAX_TOPIC,
-    QUEUED,
-    Chat,
-    transcript_message_id,
-)
+from domain.chat import Chat
+from domain.chat_status import ACTIVE, ASSIGNED, CLOSED, MAX_MUTE_MINUTES, QUEUED
 from domain.errors import (
     AlreadyIntercepted,
     ChatClosed,
@@ -34,7 +25,9 @@ from domain.errors import (
     TopicRequired,
     UnknownMessage,
 )
+from domain.messages import transcript_message_id
 from domain.settings import DEFAULTS, CompanySettings, check_setting, check_template, greeting
+from domain.texts import MAX_TEXT, MAX_TOPIC
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 BOT = "bot:webbot"

@@ -75,6 +75,11 @@ def wait_for_read_model(container: Runtime, name: str, min_position: int | None)
     """Read-your-writes: block (bounded) until read model ``name`` reaches ``min_position``."""
     if not min_position:
         return
+    head = container.app.head() or 0
+    if min_position > head:  # no write has reached it: waiting cannot help
+        raise ApiError(
+            422, "bad_position", f"min_position {min_position} is beyond the log's head {head}"
+        )
     if not container.wait_for(name, min_position, container.settings.read_wait_s):
         raise ApiError(
             504,

@@ -25,7 +25,19 @@ from api.schemas.chats import (
     Topic,
     TranscriptLine,
 )
-from api.schemas.common import Body, MessageText, Name, NoNul, Page, ShortText, T, Text, bounded
+from api.schemas.common import (
+    Body,
+    Flag,
+    MessageText,
+    Name,
+    NoNul,
+    Page,
+    ShortText,
+    T,
+    Text,
+    Whole,
+    bounded,
+)
 from api.schemas.reading import DashboardRow, HistoryRow, LastMessage
 from api.schemas.reports import (
     ChatCounts,
@@ -72,6 +84,7 @@ __all__ = [
     "CsatStats",
     "DashboardRow",
     "ExternalId",
+    "Flag",
     "GroupIn",
     "GroupOut",
     "GroupPatch",
@@ -118,5 +131,6 @@ __all__ = [
     "TokenOut",
     "Topic",
     "TranscriptLine",
+    "Whole",
     "bounded",
 ]

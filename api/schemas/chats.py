@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
 
-from api.schemas.common import Body, MessageText, Name, ShortText, bounded
+from api.schemas.common import Body, MessageText, Name, ShortText, Whole, bounded
 from domain.chat_status import MAX_MUTE_MINUTES, MAX_RATING, MIN_RATING
 from domain.messages import MAX_TRANSCRIPT_LINES
 from domain.texts import MAX_CHANNEL, MAX_EXTERNAL_ID, MAX_LANGUAGE, MAX_PHONE, MAX_TOPIC
@@ -68,7 +68,7 @@ class MessagesPage(BaseModel):
 
 
 class RatingIn(Body):
-    score: int = Field(ge=MIN_RATING, le=MAX_RATING)
+    score: Whole = Field(ge=MIN_RATING, le=MAX_RATING)
     comment: ShortText | None = None
 
 
@@ -77,7 +77,7 @@ class CloseIn(Body):
 
 
 class MuteIn(Body):
-    minutes: int | None = Field(
+    minutes: Whole | None = Field(
         None, ge=1, le=MAX_MUTE_MINUTES, description="Lift the mute by itself after this long."
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 
 from api.validation import no_nul
 from domain.texts import MAX_NAME, MAX_SHORT_TEXT, MAX_TEXT
@@ -19,6 +19,9 @@ def bounded(max_length: int, min_length: int = 0):
 
 
 Text = Annotated[str, NoNul]
+# JSON bodies take numbers and booleans as they are: no `false` for 0, no `"5"` for 5.
+Whole = Annotated[int, Strict()]
+Flag = Annotated[bool, Strict()]
 Name = bounded(MAX_NAME, 1)
 ShortText = bounded(MAX_SHORT_TEXT)
 MessageText = bounded(MAX_TEXT, 1)

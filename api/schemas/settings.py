@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, Strict, model_validator
 
-from api.schemas.common import Body, bounded
+from api.schemas.common import Body, Flag, bounded
 from domain.settings import MAX_MINUTES, MAX_TEMPLATE
 
 Template = bounded(MAX_TEMPLATE)
 
 # -- company settings -------------------------------------------------------------------------
 
-Minutes = Annotated[int, Field(ge=1, le=MAX_MINUTES)]
+Minutes = Annotated[int, Strict(), Field(ge=1, le=MAX_MINUTES)]
 
 
 class SettingsOut(BaseModel):
@@ -39,13 +39,13 @@ class SettingsIn(Body):
     """Only the settings given change; the others keep their values."""
 
     greeting_template: Template | None = None
-    require_topic_to_close: bool | None = None
-    rating_prompt: bool | None = None
+    require_topic_to_close: Flag | None = None
+    rating_prompt: Flag | None = None
     rating_prompt_text: Template | None = None
-    operators_may_reassign: bool | None = None
+    operators_may_reassign: Flag | None = None
     inactivity_close_minutes: Minutes | None = None
     absent_after_minutes: Minutes | None = None
-    forbid_message_edits: bool | None = None
+    forbid_message_edits: Flag | None = None
 
     @model_validator(mode="after")
     def _null_only_turns_minutes_off(self) -> SettingsIn:

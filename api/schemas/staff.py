@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, EmailStr, Field
 
-from api.schemas.common import Body, Name, ShortText
+from api.schemas.common import Body, Name, ShortText, Whole
 from domain.group import MAX_SL_S
 from domain.operator import DEFAULT_MAX_CHATS, MAX_AUTO_LOGOUT_S, MAX_GROUPS, MAX_MAX_CHATS
 
@@ -39,16 +39,16 @@ class TokenOut(BaseModel):
 class GroupIn(Body):
     name: Name
     description: ShortText = ""
-    sl_first_response_s: int | None = Field(None, ge=1, le=MAX_SL_S)
-    sl_next_response_s: int | None = Field(None, ge=1, le=MAX_SL_S)
+    sl_first_response_s: Whole | None = Field(None, ge=1, le=MAX_SL_S)
+    sl_next_response_s: Whole | None = Field(None, ge=1, le=MAX_SL_S)
     routing: Literal["auto", "manual"] = "auto"
 
 
 class GroupPatch(Body):
     name: Name | None = None
     description: ShortText | None = None
-    sl_first_response_s: int | None = Field(None, ge=1, le=MAX_SL_S)
-    sl_next_response_s: int | None = Field(None, ge=1, le=MAX_SL_S)
+    sl_first_response_s: Whole | None = Field(None, ge=1, le=MAX_SL_S)
+    sl_next_response_s: Whole | None = Field(None, ge=1, le=MAX_SL_S)
     routing: Literal["auto", "manual"] | None = None
 
 
@@ -70,8 +70,8 @@ class OperatorIn(Body):
     email: EmailStr
     role: StaffRole = "operator"
     group_ids: list[UUID] = Field(default_factory=list, max_length=MAX_GROUPS)
-    max_chats: int = Field(DEFAULT_MAX_CHATS, ge=0, le=MAX_MAX_CHATS)
-    auto_logout_s: int = Field(0, ge=0, le=MAX_AUTO_LOGOUT_S)
+    max_chats: Whole = Field(DEFAULT_MAX_CHATS, ge=0, le=MAX_MAX_CHATS)
+    auto_logout_s: Whole = Field(0, ge=0, le=MAX_AUTO_LOGOUT_S)
 
 
 class OperatorPatch(Body):
@@ -80,8 +80,8 @@ class OperatorPatch(Body):
     email: EmailStr | None = None
     role: StaffRole | None = None
     group_ids: list[UUID] | None = Field(None, max_length=MAX_GROUPS)
-    max_chats: int | None = Field(None, ge=0, le=MAX_MAX_CHATS)
-    auto_logout_s: int | None = Field(None, ge=0, le=MAX_AUTO_LOGOUT_S)
+    max_chats: Whole | None = Field(None, ge=0, le=MAX_MAX_CHATS)
+    auto_logout_s: Whole | None = Field(None, ge=0, le=MAX_AUTO_LOGOUT_S)
 
 
 class StatusIn(Body):

@@ -241,9 +241,9 @@ def test_extreme_but_valid_times_answer(setup: Setup, params: dict[str, str]) ->
     assert response.status_code == 200, response.text
 
 
-def test_a_position_never_reached_times_out(setup: Setup) -> None:
+def test_a_position_beyond_the_log_is_refused(setup: Setup) -> None:
     response = setup.admin.get("/v1/history", params={"min_position": FAR_FUTURE})
-    assert_problem(response, 504, "timeout")
+    assert_problem(response, 422, "bad_position")
 
 
 def test_openapi_documents_the_history_parameters(setup: Setup) -> None:

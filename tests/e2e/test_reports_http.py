@@ -196,9 +196,9 @@ def test_unknown_ids_are_an_empty_report(rated_chat: dict[str, Any]) -> None:
     assert response.json()["chats"] == {"requested": 0, "closed": 0, "abandoned": 0}
 
 
-def test_a_position_never_reached_is_a_504(rated_chat: dict[str, Any]) -> None:
+def test_a_position_beyond_the_log_is_refused(rated_chat: dict[str, Any]) -> None:
     response = rated_chat["analyst"].get("/v1/reports/sla", params={"min_position": 10**12})
-    assert_problem(response, 504, "timeout")
+    assert_problem(response, 422, "bad_position")
 
 
 def test_the_openapi_document_lists_the_reports(http, server) -> None:

@@ -30,7 +30,7 @@ CHECKS = [
     response_schema_conformance,
     negative_data_rejection,
 ]
-EXAMPLES_PER_OPERATION = 12  # 36 operations: the whole test stays well under two minutes
+EXAMPLES_PER_OPERATION = 20  # 35 operations: the whole test stays well under two minutes
 
 
 def _document() -> dict:
@@ -42,8 +42,19 @@ def _document() -> dict:
 DOCUMENT = _document()
 contract = schemathesis.openapi.from_dict(DOCUMENT).exclude(path="/v1/stream")
 contract.config.generation.update(
-    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE], max_examples=EXAMPLES_PER_OPERATION
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+    max_examples=EXAMPLES_PER_OPERATION,
+    # Unknown query parameters are ignored by design (a browser's cache-buster must not fail a
+    # read), so a request is not made invalid by adding one.
+    allow_extra_parameters=False,
 )
+
+
+@contract.hook
+def filter_query(context: schemathesis.HookContext, query: dict | None) -> bool:
+    """An empty object or list in a query string goes out as an empty value, which history
+    takes, by design, as no filter: on the wire such a case is not invalid, so it is dropped."""
+    return not any(isinstance(v, dict | list) and not v for v in (query or {}).values())
 
 
 @pytest.fixture(scope="module")

@@ -79,3 +79,35 @@ def test_every_operation_keeps_its_contract(case: schemathesis.Case, live_server
         checks=CHECKS,
         timeout=10,
     )
+
+
+# The bot's side: an admin may not hand off, so the handoff's body is exercised with a bot's token.
+bot_side = contract.include(
+    path_regex=r"^/v1/chats(/\{chat_id\}(/messages|/rating)?)?$", method=["GET", "POST"]
+)
+
+
+@pytest.fixture(scope="module")
+def bot_token(live_server: ServerProcess) -> str:
+    with live_server.client(live_server.admin_token) as admin:
+        issued = admin.post("/v1/tokens", json={"role": "bot", "name": "schemathesis-bot"})
+    assert issued.status_code == 201, issued.text
+    return issued.json()["token"]
+
+
+@bot_side.parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_the_bots_operations_keep_their_contract(
+    case: schemathesis.Case, live_server: ServerProcess, bot_token: str
+):
+    case.call_and_validate(
+        base_url=live_server.base_url,
+        headers={"Authorization": f"Bearer {bot_token}"},
+        checks=CHECKS,
+        timeout=10,
+    )

@@ -1,7 +1,7 @@
 """The error answers of every operation, written into ``/openapi.json`` from the routes.
 
 Each route's possible problems follow from what it is: a bearer token (401, 403), an id in
-its path (404), a body (413, 422), query or header parameters (422), ``min_position`` (422
+its path (404), a body (400, 413, 422), query or header parameters (422), ``min_position`` (422
 ``bad_position``, 504), a cursor (400), ``/v1`` (503, the database guard), and the domain
 errors its command can raise (the small table ``COMMAND_ERRORS``, mapped through
 ``api.errors.ERROR_TABLE``). A new route gets its answers documented without anyone listing them.
@@ -36,8 +36,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 _REF = {"$ref": "#/components/schemas/Problem"}
 
-# What each command can be refused with, beyond what its route's shape tells. Keyed by the
-# route's name (its function). Version races that outlast the retries are ``Conflict``.
+# What each command can be refused with, beyond what its route's shape tells, keyed by the
+# route's name (its function; a test checks each names a route). Version races that outlast the
+# retries are ``Conflict``.
 _CHAT_STATE = (domain_errors.ChatClosed, app_errors.Conflict)
 _OPERATOR_TAKES = (
     domain_errors.NoCapacity,
@@ -148,6 +149,7 @@ def _document(schema: dict[str, Any], routes: Iterable[RouteContext]) -> None:
                     "description": _describe(status, codes),
                     "content": {PROBLEM: {"schema": _REF}},
                 }
+            operation["responses"] = dict(sorted(responses.items()))
     _drop_unused_validation_schemas(schema)
 
 

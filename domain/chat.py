@@ -14,6 +14,7 @@ from domain.chat_status import (
     ACTIVE,
     ASSIGNED,
     CLOSED,
+    MAX_MUTE_MINUTES,
     OPEN_STATUSES,
     QUEUED,
     check_mute_minutes,
@@ -30,12 +31,13 @@ from domain.errors import (
     NotQueued,
     TopicRequired,
 )
-from domain.messages import transcript_message_id
-from domain.texts import check_short_text, check_topic
+from domain.messages import AUTHORS, transcript_message_id
+from domain.texts import MAX_TEXT, MAX_TOPIC, check_short_text, check_text, check_topic
 
 # The chat's vocabulary, which the other layers import from here.
 __all__ = ["ACTIVE", "ASSIGNED", "CLOSED", "QUEUED", "Chat", "mute_in_effect"]
-__all__ += ["status_when_held", "transcript_message_id"]
+__all__ += ["AUTHORS", "MAX_MUTE_MINUTES", "status_when_held", "transcript_message_id"]
+__all__ += ["MAX_TEXT", "MAX_TOPIC", "OPEN_STATUSES", "check_text", "check_topic"]
 
 
 class Chat(ChatMessages, Aggregate):
@@ -315,9 +317,8 @@ class Chat(ChatMessages, Aggregate):
     ) -> UUID | None:
         """Move the chat to ``operator_id``, or back to routing in ``group_id`` (operator None).
 
-        Returns the operator who held it, whose load must drop. The caller's right to
-        reassign (a supervisor, or an operator where the company allows it) is checked first.
-        """
+        Returns the operator who held it, whose load must drop; the caller's right to reassign
+        (a supervisor, or an operator where the company allows it) is checked before."""
         self.check_open()
         if operator_id is not None and operator_id == self.operator_id:
             raise AlreadyIntercepted(f"chat {self.id} is already with operator {operator_id}")

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import install_error_handlers, problem
 from api.metrics import Metrics, MetricsMiddleware
+from api.problems import document_problems
 from api.routers import chats, dashboard, history, ops, reports, settings, staff, stream
 from api.runtime import Runtime
 
@@ -111,6 +112,7 @@ def create_api(
     install_error_handlers(api)
     for module in (staff, chats, settings, dashboard, stream, history, reports, ops):
         api.include_router(module.router)
+    document_problems(api)
     api.add_middleware(BodySizeLimit, limit=max_body_bytes)
     api.add_middleware(DatabaseGuard)
     api.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -67,7 +67,7 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (InterfaceError, 503, "unavailable"),
 ]
 
-_CODES_BY_STATUS = {
+CODES_BY_STATUS = {
     400: "bad_request",
     401: "unauthorized",
     403: "forbidden",
@@ -82,7 +82,7 @@ _CODES_BY_STATUS = {
     503: "unavailable",
     504: "timeout",
 }
-_TITLES = {
+TITLES = {
     400: "Bad request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -91,6 +91,9 @@ _TITLES = {
     409: "Conflict",
     413: "Request too large",
     422: "Unprocessable content",
+    406: "Not acceptable",
+    415: "Unsupported media type",
+    429: "Too many requests",
     503: "Service unavailable",
     504: "Read model not ready",
 }
@@ -99,7 +102,7 @@ _TITLES = {
 def problem(status: int, code: str, detail: str, headers: dict | None = None) -> JSONResponse:
     body = {
         "type": f"https://switchboard.dev/problems/{code}",
-        "title": _TITLES.get(status, "Error"),
+        "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "code": code,
@@ -121,7 +124,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = _CODES_BY_STATUS.get(error.status_code, "error")
+        code = CODES_BY_STATUS.get(error.status_code, "error")
         return problem(error.status_code, code, str(error.detail), getattr(error, "headers", None))
 
     for error_class, status, code in ERROR_TABLE:

@@ -8,7 +8,7 @@ from uuid import UUID, uuid4
 
 from application.auth import Principal, hash_token, new_token
 from application.base import SwitchboardBase
-from application.errors import Forbidden, NotFound
+from application.errors import Forbidden, NotFound, UnknownReference
 from application.ports import Done
 from application.retry import retry_on_conflict
 from domain.access import ApiToken
@@ -201,7 +201,10 @@ class StaffCommands(SwitchboardBase):
     ) -> Done[IssuedToken]:
         if operator_id is not None:
             # A staff token acts as its operator, in the role the operator has at each call.
-            role = self.get_operator(operator_id).role
+            operator = self._find(Operator, operator_id)
+            if operator is None:
+                raise UnknownReference(f"no operator {operator_id}")
+            role = operator.role
         secret = new_token()
         token = ApiToken.issue(
             token_hash=hash_token(secret),

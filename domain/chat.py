@@ -4,50 +4,43 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
+from domain import messages
+from domain.chat_messages import ChatMessages
+from domain.chat_status import (
+    ACTIVE,
+    ASSIGNED,
+    CLOSED,
+    MAX_MUTE_MINUTES,
+    OPEN_STATUSES,
+    QUEUED,
+    check_mute_minutes,
+    check_rating,
+    mute_in_effect,
+    status_when_held,
+)
 from domain.errors import (
     AlreadyIntercepted,
     AlreadyRated,
     ChatClosed,
-    EditsForbidden,
-    InvalidValue,
     NotAssigned,
     NotClosed,
-    NotIntercepted,
     NotQueued,
     TopicRequired,
-    UnknownMessage,
 )
+from domain.messages import AUTHORS, transcript_message_id
+from domain.texts import MAX_TEXT, MAX_TOPIC, check_short_text, check_text, check_topic
 
-QUEUED, ASSIGNED, ACTIVE, CLOSED = "queued", "assigned", "active", "closed"
-OPEN_STATUSES = (QUEUED, ASSIGNED, ACTIVE)
-AUTHORS = ("client", "bot", "operator", "system")
-MAX_TEXT = 10_000
-MAX_TOPIC = 200
-MAX_MUTE_MINUTES = 7 * 24 * 60
-
-
-def status_when_held(intercepted: bool) -> str:
-    """A chat's status once an operator holds it (assigned, or reassigned to someone): after
-    an intercept, whoever holds the chat continues the conversation."""
-    return ACTIVE if intercepted else ASSIGNED
+# The chat's vocabulary, which the other layers import from here.
+__all__ = ["ACTIVE", "ASSIGNED", "CLOSED", "QUEUED", "Chat", "mute_in_effect"]
+__all__ += ["AUTHORS", "MAX_MUTE_MINUTES", "status_when_held", "transcript_message_id"]
+__all__ += ["MAX_TEXT", "MAX_TOPIC", "OPEN_STATUSES", "check_text", "check_topic"]
 
 
-def mute_in_effect(muted: bool, until: datetime | None, at: datetime) -> bool:
-    """Whether a client is muted at ``at``: a timed mute has lifted once its time is up,
-    even before the engine records ``Unmuted``."""
-    return muted and (until is None or at < until)
-
-
-def transcript_message_id(chat_id: UUID, index: int) -> UUID:
-    """Transcript lines get ids derived from the chat, so replays give the same ids."""
-    return uuid5(chat_id, f"transcript:{index}")
-
-
-class Chat(Aggregate):
+class Chat(ChatMessages, Aggregate):
     class Event(Aggregate.Event):
         actor: str
 
@@ -75,7 +68,7 @@ class Chat(Aggregate):
         def apply(self, chat: Chat) -> None:
             # Once an operator has taken over from the bot, whoever holds the chat next
             # continues the conversation: it stays active.
-            chat.status = ACTIVE if chat.intercepted_at else ASSIGNED
+            chat.status = status_when_held(chat.intercepted_at is not None)
             chat.operator_id = self.operator_id
             chat.group_id = self.group_id
             chat.assigned_at = self.timestamp
@@ -197,13 +190,7 @@ class Chat(Aggregate):
     ) -> Chat:
         check_topic(topic)
         check_topic(subtopic)
-        lines = []
-        for line in transcript or []:
-            if line.get("author") not in ("client", "bot"):
-                raise InvalidValue("transcript lines are written by the client or the bot")
-            lines.append(
-                {"author": line["author"], "text": line["text"], "at": line.get("at") or at}
-            )
+        lines = messages.transcript_lines(transcript, at)
         return cls._create(
             cls.ChatRequested,
             id=chat_id,
@@ -248,16 +235,7 @@ class Chat(Aggregate):
         self.passed_over: UUID | None = None
         self.rating: int | None = None
         self.rating_comment: str | None = None
-        self.messages: list[dict[str, Any]] = [
-            {
-                "id": transcript_message_id(self.id, n),
-                "author": line["author"],
-                "author_id": None,
-                "text": line["text"],
-                "at": line["at"],
-            }
-            for n, line in enumerate(transcript)
-        ]
+        self.messages: list[dict[str, Any]] = messages.transcript_messages(self.id, transcript)
 
     # -- checks -------------------------------------------------------------------------------
 
@@ -271,29 +249,6 @@ class Chat(Aggregate):
 
     def is_muted(self, at: datetime) -> bool:
         return mute_in_effect(self.muted, self.muted_until, at)
-
-    def message(self, message_id: UUID) -> dict[str, Any]:
-        for message in self.messages:
-            if message["id"] == message_id:
-                return message
-        raise UnknownMessage(f"message {message_id} is not in chat {self.id}")
-
-    @property
-    def last_client_message_at(self) -> datetime | None:
-        for message in reversed(self.messages):
-            if message["author"] == "client":
-                return message["at"]
-        return None
-
-    @property
-    def client_turn_open(self) -> bool:
-        """The client wrote last (ignoring bot and system lines): an operator owes an answer."""
-        for message in reversed(self.messages):
-            if message["author"] == "client":
-                return True
-            if message["author"] == "operator":
-                return False
-        return False
 
     def check_open(self) -> None:
         if not self.is_open:
@@ -332,36 +287,6 @@ class Chat(Aggregate):
         self.trigger_event(self.Intercepted, timestamp=at, actor=actor, operator_id=operator_id)
         return True
 
-    def relay_client_message(
-        self, message_id: UUID, text: str, *, at: datetime, actor: str
-    ) -> None:
-        self.check_open()
-        self._post(message_id, "client", self.client.get("id"), text, at=at, actor=actor)
-
-    def post_bot_message(self, message_id: UUID, text: str, *, at: datetime, actor: str) -> None:
-        self.check_open()
-        self._post(message_id, "bot", actor, text, at=at, actor=actor)
-
-    def reply(
-        self,
-        message_id: UUID,
-        operator_id: UUID,
-        text: str,
-        *,
-        supervisor: bool,
-        at: datetime,
-        actor: str,
-    ) -> None:
-        self.check_open()
-        self.check_may_act(operator_id, supervisor=supervisor)
-        if self.status != ACTIVE and not supervisor:
-            raise NotIntercepted(f"intercept chat {self.id} before replying")
-        self._post(message_id, "operator", str(operator_id), text, at=at, actor=actor)
-
-    def post_system_message(self, message_id: UUID, text: str, *, at: datetime, actor: str) -> None:
-        self.check_open()
-        self._post(message_id, "system", None, text, at=at, actor=actor)
-
     def close(
         self,
         *,
@@ -377,6 +302,7 @@ class Chat(Aggregate):
         self.check_may_act(operator_id, supervisor=supervisor)
         if require_topic and not self.topic:
             raise TopicRequired(f"set a topic on chat {self.id} before closing it")
+        check_short_text(reason, "a close reason")
         holder = self.operator_id
         self.trigger_event(self.Closed, timestamp=at, actor=actor, reason=reason)
         return holder
@@ -391,9 +317,8 @@ class Chat(Aggregate):
     ) -> UUID | None:
         """Move the chat to ``operator_id``, or back to routing in ``group_id`` (operator None).
 
-        Returns the operator who held it, whose load must drop. The caller's right to
-        reassign (a supervisor, or an operator where the company allows it) is checked first.
-        """
+        Returns the operator who held it, whose load must drop; the caller's right to reassign
+        (a supervisor, or an operator where the company allows it) is checked before."""
         self.check_open()
         if operator_id is not None and operator_id == self.operator_id:
             raise AlreadyIntercepted(f"chat {self.id} is already with operator {operator_id}")
@@ -419,11 +344,7 @@ class Chat(Aggregate):
     ) -> None:
         self.check_open()
         self.check_may_act(operator_id, supervisor=supervisor)
-        if minutes is not None:
-            if isinstance(minutes, bool) or not isinstance(minutes, int):
-                raise InvalidValue("minutes is a whole number")
-            if not 1 <= minutes <= MAX_MUTE_MINUTES:
-                raise InvalidValue(f"a mute lasts from 1 to {MAX_MUTE_MINUTES} minutes")
+        check_mute_minutes(minutes)
         until = at + timedelta(minutes=minutes) if minutes is not None else None
         self.trigger_event(self.Muted, timestamp=at, actor=actor, until=until)
 
@@ -468,105 +389,11 @@ class Chat(Aggregate):
         )
         return True
 
-    def edit_message(
-        self,
-        message_id: UUID,
-        text: str,
-        *,
-        operator_id: UUID | None,
-        supervisor: bool,
-        allowed: bool,
-        at: datetime,
-        actor: str,
-    ) -> None:
-        message = self._own_message(message_id, operator_id, supervisor=supervisor, allowed=allowed)
-        check_text(text)
-        if text != message["text"]:
-            self.trigger_event(
-                self.MessageEdited, timestamp=at, actor=actor, message_id=message_id, text=text
-            )
-
-    def delete_message(
-        self,
-        message_id: UUID,
-        *,
-        operator_id: UUID | None,
-        supervisor: bool,
-        allowed: bool,
-        at: datetime,
-        actor: str,
-    ) -> None:
-        self._own_message(message_id, operator_id, supervisor=supervisor, allowed=allowed)
-        self.trigger_event(self.MessageDeleted, timestamp=at, actor=actor, message_id=message_id)
-
-    def _own_message(
-        self, message_id: UUID, operator_id: UUID | None, *, supervisor: bool, allowed: bool
-    ) -> dict[str, Any]:
-        """An operator edits or deletes their own messages, where the company allows it."""
-        self.check_open()
-        if not allowed:
-            raise EditsForbidden("the company does not allow editing or deleting messages")
-        message = self.message(message_id)
-        if message.get("deleted_at") is not None:
-            raise InvalidValue(f"message {message_id} is deleted")
-        if message["author"] != "operator":
-            raise NotAssigned("only operators' messages can be edited or deleted")
-        if not supervisor and message["author_id"] != str(operator_id):
-            raise NotAssigned("an operator edits or deletes only their own messages")
-        return message
-
     def rate(self, score: int, comment: str | None, *, at: datetime, actor: str) -> None:
-        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-            raise InvalidValue("a rating is a whole number from 1 to 5")
+        check_rating(score)
+        check_short_text(comment, "a rating's comment")
         if self.is_open:
             raise NotClosed(f"chat {self.id} is still open; rate it after close")
         if self.rating is not None:
             raise AlreadyRated(f"chat {self.id} is already rated")
         self.trigger_event(self.Rated, timestamp=at, actor=actor, score=score, comment=comment)
-
-    def _post(
-        self,
-        message_id: UUID,
-        author: str,
-        author_id: str | None,
-        text: str,
-        *,
-        at: datetime,
-        actor: str,
-    ) -> None:
-        check_text(text)
-        self.trigger_event(
-            self.MessagePosted,
-            timestamp=at,
-            actor=actor,
-            message_id=message_id,
-            author=author,
-            author_id=author_id,
-            text=text,
-        )
-
-    def messages_after(self, message_id: UUID | None) -> list[dict[str, Any]]:
-        if message_id is None:
-            return list(self.messages)
-        for n, message in enumerate(self.messages):
-            if message["id"] == message_id:
-                return self.messages[n + 1 :]
-        raise InvalidValue(f"message {message_id} is not in chat {self.id}")
-
-
-def check_text(text: str) -> None:
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidValue("a message needs text")
-    if "\x00" in text:
-        raise InvalidValue("a message cannot contain NUL characters")
-    if len(text) > MAX_TEXT:
-        raise InvalidValue(f"a message is at most {MAX_TEXT} characters")
-
-
-def check_topic(value: str | None) -> None:
-    if value is None:
-        return
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TOPIC:
-        raise InvalidValue(f"a topic is 1 to {MAX_TOPIC} characters")
-    if "\x00" in value:
-        raise InvalidValue("a topic cannot contain NUL characters")

@@ -7,20 +7,24 @@ from datetime import datetime
 from eventsourcing.domain import Aggregate
 
 from domain.errors import GroupDeleted, InvalidValue
+from domain.texts import MAX_NAME
 
 ROUTING_MODES = ("auto", "manual")
 DEFAULT_SL_FIRST_RESPONSE_S = 60
 DEFAULT_SL_NEXT_RESPONSE_S = 120
+MAX_SL_S = 7 * 86_400  # a service level of a week is already no promise
 
 
 def _check(name: str, routing: str, sl_first_response_s: int, sl_next_response_s: int) -> None:
     if not name.strip():
         raise InvalidValue("a group needs a name")
+    if len(name) > MAX_NAME:
+        raise InvalidValue(f"a group's name is at most {MAX_NAME} characters")
     if routing not in ROUTING_MODES:
         raise InvalidValue(f"routing is one of {', '.join(ROUTING_MODES)}")
     for sl in (sl_first_response_s, sl_next_response_s):
-        if isinstance(sl, bool) or not isinstance(sl, int) or sl < 1:
-            raise InvalidValue("service levels are whole seconds, at least 1")
+        if isinstance(sl, bool) or not isinstance(sl, int) or not 1 <= sl <= MAX_SL_S:
+            raise InvalidValue(f"service levels are whole seconds, from 1 to {MAX_SL_S}")
 
 
 class Group(Aggregate):

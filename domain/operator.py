@@ -15,6 +15,8 @@ SETTABLE_STATUSES = (WORKING, BREAK, LEAVING, OFFLINE)  # ``absent`` is the engi
 OPERATOR_ROLES = ("operator", "supervisor", "admin")
 DEFAULT_MAX_CHATS = 300
 MAX_MAX_CHATS = 10_000
+MAX_GROUPS = 100  # groups one operator belongs to
+MAX_AUTO_LOGOUT_S = 7 * 86_400
 
 
 def check_max_chats(max_chats: int) -> None:

@@ -6,13 +6,14 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime, BeforeValidator
+from pydantic import AwareDatetime, BeforeValidator, Field, WithJsonSchema
 
 from api.deps import MinPosition, RuntimeDep, require, wait_for_read_model
 from api.errors import ApiError
 from api.schemas import HistoryRow, Page
 from api.validation import no_nul
 from application.auth import Principal
+from domain.chat_status import MAX_RATING, MIN_RATING
 from projections.history import HistoryFilters
 
 router = APIRouter(prefix="/v1", tags=["reading"])
@@ -30,8 +31,14 @@ def _blank_is_absent(value: Any) -> Any:
 
 
 BlankIsAbsent = BeforeValidator(_blank_is_absent)
+Blank = Literal[""]  # in the OpenAPI document: an empty value is accepted, as no filter
 Exact = Annotated[str | None, Query(max_length=200), BeforeValidator(no_nul), BlankIsAbsent]
-When = Annotated[AwareDatetime | None, BlankIsAbsent]
+# Documented as it is taken: ISO 8601 with a zone, or seconds since the epoch (UTC), or empty.
+WHEN_SCHEMA = {
+    "anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}, {"const": ""}]
+}
+When = Annotated[AwareDatetime | None, BlankIsAbsent, WithJsonSchema(WHEN_SCHEMA)]
+Score = Annotated[int, Field(ge=MIN_RATING, le=MAX_RATING)]
 
 
 @router.get("/history", response_model=Page[HistoryRow])
@@ -52,14 +59,14 @@ def history(
     topic: Exact = None,
     subtopic: Exact = None,
     operator_id: Annotated[
-        UUID | None, Query(description="Any operator who held the chat."), BlankIsAbsent
+        UUID | Blank | None, Query(description="Any operator who held the chat."), BlankIsAbsent
     ] = None,
-    group_id: Annotated[UUID | None, BlankIsAbsent] = None,
-    rating: Annotated[int | None, Query(ge=1, le=5), BlankIsAbsent] = None,
+    group_id: Annotated[UUID | Blank | None, BlankIsAbsent] = None,
+    rating: Annotated[Score | Blank | None, BlankIsAbsent] = None,
     phone: Exact = None,
     channel: Exact = None,
     status: Annotated[
-        Literal["queued", "assigned", "active", "closed"] | None, BlankIsAbsent
+        Literal["queued", "assigned", "active", "closed", ""] | None, BlankIsAbsent
     ] = None,
     q: Annotated[
         str | None,

@@ -17,7 +17,13 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+NOT_READY = {
+    "description": "Not ready: the database cannot be reached, or a read model lags too far.",
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+
+
+@router.get("/readyz", responses={503: NOT_READY})
 def readyz(container: RuntimeDep) -> JSONResponse:
     """The database answers and every read model is within ``SWITCHBOARD_READY_LAG`` events
     of the log; 503 otherwise (a load balancer sends this process no traffic meanwhile)."""

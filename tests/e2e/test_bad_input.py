@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -246,13 +247,16 @@ def test_an_operator_email_is_taken_once(setup: Setup) -> None:
 # -- reading ahead of the log ---------------------------------------------------------------------
 
 
-def test_a_position_beyond_the_log_is_refused(setup: Setup) -> None:
+def test_a_position_beyond_the_log_is_refused_at_once(setup: Setup) -> None:
+    """No write has reached it, so waiting cannot help: 422 at once, not 504 after the wait."""
     _, op = setup.operator()
+    started = time.monotonic()
     response = op.get("/v1/dashboard", params={"min_position": FAR_FUTURE})
     assert_problem(response, 422, "bad_position")
     assert_problem(
         setup.admin.get("/v1/groups", params={"min_position": FAR_FUTURE}), 422, "bad_position"
     )
+    assert time.monotonic() - started < 0.5  # READ_WAIT_S: neither waited it out
 
 
 def test_a_position_already_reached_answers(setup: Setup) -> None:

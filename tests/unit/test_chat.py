@@ -7,7 +7,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from domain.chat import ACTIVE, ASSIGNED, CLOSED, MAX_TEXT, QUEUED, Chat, transcript_message_id
+from domain.chat import Chat
+from domain.chat_status import ACTIVE, ASSIGNED, CLOSED, QUEUED
 from domain.errors import (
     AlreadyIntercepted,
     AlreadyRated,
@@ -18,6 +19,8 @@ from domain.errors import (
     NotIntercepted,
     NotQueued,
 )
+from domain.messages import transcript_message_id
+from domain.texts import MAX_TEXT
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 BOT = "bot:webbot"
@@ -475,3 +478,88 @@ def test_a_score_is_a_whole_number_from_one_to_five(score):
         chat.rate(score, None, at=T0, actor=BOT)
     assert drain(chat) == []
     assert chat.rating is None
+
+
+def test_the_chat_events_keep_the_topics_they_are_stored_under():
+    """Stored events name their class by topic: splitting domain/chat.py must not move them."""
+    from eventsourcing.utils import get_topic, resolve_topic
+
+    names = [
+        "ChatRequested", "Queued", "Assigned", "Intercepted", "MessagePosted", "MessageEdited",
+        "MessageDeleted", "Reassigned", "Muted", "Unmuted", "TopicChanged", "Closed", "Rated",
+    ]  # fmt: skip
+    for name in names:
+        event_class = getattr(Chat, name)
+        assert get_topic(event_class) == f"domain.chat:Chat.{name}"
+        assert resolve_topic(f"domain.chat:Chat.{name}") is event_class
+    assert get_topic(Chat) == "domain.chat:Chat"
+
+
+# -- limits the domain keeps, and the API takes its schemas from ---------------------------------
+
+
+def test_a_comment_or_a_close_reason_is_at_most_the_short_text_limit():
+    from domain.texts import MAX_SHORT_TEXT
+
+    chat = active_chat()
+    with pytest.raises(InvalidValue):
+        chat.close(
+            operator_id=OPERATOR_ID,
+            supervisor=False,
+            reason="x" * (MAX_SHORT_TEXT + 1),
+            at=T0,
+            actor=operator_actor(OPERATOR_ID),
+        )
+    assert drain(chat) == [] and chat.is_open
+    chat.close(
+        operator_id=OPERATOR_ID,
+        supervisor=False,
+        reason="x" * MAX_SHORT_TEXT,
+        at=T0,
+        actor=operator_actor(OPERATOR_ID),
+    )
+    with pytest.raises(InvalidValue):
+        chat.rate(4, "y" * (MAX_SHORT_TEXT + 1), at=T0, actor=BOT)
+    with pytest.raises(InvalidValue):
+        chat.rate(4, "nul \x00", at=T0, actor=BOT)
+    chat.rate(4, "y" * MAX_SHORT_TEXT, at=T0, actor=BOT)
+    assert chat.rating == 4
+
+
+def test_a_transcript_is_at_most_the_transcript_limit():
+    from domain.messages import MAX_TRANSCRIPT_LINES
+
+    line = {"author": "client", "text": "hi"}
+    with pytest.raises(InvalidValue):
+        request_chat(transcript=[line] * (MAX_TRANSCRIPT_LINES + 1))
+    chat = request_chat(transcript=[line] * MAX_TRANSCRIPT_LINES)
+    assert len(chat.messages) == MAX_TRANSCRIPT_LINES
+
+
+def test_the_api_schemas_take_their_limits_from_the_domain():
+    """One owner per limit: the request schemas say what the domain checks."""
+    from api import schemas
+    from domain.chat_status import MAX_MUTE_MINUTES, MAX_RATING
+    from domain.group import MAX_SL_S
+    from domain.messages import MAX_TRANSCRIPT_LINES
+    from domain.operator import MAX_MAX_CHATS
+    from domain.settings import MAX_MINUTES, MAX_TEMPLATE
+    from domain.texts import MAX_EXTERNAL_ID, MAX_NAME, MAX_SHORT_TEXT, MAX_TOPIC
+
+    def limits(model, field):
+        schema = model.model_json_schema()["properties"][field]
+        options = schema.get("anyOf", [schema])
+        return {k: v for o in options for k, v in o.items() if k.startswith("max")}
+
+    assert limits(schemas.MessageIn, "text") == {"maxLength": MAX_TEXT}
+    assert limits(schemas.ChatPatch, "topic") == {"maxLength": MAX_TOPIC}
+    assert limits(schemas.HandoffIn, "external_id") == {"maxLength": MAX_EXTERNAL_ID}
+    assert limits(schemas.HandoffIn, "transcript") == {"maxItems": MAX_TRANSCRIPT_LINES}
+    assert limits(schemas.MuteIn, "minutes") == {"maximum": MAX_MUTE_MINUTES}
+    assert limits(schemas.RatingIn, "score") == {"maximum": MAX_RATING}
+    assert limits(schemas.CloseIn, "reason") == {"maxLength": MAX_SHORT_TEXT}
+    assert limits(schemas.GroupIn, "name") == {"maxLength": MAX_NAME}
+    assert limits(schemas.GroupIn, "sl_first_response_s") == {"maximum": MAX_SL_S}
+    assert limits(schemas.OperatorIn, "max_chats") == {"maximum": MAX_MAX_CHATS}
+    assert limits(schemas.SettingsIn, "greeting_template") == {"maxLength": MAX_TEMPLATE}
+    assert limits(schemas.SettingsIn, "inactivity_close_minutes") == {"maximum": MAX_MINUTES}

@@ -16,7 +16,7 @@ from domain.errors import (
     OperatorDeactivated,
     ReservationTaken,
 )
-from domain.group import Group
+from domain.group import MAX_SL_S, Group
 from domain.operator import (
     ABSENT,
     BREAK,
@@ -28,6 +28,7 @@ from domain.operator import (
     Operator,
 )
 from domain.reservation import FREE, Reservation
+from domain.texts import MAX_NAME
 
 T0 = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 ADMIN = "admin:root"
@@ -327,7 +328,14 @@ INVALID_GROUP_FIELDS = [
     {"sl_first_response_s": True},
     {"sl_next_response_s": 1.5},
     {"sl_first_response_s": "60"},
+    {"sl_next_response_s": MAX_SL_S + 1},
+    {"name": "x" * (MAX_NAME + 1)},
 ]
+
+
+def test_the_longest_name_and_service_level_are_accepted():
+    group = new_group(name="x" * MAX_NAME, sl_first_response_s=MAX_SL_S)
+    assert (len(group.name), group.sl_first_response_s) == (MAX_NAME, MAX_SL_S)
 
 
 @pytest.mark.parametrize("fields", INVALID_GROUP_FIELDS)

@@ -1,0 +1,59 @@
+"""Company settings: what the admin may change, and what everyone reads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, Strict, model_validator
+
+from api.schemas.common import Body, Flag, bounded
+from domain.settings import MAX_MINUTES, MAX_TEMPLATE
+
+Template = bounded(MAX_TEMPLATE)
+
+# -- company settings -------------------------------------------------------------------------
+
+Minutes = Annotated[int, Strict(), Field(ge=1, le=MAX_MINUTES)]
+
+
+class SettingsOut(BaseModel):
+    greeting_template: str = Field(
+        description="System message on intercept; may use {first_name} and {last_name}; "
+        "empty sends none."
+    )
+    require_topic_to_close: bool
+    rating_prompt: bool = Field(description="On close, a system message asks for a rating.")
+    rating_prompt_text: str
+    operators_may_reassign: bool
+    inactivity_close_minutes: int | None = Field(
+        description="Close an active chat whose client is silent this long; null: never."
+    )
+    absent_after_minutes: int | None = Field(
+        description="Mark a working operator absent after this long without activity; null: "
+        "never. An operator's own auto_logout_s, when set, wins."
+    )
+    forbid_message_edits: bool
+
+
+class SettingsIn(Body):
+    """Only the settings given change; the others keep their values."""
+
+    greeting_template: Template | None = None
+    require_topic_to_close: Flag | None = None
+    rating_prompt: Flag | None = None
+    rating_prompt_text: Template | None = None
+    operators_may_reassign: Flag | None = None
+    inactivity_close_minutes: Minutes | None = None
+    absent_after_minutes: Minutes | None = None
+    forbid_message_edits: Flag | None = None
+
+    @model_validator(mode="after")
+    def _null_only_turns_minutes_off(self) -> SettingsIn:
+        for name in self.model_fields_set - {"inactivity_close_minutes", "absent_after_minutes"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The settings the caller sent."""
+        return {name: getattr(self, name) for name in self.model_fields_set}

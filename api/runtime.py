@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from pydantic import SecretStr
 
 from application.app import Switchboard
-from projections.dashboard.projection import Dashboard
+from projections.dashboard import Dashboard
 from projections.directory.projection import Directory
 from projections.history.projection import History
 from projections.reports.projection import Reports

@@ -18,7 +18,7 @@ from infrastructure.database import Database, EmbeddedPostgres, schema_lock
 from infrastructure.live import InProcessBroker, RedisBroker
 from infrastructure.scheduler import Scheduler
 from infrastructure.settings import Settings
-from projections.dashboard.projection import Dashboard
+from projections.dashboard import Dashboard
 from projections.directory.projection import Directory, DirectoryRoutingView
 from projections.dispatcher import Dispatcher
 from projections.history.projection import History
@@ -184,7 +184,7 @@ def build(
         dbname = database.params.get("dbname", "postgres")
         broker = RedisBroker(settings.redis_url, channel=f"switchboard:{dbname}:dashboard")
     if run_projections:
-        dashboard.on_changes = lambda changes: broker.publish(changes.to_json())
+        dashboard.publish = lambda changes: broker.publish(changes.to_json())
     container = Container(
         settings=settings,
         database=database,

@@ -19,7 +19,7 @@ from datetime import timedelta
 import psycopg
 
 from application.app import Switchboard
-from projections.dashboard.projection import Dashboard
+from projections.dashboard import Dashboard
 from projections.directory.projection import Directory
 
 log = logging.getLogger(__name__)

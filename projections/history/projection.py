@@ -23,8 +23,10 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from domain.chat import Chat, status_when_held, transcript_message_id
+from domain.visibility import HOLDERS, RECORD, Viewer, clauses
 from projections.machinery.keyset import decode_time_key, encode_time_key
 from projections.machinery.readmodel import Index, ReadModel, Table
+from projections.machinery.visibility import visible_where
 
 SEARCH_CHARS = 100_000
 CONVERSATION = ("client", "bot", "operator")
@@ -441,10 +443,16 @@ class History(ReadModel):
             if value is not None:
                 where.append(f"{column} {operator} %s")
                 params.append(value)
-        held = [o for o in (filters.operator_id, held_by) if o is not None]
-        if held:
+        if filters.operator_id is not None:
             where.append("operator_ids @> %s::uuid[]")
-            params.append(held)
+            params.append([filters.operator_id])
+        if held_by is not None:
+            # An operator's own view: what the visibility rule's record shows them.
+            sight, sight_params = visible_where(
+                clauses(Viewer(held_by), RECORD), {HOLDERS: "operator_ids"}
+            )
+            where.append(sight)
+            params.extend(sight_params)
         if filters.q is not None:
             where.append("search @@ websearch_to_tsquery('simple', %s)")
             params.append(filters.q)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from application.clock import FakeClock
 from infrastructure.bootstrap import Container, datastore
-from projections.dashboard.projection import Dashboard
+from projections.dashboard import Dashboard
 from projections.directory.projection import Directory
 from projections.history.projection import History
 from projections.machinery.readmodel import ReadModel
@@ -31,6 +31,7 @@ TABLES = {
         "dashboard_departures": "position, chat_id",
         "dashboard_clients": "client_key",
         "dashboard_group_sl": "group_id",
+        "dashboard_groups": "group_id",
     },
     History: {"history_chats": "id", "history_messages": "chat_id, message_id"},
     Directory: {"operators": "id", "groups": "id"},

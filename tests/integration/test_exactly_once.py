@@ -21,7 +21,7 @@ from application.auth import Principal
 from application.clock import FakeClock
 from infrastructure.bootstrap import Container, build
 from infrastructure.settings import Settings
-from projections.dashboard.projection import Viewer
+from projections.dashboard import Viewer
 from projections.machinery.readmodel import SCHEMA
 
 ADMIN = Principal("admin", "root")

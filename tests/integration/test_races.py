@@ -18,7 +18,7 @@ from application.errors import Conflict
 from domain.chat import Chat
 from domain.errors import AlreadyIntercepted, NotQueued
 from infrastructure.bootstrap import Container
-from projections.dashboard.projection import Viewer
+from projections.dashboard import Viewer
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

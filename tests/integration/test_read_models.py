@@ -15,7 +15,7 @@ import pytest
 from application.auth import Principal
 from application.clock import FakeClock
 from infrastructure.bootstrap import Container
-from projections.dashboard.projection import Viewer
+from projections.dashboard import Viewer
 from projections.machinery.keyset import BadCursor
 
 ADMIN = Principal("admin", "root")
@@ -60,8 +60,12 @@ def staff(
     return principal
 
 
-def viewer(principal: Principal) -> Viewer:
-    return Viewer(principal.operator_id, principal.supervises)
+def viewer(principal: Principal, container: Container | None = None) -> Viewer:
+    """The caller as the dashboard sees them: an operator's groups from the directory."""
+    groups = frozenset()
+    if container is not None and principal.operator_id is not None:
+        groups = frozenset(container.directory.groups_of(principal.operator_id))
+    return Viewer(principal.operator_id, principal.supervises, groups)
 
 
 def handoff(container: Container, external_id: str, group_id: UUID | None = None, **client):
@@ -78,7 +82,9 @@ def ids(rows: list[dict]) -> list[UUID]:
 
 
 def tab(container: Container, name: str, who: Principal, **options) -> list[dict]:
-    rows, next_cursor = container.dashboard.rows(name, viewer(who), limit=1000, **options)
+    rows, next_cursor = container.dashboard.rows(
+        name, viewer(who, container), limit=1000, **options
+    )
     assert next_cursor is None
     return rows
 

@@ -383,3 +383,31 @@ def test_read_model_connections_never_jit_compile(container: Container) -> None:
     with container.read_store.transaction() as curs:
         curs.execute("SHOW jit")
         assert curs.fetchone()["jit"] == "off"
+
+
+# -- the dispatcher's queue -------------------------------------------------------------------
+
+
+def test_waiting_lists_the_queued_chats_the_engine_may_assign_oldest_first(
+    container: Container, clock: FakeClock
+) -> None:
+    app = container.app
+    auto = group(container, "Sales")
+    manual = group(container, "Billing", routing="manual")
+    gone = group(container, "Old")
+    chats = []
+    for name, group_id in (("w1", auto), ("w2", manual), ("w3", None), ("w4", gone), ("w5", auto)):
+        chats.append(handoff(container, name, group_id).value.id)
+        clock.advance(seconds=1)
+    in_auto, in_manual, unrouted, in_gone, later = chats
+    seen(container, app.delete_group(gone, actor=ADMIN.actor).position)
+
+    # Nobody works, so all five wait; the engine may take neither a manual nor a deleted group's.
+    assert {app.get_chat(c).status for c in chats} == {"queued"}
+    assert container.dashboard.waiting(10) == [in_auto, unrouted, later]
+    assert container.dashboard.waiting(2) == [in_auto, unrouted]
+
+    # A manual group switched to automatic routing: its queue may drain too.
+    seen(container, app.update_group(manual, actor=ADMIN.actor, routing="auto").position)
+    assert container.dashboard.waiting(10) == [in_auto, in_manual, unrouted, later]
+    assert in_gone not in container.dashboard.waiting(10)

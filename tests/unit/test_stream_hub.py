@@ -155,3 +155,45 @@ def test_a_row_is_rendered_once_for_all_the_clients_that_see_it() -> None:
     made = [frames(DashboardChanges(0, 4, [shared]), client, rendered) for client in clients]
     assert list(rendered) == [4]
     assert made[0][0][1] is made[1][0][1] is made[2][0][1]
+
+
+class FarBehind:
+    """A dashboard at position 10,000 that changed too many rows to carry since any id."""
+
+    def position(self) -> int:
+        return 10_000
+
+    def changes_between(self, after: int, upto: int, **_: Any) -> DashboardChanges:
+        return DashboardChanges(after, upto, None, [])
+
+
+class SilentBroker:
+    async def messages(self):
+        await asyncio.Event().wait()
+        yield b""  # never reached
+
+
+def test_a_client_too_far_behind_is_told_to_reload_then_goes_on_live() -> None:
+    async def scenario() -> list[tuple[str, dict]]:
+        hub = Hub(
+            FarBehind(),  # type: ignore[arg-type]
+            SilentBroker(),  # type: ignore[arg-type]
+            read_position=lambda: 10_000,
+            groups_of=lambda _: [MY_GROUP],
+        )
+        await hub.start()
+        try:
+            client, backlog = await hub.connect(Viewer(ME, supervises=False), last_id=5)
+        finally:
+            await hub.stop()
+        assert client.viewer.group_ids == {MY_GROUP}  # the groups came with the connection
+        out = []
+        for frame in backlog:
+            fields = dict(line.split(": ", 1) for line in frame.decode().strip().splitlines())
+            out.append((fields["event"], json.loads(fields["data"])))
+        return out
+
+    assert asyncio.run(scenario()) == [
+        ("reset", {"position": 10_000, "reason": "too_far_behind"}),
+        ("ready", {"position": 10_000}),
+    ]

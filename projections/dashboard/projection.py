@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
@@ -19,8 +18,8 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
-from domain.chat import Chat, mute_in_effect, status_when_held, transcript_message_id
-from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE
+from domain.chat import Chat, status_when_held, transcript_message_id
+from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE, ChatClocks, ServiceLevel
 from domain.group import Group
 from domain.visibility import lost_sight
 from projections.dashboard.changes import DashboardChanges, LiveChanges, row_facts
@@ -111,6 +110,7 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
     def _(self, e: Chat.ChatRequested, curs: Cursor) -> None:
         label = e.client.get("phone") or f"Client #{self._client_number(curs, e.client)}"
         last = e.transcript[-1] if e.transcript else None
+        clocks = ChatClocks.requested(e)
         row = dict.fromkeys(COLUMNS)
         row.update(
             id=e.originator_id,
@@ -122,8 +122,8 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
             topic=e.topic,
             subtopic=e.subtopic,
             requested_at=e.timestamp,
-            waiting_since=e.timestamp,
-            sl_due_at=e.timestamp + self._sl(curs, e.requested_group_id, first=True),
+            waiting_since=clocks.clock_started_at,
+            sl_due_at=clocks.due_at(self._levels(curs)),
             operator_replied=False,
             muted=False,
             last_activity_at=e.timestamp,
@@ -161,13 +161,9 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
             status = "queued"
         else:
             status = status_when_held(row["intercepted_at"] is not None)
-        self._update(row, operator_id=e.operator_id, group_id=e.group_id, status=status)
-        if row["waiting_since"] is not None:
-            # The clock keeps running; its deadline follows the new group's service level.
-            due = row["waiting_since"] + self._sl(
-                curs, e.group_id, first=not row["operator_replied"]
-            )
-            self._update(row, sl_due_at=due)
+        # The clock keeps running; its deadline follows the new group's service level.
+        timers = self._timers(curs, row, e, regroup=True)
+        self._update(row, operator_id=e.operator_id, group_id=e.group_id, status=status, **timers)
 
     @apply.register
     def _(self, e: Chat.Muted, curs: Cursor) -> None:
@@ -204,24 +200,14 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
             "last_message_author": e.author,
             "last_message_at": e.timestamp,
         }
-        if e.author == "operator":
-            # An operator's message answers the client's open turn: the clock stops.
-            preview.update(waiting_since=None, sl_due_at=None, operator_replied=True)
-        elif e.author == "client":
-            # A muted client's message starts no clock (a timed mute ends at its time).
-            muted = mute_in_effect(row["muted"], row["muted_until"], e.timestamp)
-            if row["waiting_since"] is None and not muted:
-                due = e.timestamp + self._sl(
-                    curs, row["group_id"], first=not row["operator_replied"]
-                )
-                preview.update(waiting_since=e.timestamp, sl_due_at=due)
-        self._update(row, **preview)
+        # An operator's message stops the clock; a client's opens their turn (unless muted).
+        self._update(row, **preview, **self._timers(curs, row, e))
 
     @apply.register
     def _(self, e: Chat.Closed, curs: Cursor) -> None:
-        self._update(
-            self._row(e), status="closed", closed_at=e.timestamp, waiting_since=None, sl_due_at=None
-        )
+        if (row := self._row(e)) is not None:
+            timers = self._timers(curs, row, e)
+            self._update(row, status="closed", closed_at=e.timestamp, **timers)
 
     @apply.register
     def _(self, e: Chat.Rated, curs: Cursor) -> None:
@@ -265,6 +251,39 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         )
         return curs.fetchone()["number"]
 
-    def _sl(self, curs: Cursor, group_id: UUID | None, *, first: bool) -> timedelta:
-        kind = FIRST_RESPONSE if first else NEXT_RESPONSE
-        return timedelta(seconds=self.service_levels.seconds(curs, group_id, kind))
+    def _levels(self, curs: Cursor) -> ServiceLevel:
+        return lambda group_id, kind: self.service_levels.seconds(curs, group_id, kind)
+
+    def _timers(
+        self, curs: Cursor, row: dict[str, Any], event: Any, *, regroup: bool = False
+    ) -> dict[str, Any]:
+        """The row's timers after ``event``, as the chat's response clocks (``ChatClocks``, the
+        reports' too) have them: ``waiting_since`` is the running clock's start, ``sl_due_at``
+        its deadline, set when the clock starts (or, ``regroup``, when its group changes)."""
+        clocks = _clocks_of(row)
+        running = (clocks.clock_kind, clocks.clock_started_at)
+        levels = self._levels(curs)
+        clocks.apply(event, levels)
+        timers: dict[str, Any] = {"operator_replied": clocks.operator_replied}
+        if regroup or (clocks.clock_kind, clocks.clock_started_at) != running:
+            timers.update(waiting_since=clocks.clock_started_at, sl_due_at=clocks.due_at(levels))
+        return timers
+
+
+def _clocks_of(row: dict[str, Any]) -> ChatClocks:
+    """A chat's response clocks as its row keeps them: a running clock is the first response
+    until an operator has replied, a next response after."""
+    kind = None
+    if row["waiting_since"] is not None:
+        kind = NEXT_RESPONSE if row["operator_replied"] else FIRST_RESPONSE
+    return ChatClocks(
+        chat_id=row["id"],
+        group_id=row["group_id"],
+        operator_id=row["operator_id"],
+        operator_replied=row["operator_replied"],
+        clock_kind=kind,
+        clock_started_at=row["waiting_since"],
+        muted=row["muted"],
+        muted_until=row["muted_until"],
+        closed=row["status"] == "closed",
+    )

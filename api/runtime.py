@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pydantic import SecretStr
 
 from application.app import Switchboard
-from projections.dashboard.projection import Dashboard
+from projections.dashboard import Dashboard
 from projections.directory import Directory
 from projections.history import History
 from projections.reports import Reports

@@ -17,16 +17,18 @@ import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from uuid import UUID
 
-from starlette.responses import StreamingResponse
-from starlette.types import Send
+import anyio
+from sse_starlette import ServerSentEvent
 
 from api.runtime import LiveBroker
 from api.views import dashboard_row
-from projections.dashboard.projection import ANNOUNCED_ROWS, Dashboard, DashboardChanges, Viewer
+from domain.visibility import saw, sees
+from projections.dashboard import ANNOUNCED_ROWS, Dashboard, DashboardChanges, Viewer
+from projections.dashboard.changes import departure_facts
 
 log = logging.getLogger(__name__)
 
@@ -43,38 +45,15 @@ class StreamMetrics(Protocol):
     def live_resync(self) -> None: ...
 
 
-def _id(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 @dataclass(eq=False)
 class StreamClient:
-    viewer: Viewer
-    groups: frozenset[str]
+    viewer: Viewer  # with the operator's groups, as last read
     limit: int
     last_id: int = 0
     queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
     overflowed: bool = False
 
-    @property
-    def me(self) -> str | None:
-        return _id(self.viewer.operator_id)
-
-    def sees(self, row: dict[str, Any]) -> bool:
-        if self.viewer.supervises:
-            return True
-        return _id(row["operator_id"]) == self.me or (
-            row["status"] == "queued" and _id(row["group_id"]) in self.groups
-        )
-
-    def saw(self, departure: dict[str, Any]) -> bool:
-        if self.viewer.supervises:
-            return False
-        return _id(departure["operator_id"]) == self.me or _id(departure["group_id"]) in (
-            self.groups
-        )
-
-    def offer(self, position: int, frame: str) -> None:
+    def offer(self, position: int, frame: bytes) -> None:
         if self.overflowed or position <= self.last_id:
             return
         if self.queue.qsize() >= self.limit:
@@ -89,29 +68,31 @@ class StreamClient:
 
 
 def frames(
-    changes: DashboardChanges, client: StreamClient, rendered: dict[int, str] | None = None
-) -> list[tuple[int, str]]:
+    changes: DashboardChanges, client: StreamClient, rendered: dict[int, bytes] | None = None
+) -> list[tuple[int, bytes]]:
     """The SSE events one client gets from one set of changes, in position order.
 
     ``rendered`` keeps each row's event once made, for the next client of the same changes.
     """
     rendered = {} if rendered is None else rendered
-    rows = {_id(row["id"]): row for row in changes.rows or ()}
-    out: list[tuple[int, str]] = []
+    viewer = client.viewer
+    facts = changes.facts
+    now = {row["id"]: facts[row["position"]] for row in changes.rows or ()}
+    out: list[tuple[int, bytes]] = []
     for row in changes.rows or ():
-        if client.sees(row):
-            position = row["position"]
+        position = row["position"]
+        if sees(viewer, facts[position]):
             if position not in rendered:
                 rendered[position] = _frame(position, "chat", _row_json(row))
             out.append((position, rendered[position]))
-    removed: dict[str, int] = {}  # a chat that left the view, once, at its last departure
+    removed: dict[UUID, int] = {}  # a chat that left the view, once, at its last departure
     for departure in changes.departures:
-        chat_id = _id(departure["chat_id"])
-        row = rows.get(chat_id)
-        if client.saw(departure) and (row is None or not client.sees(row)):
+        chat_id = departure["chat_id"]
+        after = now.get(chat_id)
+        if saw(viewer, departure_facts(departure)) and (after is None or not sees(viewer, after)):
             removed[chat_id] = max(removed.get(chat_id, 0), departure["position"])
     for chat_id, position in removed.items():
-        body = json.dumps({"id": chat_id, "position": position})
+        body = json.dumps({"id": str(chat_id), "position": position})
         out.append((position, _frame(position, "chat_removed", body)))
     out.sort(key=lambda item: item[0])
     return out
@@ -121,8 +102,8 @@ def _row_json(row: dict[str, Any]) -> str:
     return dashboard_row(row).model_dump_json()
 
 
-def _frame(position: int, event: str, data: str) -> str:
-    return f"id: {position}\nevent: {event}\ndata: {data}\n\n"
+def _frame(position: int, event: str, data: str) -> bytes:
+    return ServerSentEvent(data, event=event, id=str(position), sep="\n").encode()
 
 
 class Hub:
@@ -248,11 +229,16 @@ class Hub:
 
     # -- clients ------------------------------------------------------------------------------
 
-    async def connect(self, viewer: Viewer, last_id: int | None) -> tuple[StreamClient, list[str]]:
+    async def connect(
+        self, viewer: Viewer, last_id: int | None
+    ) -> tuple[StreamClient, list[bytes]]:
         """Register a client; answer it and the frames it missed since ``last_id``."""
         await self._started.wait()
-        groups = await self._groups(viewer)
-        client = StreamClient(viewer=viewer, groups=groups, limit=self.queue_limit)
+        viewer = replace(viewer, group_ids=await self._groups(viewer))
+        if last_id is not None and self.read_position() > self.seen:
+            # Resuming: what the read model already has belongs in the backlog, not after it.
+            await self.catch_up(self.read_position())
+        client = StreamClient(viewer=viewer, limit=self.queue_limit)
         # From here the live changes after ``seen`` queue up for the client; the backlog
         # below covers (last_id, seen], so nothing is missed and nothing comes twice.
         upto = self.seen
@@ -260,17 +246,12 @@ class Hub:
         self.clients.add(client)
         if self.metrics is not None:
             self.metrics.stream_opened()
-        backlog: list[str] = []
+        backlog: list[bytes] = []
         if last_id is not None and last_id < upto:
             changes = await asyncio.to_thread(
-                self.dashboard.changes_between,
-                last_id,
-                upto,
-                viewer=viewer,
-                group_ids=[UUID(g) for g in groups],
-                limit=RESYNC_ROWS,
+                self.dashboard.changes_between, last_id, upto, viewer=viewer, limit=RESYNC_ROWS
             )
-            if changes.upto < upto:  # too far behind to catch up row by row
+            if changes.rows is None:  # too far behind to catch up row by row
                 body = json.dumps({"position": upto, "reason": "too_far_behind"})
                 backlog.append(_frame(upto, "reset", body))
             else:
@@ -285,28 +266,29 @@ class Hub:
             if self.metrics is not None:
                 self.metrics.stream_closed(reason)
 
-    async def _groups(self, viewer: Viewer) -> frozenset[str]:
+    async def _groups(self, viewer: Viewer) -> frozenset[UUID]:
         if viewer.supervises or viewer.operator_id is None:
             return frozenset()
-        groups = await asyncio.to_thread(self.groups_of, viewer.operator_id)
-        return frozenset(str(g) for g in groups)
+        return frozenset(await asyncio.to_thread(self.groups_of, viewer.operator_id))
 
     async def events(
-        self, client: StreamClient, backlog: list[str], *, heartbeat_s: float
-    ) -> AsyncIterator[str]:
-        """The client's SSE body: the backlog, then live changes, with heartbeats."""
+        self, client: StreamClient, backlog: list[bytes], *, shutdown: anyio.Event | None = None
+    ) -> AsyncIterator[bytes | ServerSentEvent]:
+        """The client's SSE body: the backlog, then live changes (the response sends the
+        heartbeats); the operator's groups are read again now and then."""
         reason = "client"
         try:
-            yield "retry: 2000\n\n"
+            yield ServerSentEvent(retry=2000, sep="\n")
             for frame in backlog:
                 yield frame
             loop = asyncio.get_running_loop()
             refresh_at = loop.time() + GROUPS_REFRESH_S
             while True:
                 try:
-                    item = await asyncio.wait_for(client.queue.get(), heartbeat_s)
+                    item = await asyncio.wait_for(
+                        client.queue.get(), max(0.0, refresh_at - loop.time())
+                    )
                 except TimeoutError:
-                    yield ": keep-alive\n\n"
                     item = None
                 if item is _CLOSE:
                     reason = "slow" if client.overflowed else "shutdown"
@@ -316,45 +298,12 @@ class Hub:
                 if not client.viewer.supervises and loop.time() >= refresh_at:
                     refresh_at = loop.time() + GROUPS_REFRESH_S
                     groups = await self._groups(client.viewer)
-                    if groups != client.groups:
+                    if groups != client.viewer.group_ids:
                         # Another set of queues: the UI reloads its tabs and goes on from here.
-                        client.groups = groups
+                        client.viewer = replace(client.viewer, group_ids=groups)
                         body = json.dumps({"position": client.last_id, "reason": "groups"})
                         yield _frame(client.last_id, "reset", body)
         finally:
+            if shutdown is not None and shutdown.is_set():
+                reason = "shutdown"
             self.disconnect(client, reason)
-
-
-class EventStreamResponse(StreamingResponse):
-    """An SSE response whose every write must be accepted within ``send_timeout`` seconds."""
-
-    media_type = "text/event-stream"
-
-    def __init__(self, content: AsyncIterator[str], *, send_timeout: float, on_timeout) -> None:
-        super().__init__(
-            content,
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
-        self.send_timeout = send_timeout
-        self.on_timeout = on_timeout
-
-    async def stream_response(self, send: Send) -> None:
-        await send(
-            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
-        )
-        iterator = self.body_iterator
-        try:
-            async for chunk in iterator:
-                body = chunk.encode() if isinstance(chunk, str) else bytes(chunk)
-                message = {"type": "http.response.body", "body": body, "more_body": True}
-                try:
-                    await asyncio.wait_for(send(message), self.send_timeout)
-                except TimeoutError:
-                    # The client reads nothing: drop it rather than hold its data.
-                    self.on_timeout()
-                    return
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        finally:
-            aclose = getattr(iterator, "aclose", None)
-            if aclose is not None:
-                await aclose()

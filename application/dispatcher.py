@@ -21,7 +21,8 @@ from domain.operator import WORKING, Operator
 
 DRAIN_LIMIT = 200  # queued chats looked at per page of a drain
 READ_MODELS_WAIT_S = 30.0
-READ_MODELS = ("dashboard", "directory")  # what ``WaitingChats`` answers from
+# What the drain reads: the waiting chats (dashboard) and whom routing may pick (directory).
+READ_MODELS = ("dashboard", "directory")
 
 
 def makes_room(event: Any) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -117,6 +117,12 @@ class ChatClocks:
                 self.closed = True
                 return self._stop(event.timestamp, self.operator_id, sl, answered=False)
         return []
+
+    def due_at(self, sl: ServiceLevel) -> datetime | None:
+        """When the running clock runs past its group's service level (``None``: none runs)."""
+        if self.clock_kind is None or self.clock_started_at is None:
+            return None
+        return self.clock_started_at + timedelta(seconds=sl(self.group_id, self.clock_kind))
 
     def client_muted(self, at: datetime) -> bool:
         return mute_in_effect(self.muted, self.muted_until, at)

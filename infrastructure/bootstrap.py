@@ -21,10 +21,10 @@ from application.deadlines import Deadlines
 from application.dispatcher import Dispatcher
 from infrastructure.config import Config
 from infrastructure.database import Database, EmbeddedPostgres, schema_lock
-from infrastructure.dispatching import DISPATCHER, DispatcherFeed, QueuedChats
+from infrastructure.dispatching import DISPATCHER, DispatcherFeed
 from infrastructure.live import InProcessBroker, RedisBroker
 from infrastructure.scheduler import Scheduler
-from projections.dashboard.projection import Dashboard
+from projections.dashboard import Dashboard
 from projections.directory import Directory, DirectoryRoutingView
 from projections.history import History
 from projections.machinery.positions import PositionWaiter
@@ -170,7 +170,7 @@ def build(
         )
         app = Switchboard(env, clock=clock or SystemClock(), routing=routing)
 
-    dispatcher = Dispatcher(app, QueuedChats(dashboard, directory), waiter)
+    dispatcher = Dispatcher(app, dashboard, waiter)
     deadlines = Deadlines(app, dashboard, directory)
     hub = Hub(
         dashboard,

@@ -1,7 +1,7 @@
-"""The dispatcher's place in a worker: the chats it reads, and the log it follows.
+"""The dispatcher's place in a worker: the log it follows (the dashboard serves its
+``WaitingChats`` port).
 
-``QueuedChats`` serves the ``WaitingChats`` port from the dashboard's and the directory's
-tables. ``DispatcherFeed`` lets the read models' runner (its advisory lock: one process
+``DispatcherFeed`` lets the read models' runner (its advisory lock: one process
 dispatches at a time; its restarts) feed the dispatcher the log. It keeps no table: each time
 it starts following, it drains everything first (which covers whatever it missed) and follows
 from the head; its position is announced in this process only.
@@ -11,32 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
-from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 
 from application.dispatcher import Dispatcher
-from projections.dashboard.projection import Dashboard
-from projections.directory import Directory
 
 DISPATCHER = "dispatcher"
-
-
-class QueuedChats:
-    def __init__(self, dashboard: Dashboard, directory: Directory) -> None:
-        self.dashboard = dashboard
-        self.directory = directory
-
-    def waiting(self, limit: int) -> list[UUID]:
-        with self.dashboard.datastore.transaction() as curs:
-            curs.execute(
-                f"SELECT c.id FROM {self.dashboard.table('dashboard_chats')} c "
-                f"LEFT JOIN {self.directory.table('groups')} g ON g.id = c.group_id "
-                "WHERE c.status = 'queued' AND (g.id IS NULL OR (g.routing = 'auto' "
-                "AND NOT g.deleted)) ORDER BY c.requested_at, c.id LIMIT %s",
-                (limit,),
-            )
-            return [row["id"] for row in curs.fetchall()]
 
 
 class DispatcherFeed:

@@ -42,7 +42,8 @@ from api.views import chat_detail_out, chat_out, event_out, message_out
 from application.app import Switchboard
 from application.auth import Principal
 from application.errors import NotFound
-from domain.chat import QUEUED, Chat
+from domain.chat import Chat
+from domain.visibility import ChatFacts, Viewer, sees
 
 router = APIRouter(prefix="/v1/chats", tags=["chats"])
 
@@ -51,20 +52,22 @@ Auditor = Annotated[Principal, require(*AUDIT_ROLES)]
 
 
 def _readable_chat(app: Switchboard, chat_id: UUID, caller: Principal) -> Chat:
-    """Load a chat the caller may see: bots their own handoffs, operators their chats and
-    their groups' queue, supervisors and auditors any."""
+    """Load a chat the caller may see: bots their own handoffs, auditors any, staff what the
+    visibility rule lets them see (operators their chats and their groups' queues)."""
     chat = app.get_chat(chat_id)
     if caller.role == "bot":
         if chat.requested_by != caller.actor:
             raise forbidden("this chat was handed off by another bot")
-    elif caller.role == "operator":
-        mine = chat.operator_id == caller.operator_id
-        waiting_for_me = chat.status == QUEUED and (
-            chat.group_id is None or chat.group_id in app.get_operator(caller.operator_id).group_ids
-        )
-        if not (mine or waiting_for_me):
-            raise forbidden("operators see their own chats and their groups' queue")
-    elif caller.role not in ("supervisor", "admin", "auditor"):
+    elif caller.role in STAFF:
+        facts = ChatFacts(chat.status, chat.operator_id, chat.group_id)
+        viewer = Viewer(caller.operator_id, caller.supervises)
+        if not sees(viewer, facts) and caller.operator_id is not None:
+            # Only a queue shows a chat through its group: read the groups for that alone.
+            groups = frozenset(app.get_operator(caller.operator_id).group_ids)
+            viewer = Viewer(caller.operator_id, caller.supervises, groups)
+        if not sees(viewer, facts):
+            raise forbidden("operators see their own chats and their groups' queues")
+    elif caller.role != "auditor":
         raise forbidden("this role does not read chats")
     return chat
 

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
 from api.deps import MinPosition, RuntimeDep, Staff, wait_for_read_model
+from api.runtime import Runtime
 from api.schemas import DashboardRow, Page
 from api.views import dashboard_row
-from projections.dashboard.projection import Viewer
+from application.auth import Principal
+from projections.dashboard import Viewer
 
 router = APIRouter(prefix="/v1", tags=["reading"])
+
+
+def wait_for_read_models(
+    container: Runtime, names: Sequence[str], min_position: int | None
+) -> None:
+    """Read-your-writes for a query that reads several read models: each has reached it."""
+    for name in names:
+        wait_for_read_model(container, name, min_position)
+
+
+def viewer_of(container: Runtime, caller: Principal) -> Viewer:
+    """The caller as the visibility rule sees them; an operator's groups from the directory."""
+    groups: frozenset[UUID] = frozenset()
+    if not caller.supervises and caller.operator_id is not None:
+        groups = frozenset(container.directory.groups_of(caller.operator_id))
+    return Viewer(caller.operator_id, caller.supervises, groups)
 
 
 @router.get("/dashboard", response_model=Page[DashboardRow])
@@ -27,10 +46,11 @@ def dashboard(
     min_position: MinPosition = None,
 ) -> Page[DashboardRow]:
     """A tab of the dashboard: operators see their chats and their groups' queues."""
-    wait_for_read_model(container, "dashboard", min_position)
+    # The rows are the dashboard's; an operator's groups, the directory's.
+    wait_for_read_models(container, ("dashboard", "directory"), min_position)
     rows, next_cursor = container.dashboard.rows(
         tab,
-        Viewer(operator_id=caller.operator_id, supervises=caller.supervises),
+        viewer_of(container, caller),
         operator_id=operator_id,
         group_id=group_id,
         cursor=cursor,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 
 from api.deps import RuntimeDep, bearer, current_principal
 from api.errors import ApiError, forbidden
-from api.stream import EventStreamResponse
+from api.event_stream import EventStreamResponse
 from application.auth import Principal
-from projections.dashboard.projection import Viewer
+from projections.dashboard import Viewer
 
 router = APIRouter(prefix="/v1", tags=["reading"])
 
@@ -61,10 +62,13 @@ async def stream(
     viewer = Viewer(operator_id=caller.operator_id, supervises=caller.supervises)
     client, backlog = await hub.connect(viewer, last_id)
     config = container.config
+    shutdown = anyio.Event()  # set by the response when the server shuts down
     return EventStreamResponse(
-        hub.events(client, backlog, heartbeat_s=config.stream_heartbeat_s),
+        hub.events(client, backlog, shutdown=shutdown),
+        heartbeat_s=config.stream_heartbeat_s,
         send_timeout=config.stream_send_timeout_s,
         on_timeout=lambda: hub.disconnect(client, "send_timeout"),
+        shutdown=shutdown,
     )
 
 

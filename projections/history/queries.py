@@ -10,8 +10,10 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
 
+from domain.visibility import HOLDERS, RECORD, Viewer, clauses
 from projections.history.tables import SEARCH_CHARS
 from projections.machinery.keyset import decode_time_key, encode_time_key
+from projections.machinery.visibility import visible_where
 
 ROW_COLUMNS = (
     "id, external_id, status, group_id, operator_id, operator_ids, client, topic, subtopic, "
@@ -39,13 +41,17 @@ class HistoryFilters:
     q: str | None = None  # websearch syntax over the messages; never parsed by hand
 
 
-def _held_condition(operator_id: UUID | None, held_by: UUID | None) -> tuple[str, list[Any]] | None:
-    """The chats both operators held at some time (the filter's and the caller's own), as
-    one condition and its parameters; ``None`` when neither is given."""
-    held = [o for o in (operator_id, held_by) if o is not None]
-    if not held:
-        return None
-    return "operator_ids @> %s::uuid[]", [held]
+def _held_conditions(operator_id: UUID | None, held_by: UUID | None) -> list[tuple[str, list[Any]]]:
+    """The filter's operator (chats they held at some time) and the caller's own view (what
+    the visibility rule's record shows an operator), as conditions with their parameters."""
+    conditions: list[tuple[str, list[Any]]] = []
+    if operator_id is not None:
+        conditions.append(("operator_ids @> %s::uuid[]", [[operator_id]]))
+    if held_by is not None:
+        conditions.append(
+            visible_where(clauses(Viewer(held_by), RECORD), {HOLDERS: "operator_ids"})
+        )
+    return conditions
 
 
 class HistoryQueries:
@@ -118,9 +124,9 @@ class HistoryQueries:
             if value is not None:
                 where.append(f"{column} {operator} %s")
                 params.append(value)
-        if (held := _held_condition(filters.operator_id, held_by)) is not None:
-            where.append(held[0])
-            params.extend(held[1])
+        for condition, condition_params in _held_conditions(filters.operator_id, held_by):
+            where.append(condition)
+            params.extend(condition_params)
         if filters.q is not None:
             where.append("search @@ websearch_to_tsquery('simple', %s)")
             params.append(filters.q)

@@ -128,6 +128,8 @@ def test_last_event_id_resumes_with_nothing_missed_and_nothing_twice(
     answer = supervisor.post(f"/v1/chats/{moved}/reassign", json={"operator_id": colleague["id"]})
     assert answer.status_code == 200, answer.text
     away_until = position(answer)
+    # Once the dashboard shows the move, a stream resuming from here must include it.
+    assert op.get("/v1/dashboard", params={"min_position": away_until}).status_code == 200
 
     with StreamReader(server.base_url, token_of(op), last_event_id=left_at) as stream:
         (*backlog, live) = stream.until(lambda e: e.event == "ready")

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infrastructure.bootstrap import Services
-from projections.dashboard.projection import Dashboard
+from projections.dashboard import Dashboard
 from projections.directory import Directory
 from projections.history import History
 from projections.machinery.readmodel import ReadModel
@@ -31,6 +31,7 @@ TABLES = {
         "dashboard_departures": "position, chat_id",
         "dashboard_clients": "client_key",
         "dashboard_group_sl": "group_id",
+        "dashboard_groups": "group_id",
     },
     History: {"history_chats": "id", "history_messages": "chat_id, message_id"},
     Directory: {"operators": "id", "groups": "id"},

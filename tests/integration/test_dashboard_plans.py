@@ -1,7 +1,7 @@
 """The dashboard's queries at scale: no tab, filter, page or deadline reads the whole table.
 
-~100k synthetic rows go straight into ``dashboard_chats`` (and the operators they name into
-``operators``), then every statement the dashboard really runs is captured on its way to
+~100k synthetic rows go straight into ``dashboard_chats`` (and the groups they name into
+``dashboard_groups``), then every statement the dashboard really runs is captured on its way to
 PostgreSQL and EXPLAINed there with the same parameters.
 """
 
@@ -12,6 +12,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -21,7 +22,7 @@ import pytest
 from psycopg.sql import SQL, Identifier, Literal
 
 from infrastructure.bootstrap import Services
-from projections.dashboard.projection import _ORDER, TABS, Dashboard, Viewer
+from projections.dashboard import ORDER, TABS, Dashboard, Viewer
 from projections.machinery.keyset import encode_key
 
 SYNTHETIC_ROWS = 100_000
@@ -72,26 +73,18 @@ class RecordingDatastore:
         return getattr(self._inner, name)
 
 
+def groups_of(n: int, groups: list[UUID]) -> frozenset[UUID]:
+    """Operator number ``n``'s groups: one to three of them."""
+    return frozenset(groups[(n + k * 3) % GROUPS] for k in range(1 + n % 3))
+
+
 def fill(dashboard: Dashboard, groups: list[UUID], operators: list[UUID]) -> None:
-    """Operators in one to three groups each; chats ~90% closed over 30 days, the rest open."""
+    """Chats ~90% closed over 30 days, the rest open; every third group routed by hand."""
     with dashboard.datastore.transaction(commit=True) as curs:
         curs.executemany(
-            f"INSERT INTO {dashboard.table('operators')} (id, first_name, last_name, email, "
-            "role, group_ids, max_chats, status, status_since, registered_at, last_active_at) "
-            "VALUES (%s, %s, 'Tester', %s, %s, %s, 5, 'working', %s, %s, %s)",
-            [
-                (
-                    op,
-                    f"Op{n}",
-                    f"op{n}@example.com",
-                    "supervisor" if n == 0 else "operator",
-                    [groups[(n + k * 3) % GROUPS] for k in range(1 + n % 3)],
-                    T0,
-                    T0 - timedelta(days=60),
-                    T0,
-                )
-                for n, op in enumerate(operators)
-            ],
+            f"INSERT INTO {dashboard.table('dashboard_groups')} (group_id, routing, deleted) "
+            "VALUES (%s, %s, %s)",
+            [(g, "manual" if n % 3 == 0 else "auto", n == 4) for n, g in enumerate(groups)],
         )
         # h/g/o: a deterministic hash of the row number picks its status, group and operator.
         curs.execute(
@@ -132,12 +125,12 @@ def fill(dashboard: Dashboard, groups: list[UUID], operators: list[UUID]) -> Non
             {"groups": groups, "operators": operators, "rows": SYNTHETIC_ROWS, "t0": T0},
         )
         curs.execute(f"ANALYZE {dashboard.table(TABLE)}")
-        curs.execute(f"ANALYZE {dashboard.table('operators')}")
+        curs.execute(f"ANALYZE {dashboard.table('dashboard_groups')}")
 
 
 def any_cursor(dashboard: Dashboard, tab: str) -> str:
     """A cursor from a real row in the middle of ``tab``'s order, for pages that have none."""
-    column, _ = _ORDER[tab]
+    column, _ = ORDER[tab]
     with dashboard.datastore.transaction() as curs:
         curs.execute(
             f"SELECT {column} AS value, id FROM {dashboard.table(TABLE)} "
@@ -184,7 +177,7 @@ def test_no_dashboard_query_reads_the_whole_table_at_100k_rows(
     monkeypatch.setattr(dashboard, "datastore", recorder)
 
     viewers = {
-        "operator": Viewer(operators[7], supervises=False),
+        "operator": Viewer(operators[7], supervises=False, group_ids=groups_of(7, groups)),
         "supervisor": Viewer(operators[0], supervises=True),
         "admin": Viewer(None, supervises=True),
     }
@@ -214,12 +207,15 @@ def test_no_dashboard_query_reads_the_whole_table_at_100k_rows(
     assert dashboard.quiet_chats(T0 - timedelta(minutes=10))
     statements.append(("expired_mutes", *recorder.log[0]))
     statements.append(("quiet_chats", *recorder.log[1]))
+    recorder.log.clear()
+    assert dashboard.waiting(200)
+    statements.append(("waiting", *recorder.log[0]))
     # The live stream: a client resuming a little behind the log reads what changed since.
     for who, viewer in viewers.items():
         recorder.log.clear()
-        dashboard.changes_between(
-            SYNTHETIC_ROWS - 300, SYNTHETIC_ROWS, viewer=viewer, group_ids=groups[:3]
-        )
+        if not viewer.supervises:
+            viewer = replace(viewer, group_ids=frozenset(groups[:3]))
+        dashboard.changes_between(SYNTHETIC_ROWS - 300, SYNTHETIC_ROWS, viewer=viewer)
         statements.append((f"changes_between({who}) rows", *recorder.log[0]))
         statements.append((f"changes_between({who}) departures", *recorder.log[1]))
     monkeypatch.undo()

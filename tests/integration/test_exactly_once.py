@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 from application.auth import Principal
 from infrastructure.bootstrap import Services, build
 from infrastructure.config import Config
-from projections.dashboard.projection import Viewer
+from projections.dashboard import Viewer
 from projections.machinery.readmodel import SCHEMA
 from tests.clock import FakeClock
 

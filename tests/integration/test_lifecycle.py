@@ -11,7 +11,7 @@ from application.auth import Principal
 from infrastructure.bootstrap import Services, build
 from infrastructure.config import Config
 from infrastructure.scheduler import LOCK_KEY
-from projections.dashboard.projection import Viewer
+from projections.dashboard import Viewer
 from tests.clock import FakeClock
 
 ADMIN = Principal("admin", "root")

@@ -19,7 +19,7 @@ from application.routing import Routing
 from domain.chat import Chat
 from domain.errors import AlreadyIntercepted, NotQueued
 from infrastructure.bootstrap import Services
-from projections.dashboard.projection import Viewer
+from projections.dashboard import Viewer
 
 ADMIN = Principal("admin", "root")
 BOT = Principal("bot", "webbot")

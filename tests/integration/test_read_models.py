@@ -14,7 +14,7 @@ import pytest
 
 from application.auth import Principal
 from infrastructure.bootstrap import Services
-from projections.dashboard.projection import Viewer
+from projections.dashboard import Viewer
 from projections.machinery.keyset import BadCursor
 from tests.clock import FakeClock
 
@@ -60,8 +60,12 @@ def staff(
     return principal
 
 
-def viewer(principal: Principal) -> Viewer:
-    return Viewer(principal.operator_id, principal.supervises)
+def viewer(principal: Principal, container: Services | None = None) -> Viewer:
+    """The caller as the dashboard sees them: an operator's groups from the directory."""
+    groups = frozenset()
+    if container is not None and principal.operator_id is not None:
+        groups = frozenset(container.directory.groups_of(principal.operator_id))
+    return Viewer(principal.operator_id, principal.supervises, groups)
 
 
 def handoff(container: Services, external_id: str, group_id: UUID | None = None, **client):
@@ -78,7 +82,9 @@ def ids(rows: list[dict]) -> list[UUID]:
 
 
 def tab(container: Services, name: str, who: Principal, **options) -> list[dict]:
-    rows, next_cursor = container.dashboard.rows(name, viewer(who), limit=1000, **options)
+    rows, next_cursor = container.dashboard.rows(
+        name, viewer(who, container), limit=1000, **options
+    )
     assert next_cursor is None
     return rows
 
@@ -377,3 +383,31 @@ def test_read_model_connections_never_jit_compile(container: Services) -> None:
     with container.read_store.transaction() as curs:
         curs.execute("SHOW jit")
         assert curs.fetchone()["jit"] == "off"
+
+
+# -- the dispatcher's queue -------------------------------------------------------------------
+
+
+def test_waiting_lists_the_queued_chats_the_engine_may_assign_oldest_first(
+    container: Services, clock: FakeClock
+) -> None:
+    app = container.app
+    auto = group(container, "Sales")
+    manual = group(container, "Billing", routing="manual")
+    gone = group(container, "Old")
+    chats = []
+    for name, group_id in (("w1", auto), ("w2", manual), ("w3", None), ("w4", gone), ("w5", auto)):
+        chats.append(handoff(container, name, group_id).value.id)
+        clock.advance(seconds=1)
+    in_auto, in_manual, unrouted, in_gone, later = chats
+    seen(container, app.delete_group(gone, actor=ADMIN.actor).position)
+
+    # Nobody works, so all five wait; the engine may take neither a manual nor a deleted group's.
+    assert {app.get_chat(c).status for c in chats} == {"queued"}
+    assert container.dashboard.waiting(10) == [in_auto, unrouted, later]
+    assert container.dashboard.waiting(2) == [in_auto, unrouted]
+
+    # A manual group switched to automatic routing: its queue may drain too.
+    seen(container, app.update_group(manual, actor=ADMIN.actor, routing="auto").position)
+    assert container.dashboard.waiting(10) == [in_auto, in_manual, unrouted, later]
+    assert in_gone not in container.dashboard.waiting(10)

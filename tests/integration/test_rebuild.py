@@ -38,6 +38,7 @@ def test_table_names_are_read_from_the_read_models_own_ddl(database_url: str) ->
             "dashboard_departures",
             "dashboard_clients",
             "dashboard_group_sl",
+            "dashboard_groups",
             "dashboard_tracking",
         ]
         assert table_names(container.directory) == ["operators", "groups", "directory_tracking"]

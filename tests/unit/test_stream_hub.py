@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.stream import _CLOSE, Hub, StreamClient, frames
-from projections.dashboard.projection import DashboardChanges, Viewer
+from projections.dashboard import DashboardChanges, Viewer
 
 ME, OTHER = uuid.uuid4(), uuid.uuid4()
 MY_GROUP, OTHER_GROUP = uuid.uuid4(), uuid.uuid4()
@@ -46,8 +46,7 @@ def row(position: int, *, operator=None, group=MY_GROUP, status="assigned", chat
 
 def operator_client(limit: int = 100) -> StreamClient:
     return StreamClient(
-        viewer=Viewer(operator_id=ME, supervises=False),
-        groups=frozenset({str(MY_GROUP)}),
+        viewer=Viewer(operator_id=ME, supervises=False, group_ids=frozenset({MY_GROUP})),
         limit=limit,
     )
 
@@ -55,7 +54,7 @@ def operator_client(limit: int = 100) -> StreamClient:
 def events(changes: DashboardChanges, client: StreamClient) -> list[tuple[int, str, Any]]:
     out = []
     for position, frame in frames(changes, client):
-        fields = dict(line.split(": ", 1) for line in frame.strip().splitlines())
+        fields = dict(line.split(": ", 1) for line in frame.decode().strip().splitlines())
         assert int(fields["id"]) == position
         out.append((position, fields["event"], json.loads(fields["data"])["id"]))
     return out
@@ -91,7 +90,7 @@ def test_a_departure_is_no_removal_when_the_chat_is_still_in_view() -> None:
 
 
 def test_a_supervisor_gets_every_row_and_no_removals() -> None:
-    supervisor = StreamClient(viewer=Viewer(None, supervises=True), groups=frozenset(), limit=10)
+    supervisor = StreamClient(viewer=Viewer(None, supervises=True), limit=10)
     rows = [row(1, operator=OTHER), row(2, status="queued", group=None)]
     departures = [{"position": 2, "chat_id": uuid.uuid4(), "operator_id": OTHER, "group_id": None}]
     got = events(DashboardChanges(0, 2, rows, departures), supervisor)
@@ -133,7 +132,7 @@ def test_the_hub_hands_each_change_once_even_when_a_resync_overlaps() -> None:
         assert hub.seen == 8
         got = []
         while not client.queue.empty():
-            got.append(int(client.queue.get_nowait().split("\n")[0].removeprefix("id: ")))
+            got.append(int(client.queue.get_nowait().decode().split("\n")[0].removeprefix("id: ")))
         return got
 
     assert asyncio.run(scenario()) == [3, 6]
@@ -156,3 +155,45 @@ def test_a_row_is_rendered_once_for_all_the_clients_that_see_it() -> None:
     made = [frames(DashboardChanges(0, 4, [shared]), client, rendered) for client in clients]
     assert list(rendered) == [4]
     assert made[0][0][1] is made[1][0][1] is made[2][0][1]
+
+
+class FarBehind:
+    """A dashboard at position 10,000 that changed too many rows to carry since any id."""
+
+    def position(self) -> int:
+        return 10_000
+
+    def changes_between(self, after: int, upto: int, **_: Any) -> DashboardChanges:
+        return DashboardChanges(after, upto, None, [])
+
+
+class SilentBroker:
+    async def messages(self):
+        await asyncio.Event().wait()
+        yield b""  # never reached
+
+
+def test_a_client_too_far_behind_is_told_to_reload_then_goes_on_live() -> None:
+    async def scenario() -> list[tuple[str, dict]]:
+        hub = Hub(
+            FarBehind(),  # type: ignore[arg-type]
+            SilentBroker(),  # type: ignore[arg-type]
+            read_position=lambda: 10_000,
+            groups_of=lambda _: [MY_GROUP],
+        )
+        await hub.start()
+        try:
+            client, backlog = await hub.connect(Viewer(ME, supervises=False), last_id=5)
+        finally:
+            await hub.stop()
+        assert client.viewer.group_ids == {MY_GROUP}  # the groups came with the connection
+        out = []
+        for frame in backlog:
+            fields = dict(line.split(": ", 1) for line in frame.decode().strip().splitlines())
+            out.append((fields["event"], json.loads(fields["data"])))
+        return out
+
+    assert asyncio.run(scenario()) == [
+        ("reset", {"position": 10_000, "reason": "too_far_behind"}),
+        ("ready", {"position": 10_000}),
+    ]

@@ -139,7 +139,7 @@ def build(
     """
     settings = settings or Settings()
     database, embedded = resolve_database(settings)
-    env = database.eventsourcing_env(pool_size=settings.db_pool_size)
+    env = database.eventsourcing_env(pool_size=settings.db_pool_size, recorder=settings.recorder)
     if settings.aggregate_cache:
         # Cached aggregates are fast-forwarded on every load (one query for newer events)
         # and copied for each command: always current, and a failed command leaves no trace.

@@ -8,14 +8,16 @@ appends really share one batch; its statistics show that they did.
 
 from __future__ import annotations
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from domain.errors import AlreadyIntercepted, NotQueued
 from infrastructure.bootstrap import Container
-from infrastructure.recorder import GroupCommitRecorder, GroupStatistics
+from infrastructure.recorder import GroupCommitRecorder, GroupStatistics, VersionTaken
 from tests.integration.test_races import ADMIN, BOT, race, settled, staff, working
+from tests.integration.test_recorder_tailing import recorder_for
 
 
 @pytest.fixture
@@ -97,3 +99,38 @@ def test_two_intercepts_of_one_chat_in_one_batch_have_one_winner(
     assert app.get_operator(operators[1 - won[0]].operator_id).chat_ids == []
     assert not isinstance(outcomes[2], BaseException), outcomes[2]
     assert app.get_chat(other).operator_id == operators[2].operator_id
+
+
+def test_batches_are_bounded_and_each_command_gets_its_own_ids_or_its_own_conflict(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(GroupCommitRecorder, "max_batch", 3)
+    monkeypatch.setattr(GroupCommitRecorder, "gather_s", 0.3)
+    shared = uuid4()
+    commands = [
+        [StoredEvent(uuid4(), v, f"batch:Event{n}", bytes([n, v])) for v in (1, 2)]
+        for n in range(7)
+    ]
+    # Commands 1 and 5 both write version 1 of one aggregate: one of them must lose.
+    commands[1][0] = StoredEvent(shared, 1, "batch:Shared", b"1")
+    commands[5] = [StoredEvent(shared, 1, "batch:Shared", b"5")]
+    with recorder_for(database_url, "grouped") as recorder:
+        assert isinstance(recorder, GroupCommitRecorder)
+        outcomes = race(len(commands), lambda n: recorder.insert_events(commands[n]))
+        stats = recorder.statistics
+        assert stats.largest <= 3 and stats.commands == len(commands)
+        assert stats.batches >= 3 and stats.conflicts == 1
+        lost = [n for n, o in enumerate(outcomes) if isinstance(o, BaseException)]
+        assert len(lost) == 1 and lost[0] in (1, 5), outcomes
+        assert isinstance(outcomes[lost[0]], VersionTaken)
+        for n, ids in enumerate(outcomes):
+            if n in lost:
+                continue
+            assert isinstance(ids, list) and len(ids) == len(commands[n])
+            stored = [recorder.select_notifications(start=i, limit=1)[0] for i in ids]
+            assert [(s.originator_id, s.originator_version, s.state) for s in stored] == [
+                (e.originator_id, e.originator_version, e.state) for e in commands[n]
+            ]
+        # The loser left nothing: the shared aggregate holds the winner's one event.
+        [kept] = recorder.select_events(shared)
+        assert kept.state == (b"5" if lost == [1] else b"1")

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from bench import dataset, figures, report, services
+from bench import dataset, figures, recorders, report, services
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -50,6 +50,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "--only",
         default="1,2,3,4,5,6,7",
         help="comma-separated figure numbers to measure (default all)",
+    )
+    parser.add_argument(
+        "--recorders",
+        default=",".join(recorders.RECORDERS),
+        help="the recorders (SWITCHBOARD_RECORDER) figures 1 and 2 compare side by side",
+    )
+    parser.add_argument(
+        "--recorder-rounds", type=int, default=3, help="interleaved rounds per recorder (median)"
     )
     parser.add_argument("--keep-run-db", action="store_true", help="keep the run's database copy")
     return parser.parse_args(argv)
@@ -149,6 +157,15 @@ def measure(
                     bench,
                     lambda c: figures.raw_insert_rate(run_url, c, bench.phase_s),
                 )
+                say(f"figure 1: handoffs by recorder ({args.recorders})")
+                f["handoffs_by_recorder"] = recorders.handoffs_by_recorder(
+                    bench,
+                    args.recorders.split(","),
+                    workdir,
+                    admin_token,
+                    args.recorder_rounds,
+                    env,
+                )
             if 5 in only:
                 say("figure 5: live lag")
                 f["live"] = figures.live_lag(bench, count=100 if quick else 300)
@@ -194,6 +211,14 @@ def measure(
                 say("figure 2: event append")
                 f["append"] = figures.append_rate(
                     container.app, run_url, 2_000 if quick else 20_000, dataset.SAVE_BATCH
+                )
+                say(f"figure 2: appends by recorder ({args.recorders})")
+                f["append_by_recorder"] = recorders.append_by_recorder(
+                    run_url,
+                    args.recorders.split(","),
+                    2_000 if quick else 10_000,
+                    args.recorder_rounds,
+                    say,
                 )
         finally:
             container.stop()

@@ -72,6 +72,25 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 a["ratio_to_executemany"],
             )
         )
+    for key, figure, unit in (
+        ("handoffs_by_recorder", "1 handoffs/s over HTTP, recorder", "/s"),
+        ("append_by_recorder", "2 appends, 8 threads, recorder", "events/s"),
+    ):
+        if key in f:
+            by = f[key]
+            rates = by.get("handoffs_per_s") or by["events_per_s"]
+            for name, rate in rates.items():
+                batch = by.get("commands_per_batch", {}).get(name)
+                out.append(
+                    Row(
+                        f"{figure} {name}",
+                        rate,
+                        unit,
+                        f"x library, median of {by['rounds']}"
+                        + (f"; {batch} commands/batch" if batch else ""),
+                        by["ratio_to_library"].get(name),
+                    )
+                )
     if "rebuild" in f:
         r = f["rebuild"]
         out.append(

@@ -133,7 +133,7 @@ def build(
     """
     config = config or Config()
     database, embedded = resolve_database(config)
-    env = database.eventsourcing_env(pool_size=config.db_pool_size)
+    env = database.eventsourcing_env(pool_size=config.db_pool_size, recorder=config.recorder)
     if config.aggregate_cache:
         # Cached aggregates are fast-forwarded on every load (one query for newer events)
         # and copied for each command: always current, and a failed command leaves no trace.

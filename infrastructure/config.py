@@ -45,6 +45,13 @@ class Config(BaseSettings):
         description="Aggregates kept in memory per process (0: none); a command brings its "
         "cached copy up to date with one query for the events saved since.",
     )
+    recorder: Literal["grouped", "single", "library"] = Field(
+        "grouped",
+        alias="SWITCHBOARD_RECORDER",
+        description="Who appends events: grouped (concurrent commands' appends in one "
+        "statement and one commit), single (one statement per command), library (the "
+        "eventsourcing library's recorder).",
+    )
     max_body_bytes: int = Field(
         1_000_000, alias="SWITCHBOARD_MAX_BODY_BYTES", ge=1024, description="Largest request body."
     )

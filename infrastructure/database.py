@@ -13,6 +13,8 @@ from eventsourcing.postgres import PostgresDatastore
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from infrastructure.recorder import TOPICS, RecorderChoice
+
 log = logging.getLogger(__name__)
 
 # Taken while creating tables, so that processes starting together do not race on DDL.
@@ -29,9 +31,14 @@ class Database:
     def params(self) -> dict[str, str]:
         return {k: str(v) for k, v in conninfo_to_dict(self.url).items()}
 
-    def eventsourcing_env(self, *, pool_size: int) -> dict[str, str]:
+    def eventsourcing_env(
+        self, *, pool_size: int, recorder: RecorderChoice = "grouped"
+    ) -> dict[str, str]:
+        """The library's settings for the event store; ``recorder`` chooses who appends
+        (``infrastructure.recorder``). Never ``POSTGRES_ENABLE_DB_FUNCTIONS``: its function
+        appends without the table lock, and a tailing reader then skips events."""
         p = self.params
-        return {
+        env = {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": p.get("dbname", "postgres"),
             "POSTGRES_HOST": p.get("host", "127.0.0.1"),
@@ -51,6 +58,10 @@ class Database:
             "POSTGRES_LOCK_TIMEOUT": "10",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
         }
+        topic = TOPICS[recorder]
+        if topic is not None:
+            env["APPLICATION_RECORDER_TOPIC"] = topic
+        return env
 
     def connect(self, **kwargs) -> psycopg.Connection:
         return psycopg.connect(self.url, connect_timeout=5, **kwargs)

@@ -7,19 +7,16 @@ draws them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
 from pydantic import SecretStr
 
+from api.stream import Hub, LiveBroker
 from application.app import Switchboard
 from projections.dashboard import Dashboard
 from projections.directory import Directory
 from projections.history import History
 from projections.reports import Reports
-
-if TYPE_CHECKING:  # the hub's module reads this one's LiveBroker
-    from api.stream import Hub
 
 
 class ApiConfig(Protocol):
@@ -31,15 +28,6 @@ class ApiConfig(Protocol):
     stream_heartbeat_s: float
     stream_queue: int
     stream_send_timeout_s: float
-
-
-class LiveBroker(Protocol):
-    """Carries the dashboard's changes between processes (Redis, or in-process)."""
-
-    @property
-    def connected(self) -> bool: ...
-
-    def messages(self) -> AsyncIterator[Any]: ...
 
 
 class Runtime(Protocol):

@@ -24,7 +24,6 @@ from uuid import UUID
 import anyio
 from sse_starlette import ServerSentEvent
 
-from api.runtime import LiveBroker
 from api.views import dashboard_row
 from domain.visibility import saw, sees
 from projections.dashboard import ANNOUNCED_ROWS, Dashboard, DashboardChanges, Viewer
@@ -104,6 +103,15 @@ def _row_json(row: dict[str, Any]) -> str:
 
 def _frame(position: int, event: str, data: str) -> bytes:
     return ServerSentEvent(data, event=event, id=str(position), sep="\n").encode()
+
+
+class LiveBroker(Protocol):
+    """Carries the dashboard's changes between processes (Redis, or in-process)."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    def messages(self) -> AsyncIterator[Any]: ...
 
 
 class Hub:

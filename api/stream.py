@@ -292,12 +292,7 @@ class Hub:
             loop = asyncio.get_running_loop()
             refresh_at = loop.time() + GROUPS_REFRESH_S
             while True:
-                try:
-                    item = await asyncio.wait_for(
-                        client.queue.get(), max(0.0, refresh_at - loop.time())
-                    )
-                except TimeoutError:
-                    item = None
+                item = await _next_item(client, refresh_at - loop.time())
                 if item is _CLOSE:
                     reason = "slow" if client.overflowed else "shutdown"
                     return
@@ -315,3 +310,19 @@ class Hub:
             if shutdown is not None and shutdown.is_set():
                 reason = "shutdown"
             self.disconnect(client, reason)
+
+
+async def _next_item(client: StreamClient, refresh_in: float) -> Any:
+    """The client's next queued item; ``None`` when its groups are due for a refresh first.
+
+    What is queued is taken at once: ``wait_for`` with no time left cancels even a ``get``
+    that could have been served. Supervisors see every group, so they wait for as long as
+    it takes.
+    """
+    with contextlib.suppress(asyncio.QueueEmpty):
+        return client.queue.get_nowait()
+    timeout = None if client.viewer.supervises else max(0.0, refresh_in)
+    try:
+        return await asyncio.wait_for(client.queue.get(), timeout)
+    except TimeoutError:
+        return None

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.stream import _CLOSE, Hub, StreamClient, frames
+from api.stream import _CLOSE, Hub, StreamClient, _next_item, frames
 from projections.dashboard import DashboardChanges, Viewer
 
 ME, OTHER = uuid.uuid4(), uuid.uuid4()
@@ -197,3 +197,19 @@ def test_a_client_too_far_behind_is_told_to_reload_then_goes_on_live() -> None:
         ("reset", {"position": 10_000, "reason": "too_far_behind"}),
         ("ready", {"position": 10_000}),
     ]
+
+
+@pytest.mark.parametrize("supervises", [True, False])
+def test_a_queued_change_is_taken_even_when_the_groups_refresh_is_overdue(supervises) -> None:
+    """``asyncio.wait_for`` with no time left cancels a ``get`` that could have been served: a
+    stream whose groups refresh was due (a supervisor's, always, after the first interval)
+    then sent nothing at all, only heartbeats."""
+    client = StreamClient(viewer=Viewer(uuid.uuid4(), supervises=supervises), limit=10)
+    client.offer(5, b"frame")
+
+    async def take() -> Any:
+        return await _next_item(client, refresh_in=-1.0)
+
+    assert asyncio.run(take()) == b"frame"
+    empty = StreamClient(viewer=Viewer(uuid.uuid4(), supervises=False), limit=10)
+    assert asyncio.run(_next_item(empty, refresh_in=-1.0)) is None  # time to refresh

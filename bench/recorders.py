@@ -73,7 +73,6 @@ def append_by_recorder(
 
 def _premade_saves(run_url: str, app: Any, saves: int) -> list[list[Any]]:
     from application.handoff import HANDOFF
-
     from domain.operator import Operator
     from domain.reservation import Reservation
 

@@ -118,14 +118,24 @@ class RoutingAttempt:
         self._routing = routing
 
     def route(
-        self, chat: Chat, group: Group | None, *, at: datetime, exclude: UUID | None = None
+        self,
+        chat: Chat,
+        group: Group | None,
+        *,
+        at: datetime,
+        exclude: UUID | None = None,
+        preferred: Operator | None = None,
     ) -> Operator | None:
-        """Assign the chat to the best operator who can take it, or queue it."""
+        """Assign the chat to the operator the bot prefers when they can take it, else to the
+        best operator who can, or queue it."""
         operator = None
         # After a few lost races for the same operators, stop fighting: the chat is queued
         # and the dispatcher, which assigns one chat at a time, gives it to whoever has room.
         racing = self.number > RACES_BEFORE_QUEUEING
-        if (group is None or not group.is_manual) and not racing:
+        if preferred is not None and preferred.can_take and not racing:
+            self._routing.picks.hold(preferred.id, self.held)
+            operator = self._give(chat, preferred, group, at=at)
+        if operator is None and (group is None or not group.is_manual) and not racing:
             operator = self.choose(chat, group, at=at, exclude=exclude)
         if operator is None:
             chat.queue(group.id if group else None, at=at, actor=SYSTEM)
@@ -165,10 +175,14 @@ class RoutingAttempt:
                 operator = self._routing.find_operator(candidate.operator_id)
                 if operator is None or not operator.can_take:
                     continue
-                operator.take_chat(chat.id, at=at, actor=SYSTEM)
-                chat.assign(operator.id, group_id, at=at, actor=SYSTEM)
-                return operator
+                return self._give(chat, operator, group, at=at)
         return None
+
+    @staticmethod
+    def _give(chat: Chat, operator: Operator, group: Group | None, *, at: datetime) -> Operator:
+        operator.take_chat(chat.id, at=at, actor=SYSTEM)
+        chat.assign(operator.id, group.id if group else None, at=at, actor=SYSTEM)
+        return operator
 
     def _ranked(self, group_id: UUID | None, exclude: UUID | None) -> list[Candidate]:
         view = self._routing.view

@@ -14,6 +14,8 @@ class SettingsCommands(SwitchboardBase):
     @retry_on_conflict
     def change_settings(self, changes: dict[str, Any], *, actor: str) -> Done[dict[str, Any]]:
         """Change the settings named in ``changes``; the others keep their values."""
+        if changes.get("default_group_id") is not None:
+            self._group_for_reference(changes["default_group_id"])  # it must exist
         settings = self._find(CompanySettings, CompanySettings.fixed_id())
         at = self.clock.now()
         first = settings is None

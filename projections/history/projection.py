@@ -199,17 +199,19 @@ class History(HistoryQueries, ReadModel):
     def _(self, e: Chat.MessagePosted, curs: Cursor) -> None:
         if e.author not in CONVERSATION:
             return
+        # An attachment-only message is found by its attachments' names.
+        text = e.display_text
         self._messages.append(
-            (e.originator_id, e.message_id, e.originator_version, 0, e.author, e.text, e.timestamp)
+            (e.originator_id, e.message_id, e.originator_version, 0, e.author, text, e.timestamp)
         )
         if (row := self._row(e)) is None:
             return
         # Appending gives the vector a recomputation would, without re-reading the chat.
-        if row["search_chars"] + len(e.text) <= SEARCH_CHARS:
-            self._vectors.setdefault(e.originator_id, []).append(e.text)
+        if row["search_chars"] + len(text) <= SEARCH_CHARS:
+            self._vectors.setdefault(e.originator_id, []).append(text)
         self._update(
             row,
-            search_chars=row["search_chars"] + len(e.text),
+            search_chars=row["search_chars"] + len(text),
             message_count=row["message_count"] + 1,
         )
 

@@ -111,19 +111,21 @@ class Chat(ChatMessages, ChatMoves, Aggregate):
             """The text a preview or a search shows (an attachment's name when no text)."""
             return messages.display_text(self.text, self.attachments)
 
+        def as_message(self) -> dict[str, Any]:
+            """The message as the chat keeps it (and as ``api.views.message_out`` reads it)."""
+            return {
+                "id": self.message_id,
+                "author": self.author,
+                "author_id": self.author_id,
+                "text": self.text,
+                "at": self.timestamp,
+                "attachments": self.attachments,
+                "buttons": self.buttons,
+                "button_value": self.button_value,
+            }
+
         def apply(self, chat: Chat) -> None:
-            chat.messages.append(
-                {
-                    "id": self.message_id,
-                    "author": self.author,
-                    "author_id": self.author_id,
-                    "text": self.text,
-                    "at": self.timestamp,
-                    "attachments": self.attachments,
-                    "buttons": self.buttons,
-                    "button_value": self.button_value,
-                }
-            )
+            chat.messages.append(self.as_message())
 
     class MessageEdited(Event):
         """The original text stays in the MessagePosted event: the audit trail keeps it."""

@@ -259,3 +259,24 @@ def test_closed_by_tells_the_operator_the_supervisor_and_the_system(app, sales):
     assert app.get_chat(other.id).closed_by == {"kind": "supervisor", "id": str(sid.operator_id)}
     assert app.get_chat(quiet.id).closed_by == {"kind": "system"}
     assert app.get_chat(other.id).close_reason == "spam"
+
+
+def test_a_default_group_deleted_since_may_be_put_back_unchanged(app, sales):
+    configure(app, default_group_id=sales.id)
+    app.delete_group(sales.id, actor=ADMIN.actor)
+
+    configure(app, default_group_id=sales.id)  # a settings form saved again as it was
+
+    assert app.company_settings()["default_group_id"] == sales.id
+    assert handoff(app).group_id is None
+
+
+def test_the_preferred_operator_gets_a_chat_of_a_manual_group_too(app):
+    desk = app.create_group(actor=ADMIN.actor, name="Desk", routing="manual").value
+    anna = operator(app, "anna@example.com", desk)
+
+    preferred = handoff(app, "conv-1", desk, operator_id=anna.operator_id)
+    unnamed = handoff(app, "conv-2", desk)
+
+    assert (preferred.status, preferred.operator_id) == (ASSIGNED, anna.operator_id)
+    assert (unnamed.status, unnamed.operator_id) == (QUEUED, None)

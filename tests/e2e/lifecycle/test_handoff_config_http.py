@@ -178,11 +178,15 @@ def test_a_bad_client_profile_is_refused(setup: Setup, client: dict[str, Any]) -
 def test_closed_by_and_close_reason_are_shown_wherever_the_chat_is(
     setup: Setup, held: dict[str, Any]
 ) -> None:
-    closed = ok(held["op"].post(f"/v1/chats/{held['id']}/close", json={"reason": "solved"}))
+    answer = held["op"].post(f"/v1/chats/{held['id']}/close", json={"reason": "solved"})
+    closed = ok(answer)
     by_operator = {"kind": "operator", "id": held["operator"]["id"]}
     assert (closed["closed_by"], closed["close_reason"]) == (by_operator, "solved")
     detail = ok(held["bot"].get(f"/v1/chats/{held['id']}"))
     assert (detail["closed_by"], detail["close_reason"]) == (by_operator, "solved")
+    params = {"group_id": held["group"]["id"], "min_position": position(answer)}
+    (row,) = ok(setup.admin.get("/v1/history", params=params))["items"]
+    assert (row["closed_by"], row["close_reason"]) == (by_operator, "solved")
 
     other = hand_off(held["bot"], held["group"]).json()
     assert (other["closed_by"], other["close_reason"]) == (None, None)

@@ -134,7 +134,9 @@ class RoutingAttempt:
         racing = self.number > RACES_BEFORE_QUEUEING
         if preferred is not None and preferred.can_take and not racing:
             self._routing.picks.hold(preferred.id, self.held)
-            operator = self._give(chat, preferred, group, at=at)
+            preferred.take_chat(chat.id, at=at, actor=SYSTEM)
+            chat.assign(preferred.id, group.id if group else None, at=at, actor=SYSTEM)
+            operator = preferred
         if operator is None and (group is None or not group.is_manual) and not racing:
             operator = self.choose(chat, group, at=at, exclude=exclude)
         if operator is None:
@@ -175,14 +177,10 @@ class RoutingAttempt:
                 operator = self._routing.find_operator(candidate.operator_id)
                 if operator is None or not operator.can_take:
                     continue
-                return self._give(chat, operator, group, at=at)
+                operator.take_chat(chat.id, at=at, actor=SYSTEM)
+                chat.assign(operator.id, group_id, at=at, actor=SYSTEM)
+                return operator
         return None
-
-    @staticmethod
-    def _give(chat: Chat, operator: Operator, group: Group | None, *, at: datetime) -> Operator:
-        operator.take_chat(chat.id, at=at, actor=SYSTEM)
-        chat.assign(operator.id, group.id if group else None, at=at, actor=SYSTEM)
-        return operator
 
     def _ranked(self, group_id: UUID | None, exclude: UUID | None) -> list[Candidate]:
         view = self._routing.view

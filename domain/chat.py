@@ -43,7 +43,8 @@ __all__ += ["MAX_TEXT", "MAX_TOPIC", "OPEN_STATUSES", "check_text", "check_topic
 
 
 class Chat(ChatMessages, ChatMoves, Aggregate):
-    # 2: ``closed_by`` is who closed it (``domain.actors.closer``), no longer the actor string.
+    # 2: ``closed_by`` is who closed it (``domain.actors.closer``), no longer the actor string;
+    # messages carry attachments, buttons and a pressed button's value.
     class_version = 2
 
     @staticmethod
@@ -51,6 +52,10 @@ class Chat(ChatMessages, ChatMoves, Aggregate):
         """A snapshot taken before version 2."""
         if isinstance(state.get("closed_by"), str):
             state["closed_by"] = closer(state["closed_by"])
+        for message in state.get("messages", ()):
+            message.setdefault("attachments", [])
+            message.setdefault("buttons", [])
+            message.setdefault("button_value", None)
 
     class Event(Aggregate.Event):
         actor: str

@@ -233,6 +233,8 @@ class PreviousChat(BaseModel):
     operator_id: UUID | None
     requested_at: datetime
     closed_at: datetime | None
+    close_reason: str | None = None
+    closed_by: ClosedBy | None = None
     rating: int | None
 
 

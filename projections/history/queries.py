@@ -92,7 +92,8 @@ class HistoryQueries:
         with self.datastore.transaction() as curs:
             curs.execute(
                 "SELECT id, status, topic, subtopic, operator_id, requested_at, closed_at, "
-                f"rating FROM {self.table('history_chats')} WHERE client_id = %s "
+                "close_reason, closed_by, rating "
+                f"FROM {self.table('history_chats')} WHERE client_id = %s "
                 f"AND {same_channel} AND id <> %s "
                 "ORDER BY requested_at DESC, id DESC LIMIT %s",
                 (client_id, *channel_params, chat_id, limit),

@@ -73,7 +73,11 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "change_topic": (*_CHAT_STATE, domain_errors.NotAssigned, domain_errors.InvalidValue),
     "edit_message": (*_CHAT_STATE, *_OWN_MESSAGE),
     "delete_message": (*_CHAT_STATE, *_OWN_MESSAGE),
-    "put_settings": (domain_errors.InvalidValue, app_errors.Conflict),
+    "put_settings": (
+        domain_errors.InvalidValue,
+        app_errors.UnknownReference,
+        app_errors.Conflict,
+    ),
 }
 
 Answers = dict[int, dict[str, str]]  # status -> {code: when}

@@ -17,7 +17,7 @@ from projections.machinery.visibility import visible_where
 
 ROW_COLUMNS = (
     "id, external_id, status, group_id, operator_id, operator_ids, client, topic, subtopic, "
-    "requested_at, closed_at, close_reason, rating, message_count"
+    "requested_at, closed_at, close_reason, closed_by, rating, message_count"
 )
 HEADLINE_OPTIONS = (
     'MaxFragments=2, MaxWords=12, MinWords=4, StartSel=«, StopSel=», FragmentDelimiter=" … "'
@@ -92,7 +92,8 @@ class HistoryQueries:
         with self.datastore.transaction() as curs:
             curs.execute(
                 "SELECT id, status, topic, subtopic, operator_id, requested_at, closed_at, "
-                f"rating FROM {self.table('history_chats')} WHERE client_id = %s "
+                "close_reason, closed_by, rating "
+                f"FROM {self.table('history_chats')} WHERE client_id = %s "
                 f"AND {same_channel} AND id <> %s "
                 "ORDER BY requested_at DESC, id DESC LIMIT %s",
                 (client_id, *channel_params, chat_id, limit),

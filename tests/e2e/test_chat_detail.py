@@ -40,6 +40,8 @@ def test_chat_detail_lists_the_clients_previous_dialogs(setup: Setup) -> None:
     assert [(p["id"], p["status"], p["topic"]) for p in previous] == [
         (first["id"], "closed", "billing")
     ]
+    assert previous[0]["closed_by"] == {"kind": "operator", "id": first["operator_id"]}
+    assert previous[0]["close_reason"] is None
     assert detail.json()["client"] == client
     # Bots see the chat, not the client's other dialogs.
     assert bot.get(f"/v1/chats/{second['id']}").json()["previous_chats"] == []

@@ -13,6 +13,7 @@ from application.retry import retry_on_conflict
 from application.routing import Assignment
 from domain.chat import QUEUED, Chat
 from domain.group import Group
+from domain.operator import Operator
 from domain.reservation import Reservation
 
 HANDOFF = "handoff"
@@ -43,38 +44,46 @@ class HandoffCommands(SwitchboardBase):
         keys = [(HANDOFF, f"{bot.name}\x00{external_id}")]
         if idempotency_key:
             keys.append((IDEMPOTENCY_KEY, f"{bot.name}\x00{idempotency_key}"))
-        reservations = [self._find(Reservation, Reservation.id_for(*key)) for key in keys]
-        for reservation in reservations:
-            if reservation is not None and not reservation.is_free:
-                existing = self._find(Chat, reservation.owner_id)
-                if existing is not None and existing.is_open:
-                    return Done(existing, self.head(), recorded=False)
-
-        group = self._group_for_reference(group_id)
-        at = self.clock.now()
-        chat = Chat.request(
-            chat_id=uuid4(),
-            at=at,
-            actor=bot.actor,
-            external_id=external_id,
-            client=client,
-            topic=topic,
-            subtopic=subtopic,
-            group_id=group_id,
-            transcript=transcript,
-        )
-        pointers = []
-        for (kind, key), reservation in zip(keys, reservations, strict=True):
-            if reservation is None:
-                reservation = Reservation.reserve(
-                    kind=kind, key=key, owner_id=chat.id, at=at, actor=bot.actor
-                )
-            else:
-                reservation.transfer(chat.id, at=at, actor=bot.actor)
-            pointers.append(reservation)
+        reservation_ids = [Reservation.id_for(*key) for key in keys]
         with self.routing.attempt(attempt) as routing:
-            operator = routing.route(chat, group, at=at)
-            return Done(chat, self._saved(chat, operator, *pointers))
+            # Ranked before anything loads: the reservations, the group and the best operator
+            # then load (or catch up) in one statement.
+            best = routing.first_choice(group_id)
+            loading: dict[UUID, type] = dict.fromkeys(reservation_ids, Reservation)
+            loading.update({group_id: Group} if group_id else {})
+            loading.update({best: Operator} if best else {})
+            with self._together(loading):
+                reservations = [self._find(Reservation, id_) for id_ in reservation_ids]
+                for reservation in reservations:
+                    if reservation is not None and not reservation.is_free:
+                        existing = self._find(Chat, reservation.owner_id)
+                        if existing is not None and existing.is_open:
+                            return Done(existing, self.head(), recorded=False)
+
+                group = self._group_for_reference(group_id)
+                at = self.clock.now()
+                chat = Chat.request(
+                    chat_id=uuid4(),
+                    at=at,
+                    actor=bot.actor,
+                    external_id=external_id,
+                    client=client,
+                    topic=topic,
+                    subtopic=subtopic,
+                    group_id=group_id,
+                    transcript=transcript,
+                )
+                pointers = []
+                for (kind, key), reservation in zip(keys, reservations, strict=True):
+                    if reservation is None:
+                        reservation = Reservation.reserve(
+                            kind=kind, key=key, owner_id=chat.id, at=at, actor=bot.actor
+                        )
+                    else:
+                        reservation.transfer(chat.id, at=at, actor=bot.actor)
+                    pointers.append(reservation)
+                operator = routing.route(chat, group, at=at)
+                return Done(chat, self._saved(chat, operator, *pointers))
 
     @retry_on_conflict
     def assign_from_queue(self, chat_id: UUID, *, attempt: int = 1) -> Done[Assignment]:

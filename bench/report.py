@@ -61,6 +61,15 @@ def rows(results: dict[str, Any]) -> list[Row]:
                     _at_most(lat["p99"], 15) if label == "half" else None,
                 )
             )
+        if h.get("api_cpu_ms_per_handoff") is not None:
+            out.append(
+                Row(
+                    "1 API CPU per handoff (median of phases)",
+                    h["api_cpu_ms_per_handoff"],
+                    "ms",
+                    "user + system CPU of the API process / handoffs",
+                )
+            )
     if "handoffs_two_processes" in f:
         t = f["handoffs_two_processes"]
         out.append(
@@ -69,7 +78,8 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 t["handoffs_per_s"],
                 "/s",
                 f"one process {t['one_process_per_s']:,.0f}/s; "
-                f"per process {', '.join(f'{r:,.0f}' for r in t['best']['per_process'])}",
+                f"per process {', '.join(f'{r:,.0f}' for r in t['best']['per_process'])}; "
+                f"API CPU {t['best'].get('api_cpu_ms_per_handoff')} ms/handoff",
                 t["ratio_to_one_process"],
             )
         )

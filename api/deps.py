@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError, forbidden, unauthorized
 from api.runtime import Runtime
@@ -16,11 +17,15 @@ from application.ports import Done
 bearer = HTTPBearer(auto_error=False, description="A token from POST /v1/tokens or /v1/operators")
 
 
-def get_runtime(request: Request) -> Runtime:
+# The dependencies are coroutines that never block: a synchronous one would cost a thread-pool
+# hop each, and a command should cost one (its endpoint's).
+
+
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-def get_app(request: Request) -> Switchboard:
+async def get_app(request: Request) -> Switchboard:
     return request.app.state.runtime.app
 
 
@@ -44,13 +49,26 @@ def current_principal(
     return principal
 
 
-CurrentUser = Annotated[Principal, Depends(current_principal)]
+async def caller(
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """``current_principal`` in the event loop when the application remembers the token's
+    caller from a check moments ago; otherwise that check runs in the thread pool."""
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        principal = runtime.app.remembered_principal(credentials.credentials)
+        if principal is not None:
+            return principal
+    return await run_in_threadpool(current_principal, runtime, credentials)
+
+
+CurrentUser = Annotated[Principal, Depends(caller)]
 
 
 def require(*roles: str):
     """A dependency that lets only the given roles through (403 otherwise)."""
 
-    def check(principal: CurrentUser) -> Principal:
+    async def check(principal: CurrentUser) -> Principal:
         if principal.role not in roles:
             raise forbidden(f"this needs one of the roles: {', '.join(roles)}")
         return principal

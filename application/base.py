@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
 
 from application.auth import Principal
 from application.clock import Clock
 from application.errors import NotFound, UnknownReference
 from application.ports import RoutingView
+from application.repository import SwitchboardRepository
 from application.routing import Routing
 from domain.actors import SYSTEM
 from domain.chat import Chat
@@ -35,14 +37,34 @@ class SwitchboardBase(Application[UUID]):
         # token id -> (expires at, principal): authentication runs on every request.
         self._principals: dict[UUID, tuple[float, Any]] = {}
 
+    def construct_repository(self) -> Repository[UUID]:
+        library = super().construct_repository()
+        return SwitchboardRepository(
+            event_store=self.events,
+            snapshot_store=self.snapshots,
+            cache_maxsize=None if library.cache is None else getattr(library.cache, "maxsize", 0),
+            fastforward=library.fastforward,
+            fastforward_skipping=library.fastforward_skipping,
+            deepcopy_from_cache=False,  # ours copies, sharing what cannot change
+        )
+
     # -- loading ------------------------------------------------------------------------------
+
+    def _snapshotted(self, kind: type) -> bool:
+        return any(issubclass(kind, s) or issubclass(s, kind) for s in self.snapshotting_intervals)
 
     def _find(self, kind: type[A], aggregate_id: UUID) -> A | None:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate = self.repository.get(aggregate_id, snapshots=self._snapshotted(kind))
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, kind) else None
+
+    def _together(self, aggregates: dict[UUID, type]) -> AbstractContextManager[None]:
+        """Load these aggregates (id -> kind) in one statement for the block's ``_find``s."""
+        repository = self.repository
+        assert isinstance(repository, SwitchboardRepository)
+        return repository.together({i: self._snapshotted(k) for i, k in aggregates.items()})
 
     def _get(self, kind: type[A], aggregate_id: UUID) -> A:
         aggregate = self._find(kind, aggregate_id)

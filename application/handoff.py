@@ -52,39 +52,55 @@ class HandoffCommands(SwitchboardBase):
         keys = [(HANDOFF, f"{bot.name}\x00{external_id}")]
         if idempotency_key:
             keys.append((IDEMPOTENCY_KEY, f"{bot.name}\x00{idempotency_key}"))
-        reservations = [self._find(Reservation, Reservation.id_for(*key)) for key in keys]
-        for reservation in reservations:
-            if reservation is not None and not reservation.is_free:
-                existing = self._find(Chat, reservation.owner_id)
-                if existing is not None and existing.is_open:
-                    return Done(existing, self.head(), recorded=False)
-
-        group = self._handoff_group(group_id, group_name)
-        preferred = self._preferred_operator(operator_id)
-        at = self.clock.now()
-        chat = Chat.request(
-            chat_id=uuid4(),
-            at=at,
-            actor=bot.actor,
-            external_id=external_id,
-            client=client,
-            topic=topic,
-            subtopic=subtopic,
-            group_id=group.id if group else None,
-            transcript=transcript,
-        )
-        pointers = []
-        for (kind, key), reservation in zip(keys, reservations, strict=True):
-            if reservation is None:
-                reservation = Reservation.reserve(
-                    kind=kind, key=key, owner_id=chat.id, at=at, actor=bot.actor
-                )
-            else:
-                reservation.transfer(chat.id, at=at, actor=bot.actor)
-            pointers.append(reservation)
+        reservation_ids = [Reservation.id_for(*key) for key in keys]
         with self.routing.attempt(attempt) as routing:
-            operator = routing.route(chat, group, at=at, preferred=preferred)
-            return Done(chat, self._saved(chat, operator, *pointers))
+            # The group is resolved first so that routing can rank before the rest loads; a
+            # refused reference waits until the key is known not to name an open chat (a
+            # bot's retry gets its chat back even if the group has gone since).
+            try:
+                group, refusal = self._handoff_group(group_id, group_name), None
+            except (UnknownReference, InvalidValue) as refused:
+                group, refusal = None, refused
+            target = group.id if group else None
+            # Ranked before anything else loads: the reservations, the preferred operator and
+            # the best one then load (or catch up) in one statement.
+            best = routing.first_choice(target)
+            loading: dict[UUID, type] = dict.fromkeys(reservation_ids, Reservation)
+            loading.update({operator_id: Operator} if operator_id else {})
+            loading.update({best: Operator} if best else {})
+            with self._together(loading):
+                reservations = [self._find(Reservation, id_) for id_ in reservation_ids]
+                for reservation in reservations:
+                    if reservation is not None and not reservation.is_free:
+                        existing = self._find(Chat, reservation.owner_id)
+                        if existing is not None and existing.is_open:
+                            return Done(existing, self.head(), recorded=False)
+                if refusal is not None:
+                    raise refusal
+                preferred = self._preferred_operator(operator_id)
+                at = self.clock.now()
+                chat = Chat.request(
+                    chat_id=uuid4(),
+                    at=at,
+                    actor=bot.actor,
+                    external_id=external_id,
+                    client=client,
+                    topic=topic,
+                    subtopic=subtopic,
+                    group_id=target,
+                    transcript=transcript,
+                )
+                pointers = []
+                for (kind, key), reservation in zip(keys, reservations, strict=True):
+                    if reservation is None:
+                        reservation = Reservation.reserve(
+                            kind=kind, key=key, owner_id=chat.id, at=at, actor=bot.actor
+                        )
+                    else:
+                        reservation.transfer(chat.id, at=at, actor=bot.actor)
+                    pointers.append(reservation)
+                operator = routing.route(chat, group, at=at, preferred=preferred)
+                return Done(chat, self._saved(chat, operator, *pointers))
 
     def _handoff_group(self, group_id: UUID | None, group_name: str | None) -> Group | None:
         """The group named (by id or by name), else the default group if it still exists."""

@@ -97,6 +97,8 @@ class Routing:
         self.view = view
         self.find_operator = find_operator
         self.picks = Picks()
+        # This process's order among equally good operators (other processes have their own).
+        self.salt = random.getrandbits(128)
 
     @contextmanager
     def attempt(self, number: int) -> Iterator[RoutingAttempt]:
@@ -116,6 +118,16 @@ class RoutingAttempt:
         self.number = number
         self.held: list[UUID] = []
         self._routing = routing
+        self._ranking: tuple[UUID | None, list[Candidate]] | None = None
+
+    def first_choice(self, group_id: UUID | None) -> UUID | None:
+        """Rank now, before the command loads anything, so that the best operator is loaded
+        with its other aggregates; ``choose`` starts from this ranking. None: no one to load."""
+        if self.number > 1:
+            return None  # after a lost race the order is shuffled: load as it goes
+        ranked = self._ranked(group_id, None)
+        self._ranking = (group_id, ranked)
+        return ranked[0].operator_id if ranked else None
 
     def route(
         self,
@@ -157,7 +169,9 @@ class RoutingAttempt:
             # Nobody free in the picture we had: make sure it is not just out of date.
             if look and not view.catch_up(timeout=ROUTING_CATCH_UP_S):
                 break
-            ranked = self._ranked(group_id, exclude)
+            ranked = self._ranked_before(group_id, exclude) if not look else None
+            if ranked is None:
+                ranked = self._ranked(group_id, exclude)
             # Nobody free in the group as far as the picture shows: someone may just have
             # turned working there. Look again before sending the chat elsewhere.
             outside = bool(ranked) and not _in_group(ranked[0], group_id)
@@ -182,6 +196,13 @@ class RoutingAttempt:
                 return operator
         return None
 
+    def _ranked_before(self, group_id: UUID | None, exclude: UUID | None) -> list[Candidate] | None:
+        """The ranking ``first_choice`` made for this group, once."""
+        ranking, self._ranking = self._ranking, None
+        if ranking is None or exclude is not None or ranking[0] != group_id:
+            return None
+        return ranking[1]
+
     def _ranked(self, group_id: UUID | None, exclude: UUID | None) -> list[Candidate]:
         view = self._routing.view
         # The group's own operators come first; the others only matter when none has room.
@@ -191,7 +212,8 @@ class RoutingAttempt:
         # An operator another run of this process is giving a chat to (not yet saved) goes
         # after the others: concurrent commands do not race for the same operator's version.
         ranked = self._routing.picks.hold_best(
-            lambda held: rank_candidates(candidates, group_id, held), self.held
+            lambda held: rank_candidates(candidates, group_id, held, self._routing.salt),
+            self.held,
         )
         return ranked[:CANDIDATES_TRIED]
 

@@ -227,6 +227,14 @@ class StaffCommands(SwitchboardBase):
         self._principals[token_id] = (now + PRINCIPAL_CACHE_S, principal)
         return principal
 
+    def remembered_principal(self, secret: str) -> Principal | None:
+        """The caller behind a token as ``authenticate`` found it moments ago (memory only:
+        no reading); None when it was not checked lately or was refused."""
+        cached = self._principals.get(ApiToken.id_for_hash(hash_token(secret)))
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        return None
+
     def _principal_for(self, token_id: UUID) -> Principal | None:
         token = self._find(ApiToken, token_id)
         if token is None or token.revoked:

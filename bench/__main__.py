@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from bench import dataset, figures, recorders, report, services
+from bench import dataset, figures, recorders, report, services, two_processes
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -156,6 +156,10 @@ def measure(
                 f["handoffs"] = figures.handoff_throughput(
                     bench,
                     lambda c: figures.raw_insert_rate(run_url, c, bench.phase_s),
+                )
+                say("figure 1: handoffs through two API processes at once")
+                f["handoffs_two_processes"] = two_processes.handoffs_two_processes(
+                    bench, f["handoffs"]["handoffs_per_s"]
                 )
                 say(f"figure 1: handoffs by recorder ({args.recorders})")
                 f["handoffs_by_recorder"] = recorders.handoffs_by_recorder(

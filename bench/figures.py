@@ -133,14 +133,22 @@ def handoff_throughput(bench: Bench, raw_insert: Callable[[int], dict[str, Any]]
     bench.say(f"  /healthz: {healthz['rate']:,.0f}/s")
     runs = []
     for concurrency in CONCURRENCIES:
+        cpu_before = bench.api.cpu_s() if bench.api else None
         result = generate(bench, request="handoff", mode="closed", concurrency=concurrency)
+        cpu_after = bench.api.cpu_s() if bench.api else None
+        served = result["rate"] * result["generator_wall_s"]  # the warm-up's handoffs too
+        if cpu_before is not None and cpu_after is not None and served:
+            # The API process's own CPU per handoff: less swayed than rates by what else runs.
+            result["api_cpu_ms_per_handoff"] = round(1e3 * (cpu_after - cpu_before) / served, 2)
         bench.say(
             f"  handoffs x{concurrency}: {result['rate']:,.0f}/s, "
-            f"p99 {result['latency_ms']['p99']} ms, statuses {result['statuses']}"
+            f"p99 {result['latency_ms']['p99']} ms, statuses {result['statuses']}, "
+            f"API CPU {result.get('api_cpu_ms_per_handoff')} ms/handoff"
         )
         runs.append(result)
         wait_caught_up(bench, result["last_position"])
     best = max(runs, key=lambda r: r["rate"])
+    cpu_ms = [r["api_cpu_ms_per_handoff"] for r in runs if "api_cpu_ms_per_handoff" in r]
     half_rate = max(best["rate"] / 2, 1.0)
     half = generate(
         bench, request="handoff", mode="open", concurrency=64, rate=half_rate, warmup_s=1.0
@@ -160,6 +168,7 @@ def handoff_throughput(bench: Bench, raw_insert: Callable[[int], dict[str, Any]]
         "ratio_to_healthz": round(best["rate"] / healthz["rate"], 3),
         "ratio_to_raw_insert": round(best["rate"] / raw["rate"], 3),
         "worker_catch_up_after_s": caught_up_s,
+        "api_cpu_ms_per_handoff": median(cpu_ms) if cpu_ms else None,
     }
 
 

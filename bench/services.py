@@ -223,6 +223,16 @@ class Process:
         except FileNotFoundError:
             return ""
 
+    def cpu_s(self) -> float | None:
+        """CPU seconds (user and system) the process has used so far."""
+        if self.process is None:
+            return None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> float | None:
         """VmHWM of the process (and of its children, for a multi-process server): peak RSS."""
         if self.process is None:

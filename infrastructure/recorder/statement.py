@@ -8,7 +8,7 @@ server inserts and commits. Readers, tracking and notification ids are the libra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError, InterfaceError, OperationalError, StoredEvent
@@ -103,9 +103,41 @@ class OneStatementRecorder(PostgresApplicationRecorder):
             " AS notification_ids"
         ).format(schema=schema, function=function)
 
+        # Several aggregates' newer events in one statement (the application's repository
+        # brings all the aggregates of a command up to date at once).
+        self.select_events_after_statement = SQL(
+            "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+            "FROM unnest(%s::{id_type}[], %s::bigint[]) AS k(id, after) "
+            "JOIN {schema}.{table} e ON e.originator_id = k.id AND e.originator_version > k.after "
+            "ORDER BY e.originator_id, e.originator_version"
+        ).format(
+            schema=schema,
+            table=Identifier(self.events_table_name),
+            id_type=SQL(self.datastore.originator_id_type),
+        )
+
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (CREATE_LOCK_KEY,))
         super()._create_table(curs)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events_after(self, after: Mapping[Any, int]) -> list[StoredEvent]:
+        """The events of each aggregate in ``after`` with a version above the one given."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self.select_events_after_statement,
+                (list(after), list(after.values())),
+                prepare=True,
+            )
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(

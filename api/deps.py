@@ -28,17 +28,23 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 AppDep = Annotated[Switchboard, Depends(get_app)]
 
 
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def current_principal(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller, from the bearer token: all of authentication is here, in one call."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
     token = credentials.credentials
     admin_token = runtime.config.admin_token
     if admin_token is not None and same_token(token, admin_token.get_secret_value()):
         return Principal(role="admin", name="admin")
-    principal = runtime.app.authenticate(token)
+    # An action (not a read) keeps a session alive, as a heartbeat does.
+    principal = runtime.app.authenticate(token, acting=request.method not in READS)
     if principal is None:
         raise unauthorized("unknown or revoked token")
     return principal

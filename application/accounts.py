@@ -250,4 +250,3 @@ class AccountCommands(SwitchboardBase):
         if not operator.reactivate(at=self.clock.now(), actor=actor):
             return Done(operator, self.head(), recorded=False)
         return Done(operator, self._saved(operator))
-

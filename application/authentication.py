@@ -118,7 +118,10 @@ class Authentication(SwitchboardBase):
                 return self._grants_position
             while checked < head:
                 page = self.recorder.select_notifications(
-                    start=checked, limit=PAGE, stop=head, topics=AUTH_TOPICS,
+                    start=checked,
+                    limit=PAGE,
+                    stop=head,
+                    topics=AUTH_TOPICS,
                     inclusive_of_start=False,
                 )
                 self._evict({n.originator_id for n in page})

@@ -181,9 +181,7 @@ class StaffCommands(SwitchboardBase):
         new_email = profile.get("email")
         if new_email is not None and email_key(new_email) != email_key(operator.email):
             claims.append(self._claim(EMAIL, email_key(new_email), operator.id, actor=actor))
-            claims.append(
-                self._release(EMAIL, email_key(operator.email), operator.id, actor=actor)
-            )
+            claims.append(self._release(EMAIL, email_key(operator.email), operator.id, actor=actor))
             profile["email"] = new_email.strip()
         changed = operator.update_profile(at=at, actor=actor, **profile)
         if group_ids is not None:

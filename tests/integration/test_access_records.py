@@ -100,3 +100,30 @@ def _tokens(container, position: int) -> list[dict]:
     assert container.wait_for("directory", position, 10)
     rows, _ = container.directory.tokens(now=container.app.clock.now())
     return rows
+
+
+def test_a_heartbeat_keeps_a_working_operator_from_being_marked_absent(container, clock):
+    app = container.app
+    app.change_settings({"absent_after_minutes": 10}, actor="admin:a")
+    present, idle = (_working(app, f"{name}@example.com") for name in ("ann", "ben"))
+    clock.advance(minutes=9)
+    app.heartbeat(present)  # the screen is open, though nothing was done
+    assert container.wait_for("directory", app.head(), 10)
+    clock.advance(minutes=2)
+
+    assert container.scheduler.tick().operators_absent == 1
+
+    assert app.get_operator(idle.operator_id).status == "absent"
+    assert app.get_operator(present.operator_id).status == "working"
+    clock.advance(minutes=8)  # ten minutes after the heartbeat
+    assert container.scheduler.tick().operators_absent == 1
+    assert app.get_operator(present.operator_id).status == "absent"
+
+
+def _working(app, email: str):
+    operator, token = app.register_operator(
+        actor="admin:a", first_name="A", last_name="B", email=email
+    ).value
+    caller = app.authenticate(token)
+    app.set_status(operator.id, "working", caller=caller)
+    return caller

@@ -109,13 +109,16 @@ class Authentication(SwitchboardBase):
 
     def _evict_changed_grants(self) -> int:
         """Drop the grants that events since the last check may have changed; returns the log
-        position checked to."""
+        position checked to. The head is read outside the lock; one request at a time looks
+        at what came since, and the others then find it done."""
+        head = self.recorder.max_notification_id() or 0
         with self._grants_lock:
-            head = self.recorder.max_notification_id() or 0
             checked = self._grants_position
-            self._grants_position = max(head, checked or 0)
+            if checked is not None and head <= checked:
+                return checked
             if checked is None or not self._grants:
-                return self._grants_position
+                self._grants_position = head
+                return head
             while checked < head:
                 page = self.recorder.select_notifications(
                     start=checked,
@@ -128,7 +131,9 @@ class Authentication(SwitchboardBase):
                 if len(page) < PAGE:
                     break
                 checked = page[-1].id
-            return self._grants_position
+            # Moved on only once the scan is done: a failed one is made again next time.
+            self._grants_position = head
+            return head
 
     def _evict(self, changed: set[UUID]) -> None:
         if not changed:

@@ -33,33 +33,36 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 AppDep = Annotated[Switchboard, Depends(get_app)]
 
 
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def current_principal(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller, from the bearer token: all of authentication is here, in one call."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise unauthorized()
     token = credentials.credentials
     admin_token = runtime.config.admin_token
     if admin_token is not None and same_token(token, admin_token.get_secret_value()):
         return Principal(role="admin", name="admin")
-    principal = runtime.app.authenticate(token)
+    # An action (not a read) keeps a session alive, as a heartbeat does.
+    principal = runtime.app.authenticate(token, acting=request.method not in READS)
     if principal is None:
         raise unauthorized("unknown or revoked token")
     return principal
 
 
 async def caller(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """``current_principal`` in the event loop when the application remembers the token's
-    caller from a check moments ago; otherwise that check runs in the thread pool."""
-    if credentials is not None and credentials.scheme.lower() == "bearer":
-        principal = runtime.app.remembered_principal(credentials.credentials)
-        if principal is not None:
-            return principal
-    return await run_in_threadpool(current_principal, runtime, credentials)
+    """``current_principal`` in the thread pool: it reads the log's head (a revocation in any
+    process holds on the next request), so it is not answered from memory alone."""
+    return await run_in_threadpool(current_principal, request, runtime, credentials)
 
 
 CurrentUser = Annotated[Principal, Depends(caller)]

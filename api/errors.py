@@ -57,11 +57,15 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (domain_errors.UnknownMessage, 404, "not_found"),
     (domain_errors.EditsForbidden, 403, "edits_forbidden"),
     (domain_errors.ReassignForbidden, 403, "reassign_forbidden"),
+    (domain_errors.InvitationExpired, 410, "invite_expired"),
+    (domain_errors.WrongPassword, 403, "wrong_password"),
     (domain_errors.InvalidValue, 422, "validation"),
     (app_errors.NotFound, 404, "not_found"),
     (app_errors.UnknownReference, 422, "unknown_reference"),
     (app_errors.Forbidden, 403, "forbidden"),
     (app_errors.Conflict, 409, "conflict"),
+    (app_errors.BadCredentials, 401, "bad_credentials"),
+    (app_errors.TooManyAttempts, 429, "too_many_attempts"),
     (BadCursor, 400, "bad_cursor"),
     (OperationalError, 503, "unavailable"),
     (InterfaceError, 503, "unavailable"),
@@ -89,6 +93,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Conflict",
+    410: "Gone",
     413: "Request too large",
     422: "Unprocessable content",
     406: "Not acceptable",
@@ -135,6 +140,6 @@ def _mapped(status: int, code: str):
     async def handler(_: Request, error: Exception) -> JSONResponse:
         if status >= 500:
             log.warning("%s: %s", code, error)
-        return problem(status, code, str(error) or code)
+        return problem(status, code, str(error) or code, getattr(error, "headers", None))
 
     return handler

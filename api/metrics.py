@@ -28,6 +28,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("switchboard.access")
+SECRET_PATH_PARAMS = frozenset({"code"})  # never written to a log
 
 COMMAND_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -206,21 +207,30 @@ class MetricsMiddleware:
         if method in COMMAND_METHODS and route is not None:
             outcome = "ok" if status < 400 else "rejected" if status < 500 else "failed"
             self.metrics.commands.labels(getattr(route, "name", template), outcome).inc()
+        path = _loggable_path(scope)
         access_log.info(
             "%s %s %s %.1fms",
             method,
-            scope["path"],
+            path,
             status,
             seconds * 1000,
             extra={
                 "method": method,
-                "path": scope["path"],
+                "path": path,
                 "route": template,
                 "status": status,
                 "duration_ms": round(seconds * 1000, 2),
                 "request_id": request_id,
             },
         )
+
+
+def _loggable_path(scope: Scope) -> str:
+    """The request's path with secrets in it (an invitation code) masked."""
+    path, params = scope["path"], scope.get("path_params") or {}
+    for name in SECRET_PATH_PARAMS & params.keys():
+        path = path.replace(str(params[name]), "***")
+    return path
 
 
 def _request_id(scope: Scope) -> str:

@@ -47,6 +47,7 @@ _OPERATOR_TAKES = (
 )
 _OWN_MESSAGE = (domain_errors.NotAssigned, domain_errors.UnknownMessage)
 _OWN_MESSAGE += (domain_errors.EditsForbidden, domain_errors.InvalidValue)
+_DEACTIVATED = (domain_errors.OperatorDeactivated, app_errors.Conflict)
 COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "create_token": (app_errors.UnknownReference, app_errors.Conflict),
     "create_group": (domain_errors.ReservationTaken, domain_errors.InvalidValue),
@@ -78,6 +79,20 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
         app_errors.UnknownReference,
         app_errors.Conflict,
     ),
+    # staff accounts
+    "sign_in": (app_errors.BadCredentials, app_errors.TooManyAttempts, app_errors.Conflict),
+    "sign_out": (app_errors.Forbidden, app_errors.Conflict),
+    "accept_invitation": (
+        domain_errors.InvitationExpired,
+        domain_errors.InvalidValue,
+        app_errors.Conflict,
+    ),
+    "update_me": (domain_errors.WrongPassword, *_DEACTIVATED, domain_errors.InvalidValue),
+    "heartbeat": (app_errors.Forbidden,),
+    "revoke_token": (app_errors.Conflict,),
+    "invite_operator": (*_DEACTIVATED, app_errors.Conflict),
+    "deactivate_operator": (app_errors.Conflict,),
+    "reactivate_operator": (app_errors.Conflict,),
 }
 
 Answers = dict[int, dict[str, str]]  # status -> {code: when}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from application.accounts import AccountCommands
+from application.authentication import Authentication
 from application.conversation import ConversationCommands
 from application.handoff import HandoffCommands
 from application.moves import MoveCommands
@@ -17,6 +19,8 @@ class Switchboard(
     TimedActions,
     StaffCommands,
     SettingsCommands,
+    AccountCommands,
+    Authentication,
 ):
     """One ``eventsourcing`` Application; each public method is one command or one load.
 

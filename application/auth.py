@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from domain.actors import principal_actor
@@ -33,6 +33,9 @@ class Principal:
     role: str
     name: str
     operator_id: UUID | None = None
+    # Which token, and whether it is a session (made by signing in): not part of who it is.
+    token_id: UUID | None = field(default=None, compare=False)
+    session: bool = field(default=False, compare=False)
 
     @property
     def actor(self) -> str:

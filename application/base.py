@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
@@ -9,10 +10,12 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError, Application, Repository
 from eventsourcing.domain import Aggregate
 
+from application.access_records import InProcessAccessRecords
 from application.auth import Principal
 from application.clock import Clock
 from application.errors import NotFound, UnknownReference
-from application.ports import RoutingView
+from application.passwords import AccountPolicy, Passwords
+from application.ports import AccessRecords, RoutingView
 from application.repository import SwitchboardRepository
 from application.routing import Routing
 from domain.actors import SYSTEM
@@ -30,12 +33,27 @@ class SwitchboardBase(Application[UUID]):
     # Operators gather two events per chat; snapshots keep loading them fast.
     snapshotting_intervals: ClassVar[dict[type, int]] = {Operator: 50, Chat: 200}
 
-    def __init__(self, env: dict[str, str] | None, *, clock: Clock, routing: RoutingView) -> None:
+    def __init__(
+        self,
+        env: dict[str, str] | None,
+        *,
+        clock: Clock,
+        routing: RoutingView,
+        access: AccessRecords | None = None,
+        passwords: Passwords | None = None,
+        policy: AccountPolicy | None = None,
+    ) -> None:
         super().__init__(env)
         self.clock = clock
         self.routing = Routing(routing, lambda operator_id: self._find(Operator, operator_id))
-        # token id -> (expires at, principal): authentication runs on every request.
-        self._principals: dict[UUID, tuple[float, Any]] = {}
+        self.access = access or InProcessAccessRecords()
+        self.passwords = passwords or Passwords()
+        self.policy = policy or AccountPolicy()
+        # token id -> what it grants, as of the log position the cache has been checked to.
+        self._grants: dict[UUID, Any] = {}
+        self._grants_position: int | None = None
+        self._grants_lock = threading.Lock()
+        self._touched: dict[tuple[UUID, bool], Any] = {}  # (token, active) -> last written
 
     def construct_repository(self) -> Repository[UUID]:
         library = super().construct_repository()

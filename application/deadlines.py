@@ -2,7 +2,8 @@
 
 - when a timed mute is over, the chat is unmuted;
 - when a client has been silent past the company's limit, the chat is closed;
-- when a working operator has been idle past their limit, they are marked absent.
+- when a working operator has been idle past their limit (no action, no heartbeat from
+  their screen), they are marked absent.
 Deadlines are read from read models (through ports), so a restarted scheduler finds them all
 again; each action re-checks the aggregate, so running a pass twice never acts twice.
 """
@@ -48,7 +49,10 @@ class Deadlines:
         if minutes is not None:
             for chat_id in self.chats.quiet_chats(now - timedelta(minutes=minutes)):
                 done.chats_closed += self.app.close_if_inactive(chat_id).value
-        idle = self.operators.idle_operators(now, settings["absent_after_minutes"])
-        for operator_id, idle_since in idle:
-            done.operators_absent += self.app.mark_absent_if_idle(operator_id, idle_since).value
+        absent_after = settings["absent_after_minutes"]
+        # Idle by what they did; the application also asks whether their screen is open.
+        default_s = absent_after * 60 if absent_after else 0
+        for operator_id, idle_since in self.operators.idle_operators(now, absent_after):
+            marked = self.app.mark_absent_if_idle(operator_id, idle_since, default_s)
+            done.operators_absent += marked.value
         return done

@@ -21,3 +21,19 @@ class UnknownReference(ApplicationError):
 
 class Forbidden(ApplicationError):
     """The caller's role does not allow this command."""
+
+
+class BadCredentials(ApplicationError):
+    """The e-mail and password do not match an active operator (the same for either)."""
+
+
+class TooManyAttempts(ApplicationError):
+    """Too many failed sign-ins for this e-mail lately; retry after ``retry_after_s``."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(f"too many failed sign-ins; try again in {retry_after_s:.0f}s")
+        self.retry_after_s = retry_after_s
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, round(self.retry_after_s + 0.5)))}

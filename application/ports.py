@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -73,3 +73,32 @@ class ReadModelPositions(Protocol):
     def wait(self, name: str, position: int, timeout: float) -> bool:
         """True once read model ``name`` has reached ``position``; False after ``timeout``."""
         ...
+
+
+class AccessRecords(Protocol):
+    """Hot facts about access, written on many requests and so kept outside the event log:
+    failed sign-ins (the throttle), when each token was last used and last active, heartbeats.
+    Shared by every process (PostgreSQL in production)."""
+
+    def attempt(
+        self, key: str, *, at: datetime, since: datetime, wait: Callable[[list[datetime]], float]
+    ) -> float:
+        """Atomically for ``key``: given its failures after ``since``, ``wait`` says how many
+        seconds to wait; when 0, this attempt is recorded as a failure (``forget`` clears it)."""
+        ...
+
+    def forget(self, key: str) -> None:
+        """A successful sign-in: the key's failures no longer count."""
+        ...
+
+    def touch(self, token_id: UUID, at: datetime, *, active: bool) -> None:
+        """The token was used at ``at``; ``active``: by an action or a heartbeat."""
+        ...
+
+    def last_active(self, token_id: UUID) -> datetime | None: ...
+
+    def last_used(self, token_ids: Sequence[UUID]) -> dict[UUID, datetime]: ...
+
+    def heartbeat(self, operator_id: UUID, at: datetime) -> None: ...
+
+    def last_heartbeat(self, operator_id: UUID) -> datetime | None: ...

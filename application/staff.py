@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
+from application.accounts import EMAIL, InviteCode, email_key, open_invitation
 from application.auth import Principal, hash_token, new_token
 from application.base import SwitchboardBase
 from application.errors import Forbidden, NotFound, UnknownReference
@@ -17,8 +17,12 @@ from domain.group import Group
 from domain.group import name_key as _name_key
 from domain.operator import Operator
 
-EMAIL = "email"
-PRINCIPAL_CACHE_S = 5.0
+
+@dataclass(frozen=True)
+class Enrolled:
+    operator: Operator
+    token: str
+    invite: InviteCode
 
 
 @dataclass(frozen=True)
@@ -27,10 +31,6 @@ class IssuedToken:
     role: str
     name: str
     operator_id: UUID | None
-
-
-def _email_key(email: str) -> str:
-    return email.strip().lower()
 
 
 class StaffCommands(SwitchboardBase):
@@ -107,8 +107,13 @@ class StaffCommands(SwitchboardBase):
 
     # -- operators ----------------------------------------------------------------------------
 
+    def register_operator(self, **fields) -> Done[tuple[Operator, str]]:
+        """A new operator and their token (shown once); see ``enrol_operator``."""
+        done = self.enrol_operator(**fields)
+        return Done((done.value.operator, done.value.token), done.position, done.recorded)
+
     @retry_on_conflict
-    def register_operator(
+    def enrol_operator(
         self,
         *,
         actor: str,
@@ -119,7 +124,8 @@ class StaffCommands(SwitchboardBase):
         group_ids: list[UUID] | None = None,
         max_chats: int | None = None,
         auto_logout_s: int = 0,
-    ) -> Done[tuple[Operator, str]]:
+    ) -> Done[Enrolled]:
+        """A new operator, their token (shown once) and an invitation to set a password."""
         group_ids = list(group_ids or [])
         self._check_groups(group_ids)
         at = self.clock.now()
@@ -136,7 +142,7 @@ class StaffCommands(SwitchboardBase):
             auto_logout_s=auto_logout_s,
             **optional,
         )
-        email_claim = self._claim(EMAIL, _email_key(email), operator.id, actor=actor)
+        email_claim = self._claim(EMAIL, email_key(email), operator.id, actor=actor)
         secret = new_token()
         token = ApiToken.issue(
             token_hash=hash_token(secret),
@@ -146,7 +152,11 @@ class StaffCommands(SwitchboardBase):
             at=at,
             actor=actor,
         )
-        return Done((operator, secret), self._saved(operator, email_claim, token))
+        invite, account, invitation = open_invitation(
+            None, operator.id, at=at, expires_at=at + self.policy.invite_ttl, actor=actor
+        )
+        saved = self._saved(operator, email_claim, token, account, invitation)
+        return Done(Enrolled(operator, secret, invite), saved)
 
     def get_operator(self, operator_id: UUID) -> Operator:
         return self._get(Operator, operator_id)
@@ -165,11 +175,9 @@ class StaffCommands(SwitchboardBase):
         at = self.clock.now()
         claims = []
         new_email = profile.get("email")
-        if new_email is not None and _email_key(new_email) != _email_key(operator.email):
-            claims.append(self._claim(EMAIL, _email_key(new_email), operator.id, actor=actor))
-            claims.append(
-                self._release(EMAIL, _email_key(operator.email), operator.id, actor=actor)
-            )
+        if new_email is not None and email_key(new_email) != email_key(operator.email):
+            claims.append(self._claim(EMAIL, email_key(new_email), operator.id, actor=actor))
+            claims.append(self._release(EMAIL, email_key(operator.email), operator.id, actor=actor))
             profile["email"] = new_email.strip()
         changed = operator.update_profile(at=at, actor=actor, **profile)
         if group_ids is not None:
@@ -213,36 +221,3 @@ class StaffCommands(SwitchboardBase):
         )
         issued = IssuedToken(secret, token.role, token.name, operator_id)
         return Done(issued, self._saved(token))
-
-    def authenticate(self, secret: str) -> Principal | None:
-        """The caller behind a token, or None. Cached for a few seconds per token."""
-        token_id = ApiToken.id_for_hash(hash_token(secret))
-        now = time.monotonic()
-        cached = self._principals.get(token_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        principal = self._principal_for(token_id)
-        if len(self._principals) > 10_000:
-            self._principals.clear()
-        self._principals[token_id] = (now + PRINCIPAL_CACHE_S, principal)
-        return principal
-
-    def remembered_principal(self, secret: str) -> Principal | None:
-        """The caller behind a token as ``authenticate`` found it moments ago (memory only:
-        no reading); None when it was not checked lately or was refused."""
-        cached = self._principals.get(ApiToken.id_for_hash(hash_token(secret)))
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        return None
-
-    def _principal_for(self, token_id: UUID) -> Principal | None:
-        token = self._find(ApiToken, token_id)
-        if token is None or token.revoked:
-            return None
-        if token.operator_id is None:
-            return Principal(role=token.role, name=token.name)
-        # Staff act in the role their operator has now, and lose access when deactivated.
-        operator = self._find(Operator, token.operator_id)
-        if operator is None or not operator.active:
-            return None
-        return Principal(role=operator.role, name=token.name, operator_id=operator.id)

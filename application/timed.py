@@ -43,8 +43,12 @@ class TimedActions(SwitchboardBase):
         return Done(True, self._saved(chat, operator))
 
     @retry_on_conflict
-    def mark_absent_if_idle(self, operator_id: UUID, idle_since: datetime) -> Done[bool]:
-        """Mark a working operator ``absent`` when nothing they did is newer than ``idle_since``.
+    def mark_absent_if_idle(
+        self, operator_id: UUID, idle_since: datetime, default_s: int = 0
+    ) -> Done[bool]:
+        """Mark a working operator ``absent`` when nothing they did is newer than ``idle_since``
+        and their screen has sent no heartbeat within their limit (``auto_logout_s``, else
+        ``default_s``).
 
         ``idle_since`` comes from the read model (their last message or status change); the
         aggregate confirms they are still working and have not changed status since.
@@ -54,6 +58,10 @@ class TimedActions(SwitchboardBase):
             return Done(False, None, recorded=False)
         if operator.status_since > idle_since:
             return Done(False, None, recorded=False)
+        heartbeat = self.access.last_heartbeat(operator_id)
+        limit = timedelta(seconds=operator.auto_logout_s or default_s)
+        if heartbeat is not None and self.clock.now() - heartbeat < limit:
+            return Done(False, None, recorded=False)  # the screen is open
         operator.change_status(ABSENT, at=self.clock.now(), actor=SYSTEM, by_engine=True)
         return Done(True, self._saved(operator))
 

@@ -71,3 +71,11 @@ class ReassignForbidden(DomainError):
 
 class UnknownMessage(DomainError):
     """The chat has no message with that id."""
+
+
+class InvitationExpired(DomainError):
+    """The invitation code is unknown, already used, replaced by a newer one, or expired."""
+
+
+class WrongPassword(DomainError):
+    """The current password given does not match."""

@@ -89,6 +89,15 @@ class Operator(Aggregate):
     class Deactivated(Event):
         def apply(self, operator: Operator) -> None:
             operator.active = False
+            operator.deactivated_at = self.timestamp
+
+    class Reactivated(Event):
+        def apply(self, operator: Operator) -> None:
+            operator.active = True
+
+    # When last deactivated: tokens made before it never work again (a class default, so
+    # snapshots taken before this attribute existed still load).
+    deactivated_at: datetime | None = None
 
     @classmethod
     def register(
@@ -237,6 +246,17 @@ class Operator(Aggregate):
         self.trigger_event(self.ProfileUpdated, timestamp=at, actor=actor, **new)
         return True
 
-    def deactivate(self, *, at: datetime, actor: str) -> None:
-        self.check_active()
+    def deactivate(self, *, at: datetime, actor: str) -> bool:
+        """Offline and locked out; the chats held are for the caller to send elsewhere."""
+        if not self.active:
+            return False
+        if self.status != OFFLINE:
+            self.trigger_event(self.StatusChanged, timestamp=at, actor=actor, status=OFFLINE)
         self.trigger_event(self.Deactivated, timestamp=at, actor=actor)
+        return True
+
+    def reactivate(self, *, at: datetime, actor: str) -> bool:
+        if self.active:
+            return False
+        self.trigger_event(self.Reactivated, timestamp=at, actor=actor)
+        return True

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -19,6 +20,8 @@ from application.app import Switchboard
 from application.clock import Clock, SystemClock
 from application.deadlines import Deadlines
 from application.dispatcher import Dispatcher
+from application.passwords import AccountPolicy
+from infrastructure.access_records import PostgresAccessRecords
 from infrastructure.config import Config
 from infrastructure.database import Database, EmbeddedPostgres, schema_lock
 from infrastructure.dispatching import DISPATCHER, DispatcherFeed
@@ -168,7 +171,15 @@ def build(
             head=event_log.recorder.max_notification_id,
             wait=partial(waiter.wait, directory.name),
         )
-        app = Switchboard(env, clock=clock or SystemClock(), routing=routing)
+        access = PostgresAccessRecords(read_store)
+        access.create_tables()
+        policy = AccountPolicy(
+            invite_ttl=timedelta(hours=config.invite_ttl_h),
+            session_ttl=timedelta(hours=config.session_ttl_h),
+        )
+        app = Switchboard(
+            env, clock=clock or SystemClock(), routing=routing, access=access, policy=policy
+        )
 
     dispatcher = Dispatcher(app, dashboard, waiter)
     deadlines = Deadlines(app, dashboard, directory)

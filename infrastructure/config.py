@@ -92,6 +92,18 @@ class Config(BaseSettings):
         gt=0,
         description="A stream client that takes longer than this to accept data is disconnected.",
     )
+    invite_ttl_h: float = Field(
+        72.0,
+        alias="SWITCHBOARD_INVITE_TTL_H",
+        gt=0,
+        description="Hours an invitation code may be used (once) to set a password.",
+    )
+    session_ttl_h: float = Field(
+        12.0,
+        alias="SWITCHBOARD_SESSION_TTL_H",
+        gt=0,
+        description="Hours a session (from signing in) lasts, however active.",
+    )
     log_level: str = Field("INFO", alias="SWITCHBOARD_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(
         "text", alias="SWITCHBOARD_LOG_FORMAT", description="json: one JSON object per line."

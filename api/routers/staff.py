@@ -121,10 +121,15 @@ def create_operator(
     body: OperatorIn, app: AppDep, caller: Supervisor, response: Response
 ) -> OperatorCreated:
     _check_may_grant(caller, body.role)
-    done = app.register_operator(actor=caller.actor, **body.model_dump())
+    done = app.enrol_operator(actor=caller.actor, **body.model_dump())
     positioned(response, done)
-    operator, token = done.value
-    return OperatorCreated(**operator_out(operator).model_dump(), token=token)
+    enrolled = done.value
+    return OperatorCreated(
+        **operator_out(enrolled.operator).model_dump(),
+        token=enrolled.token,
+        invite_code=enrolled.invite.code,
+        invite_expires_at=enrolled.invite.expires_at,
+    )
 
 
 @router.get("/operators", response_model=Page[OperatorOut], tags=["operators"])

@@ -20,6 +20,7 @@ STREAM_ROLES = ("operator", "supervisor", "admin")
 
 
 def stream_principal(
+    request: Request,
     container: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     access_token: Annotated[
@@ -32,7 +33,7 @@ def stream_principal(
 ) -> Principal:
     if credentials is None and access_token is not None:
         credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=access_token)
-    principal = current_principal(container, credentials)
+    principal = current_principal(request, container, credentials)
     if principal.role not in STREAM_ROLES:
         raise forbidden(f"this needs one of the roles: {', '.join(STREAM_ROLES)}")
     return principal

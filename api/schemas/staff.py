@@ -104,3 +104,8 @@ class OperatorOut(BaseModel):
 
 class OperatorCreated(OperatorOut):
     token: str = Field(description="The operator's token, shown this once.")
+    invite_code: str = Field(
+        description="Single use, to set a password (POST /v1/invitations/{code}/accept); "
+        "shown this once."
+    )
+    invite_expires_at: datetime

@@ -1,5 +1,5 @@
-"""The directory projection: operators (status, since when, groups, load) and groups, kept
-from the operators' and groups' events and from what operators do in chats."""
+"""The directory projection: operators (status, since when, groups, load), groups and the
+tokens in force, kept from their events and from what operators do in chats."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from uuid import UUID
 from eventsourcing.dispatch import singledispatchmethod
 from psycopg import Cursor
 
+from domain.access import ApiToken
 from domain.chat import Chat
 from domain.group import Group
 from domain.operator import Operator
@@ -152,6 +153,29 @@ class Directory(DirectoryQueries, ReadModel):
     @apply.register
     def _(self, e: Operator.Deactivated, curs: Cursor) -> None:
         self._update_operator(curs, e.originator_id, active=False)
+
+    @apply.register
+    def _(self, e: Operator.Reactivated, curs: Cursor) -> None:
+        self._update_operator(curs, e.originator_id, active=True)
+
+    @apply.register
+    def _(self, e: ApiToken.TokenIssued, curs: Cursor) -> None:
+        self._add_token(curs, e, None)
+
+    @apply.register
+    def _(self, e: ApiToken.SessionStarted, curs: Cursor) -> None:
+        self._add_token(curs, e, e.expires_at)
+
+    def _add_token(self, curs: Cursor, e: Any, expires_at: datetime | None) -> None:
+        curs.execute(
+            f"INSERT INTO {self.table('tokens')} (id, role, name, operator_id, created_at, "
+            "expires_at) VALUES (%s, %s, %s, %s, %s, %s)",
+            (e.originator_id, e.role, e.name, e.operator_id, e.timestamp, expires_at),
+        )
+
+    @apply.register
+    def _(self, e: ApiToken.TokenRevoked, curs: Cursor) -> None:
+        curs.execute(f"DELETE FROM {self.table('tokens')} WHERE id = %s", (e.originator_id,))
 
     @apply.register
     def _(self, e: Group.GroupCreated, curs: Cursor) -> None:

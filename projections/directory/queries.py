@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
 
-from projections.machinery.keyset import decode_key, encode_key
+from projections.machinery.keyset import decode_key, decode_time_key, encode_key, encode_time_key
 
 OPERATOR_COLUMNS = (
     "id, first_name, last_name, email, role, group_ids, max_chats, status, status_since, "
@@ -75,6 +75,29 @@ class DirectoryQueries:
                 (default_s, now, default_s, limit),
             )
             return [(row["id"], row["last_active_at"]) for row in curs.fetchall()]
+
+    def tokens(
+        self, *, now: datetime, cursor: str | None = None, limit: int = 50
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Tokens and sessions in force, oldest first; a staff token shows its operator's
+        role now. Keyset-paginated on (created_at, id)."""
+        where, params = ["(t.expires_at IS NULL OR t.expires_at > %s)"], [now]
+        if cursor is not None:
+            where.append("(t.created_at, t.id) > (%s, %s)")
+            params.extend(decode_time_key(cursor))
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                "SELECT t.id, COALESCE(o.role, t.role) AS role, t.name, t.operator_id, "
+                f"t.created_at, t.expires_at FROM {self.table('tokens')} t "
+                f"LEFT JOIN {self.table('operators')} o ON o.id = t.operator_id "
+                f"WHERE {' AND '.join(where)} ORDER BY t.created_at, t.id LIMIT %s",
+                (*params, limit + 1),
+            )
+            rows = curs.fetchall()
+        if len(rows) <= limit:
+            return rows, None
+        last = rows[limit - 1]
+        return rows[:limit], encode_time_key(last["created_at"], last["id"])
 
     def groups_of(self, operator_id: UUID) -> list[UUID]:
         """The groups an operator belongs to (none for an unknown operator)."""

@@ -1,4 +1,4 @@
-"""The directory's tables: operators (status, since when, groups, load) and groups."""
+"""The directory's tables: operators (status, since when, groups, load), groups, tokens."""
 
 from __future__ import annotations
 
@@ -41,4 +41,18 @@ GROUPS = Table(
             """,
 )
 
-TABLES = (OPERATORS, GROUPS)
+# Tokens and sessions that have not been revoked (expired sessions are filtered out by time).
+TOKENS = Table(
+    "tokens",
+    """
+            id uuid PRIMARY KEY,
+            role text NOT NULL,
+            name text NOT NULL,
+            operator_id uuid,
+            created_at timestamptz NOT NULL,
+            expires_at timestamptz
+            """,
+    (Index("tokens_created", "(created_at, id)"),),
+)
+
+TABLES = (OPERATORS, GROUPS, TOKENS)

@@ -41,7 +41,12 @@ def test_table_names_are_read_from_the_read_models_own_ddl(database_url: str) ->
             "dashboard_groups",
             "dashboard_tracking",
         ]
-        assert table_names(container.directory) == ["operators", "groups", "directory_tracking"]
+        assert table_names(container.directory) == [
+            "operators",
+            "groups",
+            "tokens",
+            "directory_tracking",
+        ]
 
 
 @pytest.mark.parametrize("together", [False, True], ids=["one by one", "together"])

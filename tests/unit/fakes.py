@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
+from argon2 import PasswordHasher
+
 from application.app import Switchboard
 from application.errors import NotFound
+from application.passwords import Passwords
 from application.ports import ReadModelPositions, WaitingChats
 from domain.chat import QUEUED
 from domain.operator import Operator
@@ -52,10 +55,18 @@ class LogScanRoutingView:
         return True
 
 
+def cheap_passwords() -> Passwords:
+    """argon2 at its lightest: the same code paths, without its deliberate cost."""
+    return Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 def in_memory_switchboard(clock: FakeClock | None = None) -> Switchboard:
     view = LogScanRoutingView()
     app = Switchboard(
-        {"PERSISTENCE_MODULE": "eventsourcing.popo"}, clock=clock or FakeClock(), routing=view
+        {"PERSISTENCE_MODULE": "eventsourcing.popo"},
+        clock=clock or FakeClock(),
+        routing=view,
+        passwords=cheap_passwords(),
     )
     view.app = app
     return app

@@ -153,15 +153,29 @@ def test_an_operator_at_capacity_takes_no_more_chats():
 
 def test_a_deactivated_operator_takes_no_chats():
     operator = new_operator(status=WORKING)
-    operator.deactivate(at=minutes(1), actor=ADMIN)
-    assert names(operator) == ["Deactivated"]
+    assert operator.deactivate(at=minutes(1), actor=ADMIN)
+    # Deactivated operators are offline, too.
+    assert names(operator) == ["StatusChanged", "Deactivated"]
+    assert operator.status == "offline"
+    assert operator.deactivated_at == minutes(1)
 
     with pytest.raises(OperatorDeactivated):
         operator.take_chat(uuid4(), at=T0, actor=ENGINE)
     with pytest.raises(OperatorDeactivated):
         operator.change_status(BREAK, at=T0, actor=ADMIN)
-    with pytest.raises(OperatorDeactivated):
-        operator.deactivate(at=T0, actor=ADMIN)
+    assert not operator.deactivate(at=T0, actor=ADMIN)  # once is enough
+
+
+def test_a_reactivated_operator_works_again_and_remembers_the_deactivation():
+    operator = new_operator(status=WORKING)
+    operator.deactivate(at=minutes(1), actor=ADMIN)
+    operator.collect_events()
+    assert operator.reactivate(at=minutes(2), actor=ADMIN)
+    assert names(operator) == ["Reactivated"]
+    assert operator.active and operator.status == "offline"
+    assert operator.deactivated_at == minutes(1)
+    assert not operator.reactivate(at=minutes(3), actor=ADMIN)
+    operator.change_status(WORKING, at=minutes(4), actor=ADMIN)
 
 
 def test_releasing_a_chat_lowers_the_load_but_keeps_the_last_assignment_time():

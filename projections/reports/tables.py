@@ -59,7 +59,8 @@ TABLES = (
         queue_wait_s double precision NOT NULL DEFAULT 0
         """,
         (
-            Index("report_chats_requested", "(requested_at)"),
+            # Also the roll-up's recount of a maximum wait (upkeep.write_chat_hours).
+            Index("report_chats_requested", "(requested_at)", while_loading=True),
             Index("report_chats_closed", "(closed_at) WHERE closed_at IS NOT NULL"),
             Index("report_chats_group", "(group_id, requested_at)"),
             Index("report_chats_operator", "(operator_id, requested_at)"),

@@ -108,7 +108,7 @@ class Services:
 def resolve_database(config: Config) -> tuple[Database, EmbeddedPostgres | None]:
     if config.database_url:
         return Database(config.database_url), None
-    embedded = EmbeddedPostgres(config.data_dir)
+    embedded = EmbeddedPostgres(config.data_dir, config.embedded_postgres_settings())
     return embedded.start(), embedded
 
 

@@ -30,6 +30,7 @@ from projections.reports.rollup import (
     ResponseTally,
     duration_bucket,
 )
+from projections.reports.tables import hours_tables
 
 Tables = Callable[[str], str]  # a table's name as the read model's schema qualifies it
 CHAT_COLUMNS = tuple(f.name for f in fields(ReportChat))
@@ -134,9 +135,20 @@ def write_chat_hours(
                 kept = new.queue_wait_max_s if new is not None else None
                 if old.queue_left and (kept is None or kept < old.queue_wait_max_s):
                     recount.add(key)
-    if not deltas:
-        return
-    hours_table = table("report_chat_hours")
+    apart: dict[str, dict[tuple[datetime, str], ChatTally]] = {}
+    for key, delta in deltas.items():
+        apart.setdefault(hours_tables(key[1])[1], {})[key] = delta
+    for name, part in apart.items():
+        _write_chat_deltas(curs, table, table(name), part, recount & part.keys())
+
+
+def _write_chat_deltas(
+    curs: Cursor,
+    table: Tables,
+    hours_table: str,
+    deltas: dict[tuple[datetime, str], ChatTally],
+    recount: set[tuple[datetime, str]],
+) -> None:
     columns = ", ".join(COLUMNS)
     sums = ", ".join(f"{name} = t.{name} + EXCLUDED.{name}" for name in COUNTED)
     rows = [(hour, scope, *_tally_row(delta)) for (hour, scope), delta in deltas.items()]
@@ -182,7 +194,16 @@ def write_response_hours(
 ) -> None:
     """Add a batch's stopped clocks, per (UTC hour, scope, kind), to their hours' rows: read
     once, written once."""
-    hours_table = table("report_response_hours")
+    apart: dict[str, dict[tuple[datetime, str, str], ResponseTally]] = {}
+    for key, tally in tallies.items():
+        apart.setdefault(hours_tables(key[1])[0], {})[key] = tally
+    for name, part in apart.items():
+        _write_response_tallies(curs, table(name), part)
+
+
+def _write_response_tallies(
+    curs: Cursor, hours_table: str, tallies: dict[tuple[datetime, str, str], ResponseTally]
+) -> None:
     hours, scopes, kinds = zip(*tallies, strict=True)
     stored = read_apart(
         curs,

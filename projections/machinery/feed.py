@@ -32,13 +32,14 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 500  # the most events a runner applies in one transaction
 CHECK_S = 0.5  # how long the feed waits for an event before it looks at the log's head
 STALL_S = 1.0  # how long the head may stay ahead, nothing arriving, before a new subscription
-QUEUED = 20 * BATCH_SIZE  # events held for one runner: past that the feed waits for it
+QUEUED = 20  # lists of events (each at most BATCH_SIZE) held for one runner, then the feed waits
 END = object()  # the subscription ended
 
 
 @dataclass(eq=False)
 class Member:
-    """A runner as the feed sees it: the position it has been given, and its queue."""
+    """A runner as the feed sees it: the position it has been given, and its queue (of lists
+    of events, in the log's order)."""
 
     name: str
     fed: int
@@ -180,24 +181,45 @@ class LogFeed:
                     return True
                 continue
             ahead_since = None
-            if item is END:
+            # What has arrived so far, handed on together: one put per member, not per event.
+            chunk, last = [], item
+            while last is not END and not isinstance(last, BaseException):
+                chunk.append(last)
+                if len(chunk) >= BATCH_SIZE:
+                    last = None
+                    break
+                try:
+                    last = items.get_nowait()
+                except queue.Empty:
+                    last = None
+                    break
+            if chunk:
+                self._hand_on(chunk)
+            if last is END:
                 return False
-            if isinstance(item, BaseException):
-                raise item
-            position = item[1].notification_id
-            with self._lock:  # a member that joins after this needs the item from the start
-                self._delivered = position
-                members = list(self._members)
-            for member in members:
-                if position > member.fed and self._put(member, item):
-                    member.fed = position
+            if isinstance(last, BaseException):
+                raise last
         return False
 
-    def _put(self, member: Member, item: Any) -> bool:
-        """Queue the item for the member, waiting while its queue is full; False if it left."""
+    def _hand_on(self, chunk: list[Any]) -> None:
+        position = chunk[-1][1].notification_id
+        with self._lock:  # a member that joins after this needs these events from the start
+            before, self._delivered = self._delivered, position
+            members = list(self._members)
+        for member in members:
+            if position <= member.fed or member.fed < before:
+                # It has them, or it joined behind the reading: the restart its joining asked
+                # for feeds it from its own position (these would leave a gap).
+                continue
+            fresh = [item for item in chunk if item[1].notification_id > member.fed]
+            if self._put(member, fresh):
+                member.fed = position
+
+    def _put(self, member: Member, chunk: list[Any]) -> bool:
+        """Queue events for the member, waiting while its queue is full; False if it left."""
         while True:
             try:
-                member.items.put(item, timeout=CHECK_S)
+                member.items.put(chunk, timeout=CHECK_S)
                 return True
             except queue.Full:
                 if self._stopping.is_set() or member not in self._snapshot():

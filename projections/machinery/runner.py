@@ -124,13 +124,15 @@ class ReadModelRunner:
         """Apply what arrives, in batches, until the runner stops (or a batch fails)."""
         while not self._stopping.is_set():
             try:
-                first = member.items.get(timeout=CHECK_S)
+                batch = list(member.items.get(timeout=CHECK_S))
             except queue.Empty:
                 continue
-            batch = [first]
             while len(batch) < BATCH_SIZE:
                 try:
-                    batch.append(member.items.get_nowait())
+                    batch += member.items.get_nowait()
                 except queue.Empty:
                     break
-            self.processed_position = self.read_model.process_batch(batch)
+            for start in range(0, len(batch), BATCH_SIZE):
+                self.processed_position = self.read_model.process_batch(
+                    batch[start : start + BATCH_SIZE]
+                )

@@ -646,6 +646,7 @@ def rebuild_rate(container: Any, cap: int) -> dict[str, Any]:
         "raw_read_events_per_s": raw_rate,
         "read_and_decode_events_per_s": round(head / decoded_s),
         "ratio_to_raw_read": round(all_rate / raw_rate, 4) if all_rate else None,
+        "ratio_to_read_and_decode": round(all_rate * decoded_s / head, 3) if all_rate else None,
         "slowest_model": min(per_model, key=lambda m: per_model[m]["events_per_s"]),
     }
 

@@ -11,7 +11,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.errors import install_error_handlers, problem
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import document_problems
-from api.routers import chats, dashboard, history, ops, reports, settings, staff, stream
+from api.routers import (
+    chats,
+    dashboard,
+    events,
+    history,
+    ops,
+    reports,
+    settings,
+    staff,
+    stream,
+    webhooks,
+)
 from api.runtime import Runtime
 
 DESCRIPTION = """Switchboard hands customer chats from bots to human operators.
@@ -110,7 +121,8 @@ def create_api(
     )
     api.state.metrics = metrics
     install_error_handlers(api)
-    for module in (staff, chats, settings, dashboard, stream, history, reports, ops):
+    routers = (staff, chats, settings, dashboard, stream, history, reports, ops, webhooks, events)
+    for module in routers:
         api.include_router(module.router)
     document_problems(api)
     api.add_middleware(BodySizeLimit, limit=max_body_bytes)

@@ -74,6 +74,10 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "edit_message": (*_CHAT_STATE, *_OWN_MESSAGE),
     "delete_message": (*_CHAT_STATE, *_OWN_MESSAGE),
     "put_settings": (domain_errors.InvalidValue, app_errors.Conflict),
+    "create_webhook": (domain_errors.InvalidValue,),
+    "update_webhook": (domain_errors.InvalidValue, app_errors.Conflict),
+    "delete_webhook": (app_errors.Conflict,),
+    "replay_webhook": (domain_errors.InvalidValue, app_errors.Conflict),
 }
 
 Answers = dict[int, dict[str, str]]  # status -> {code: when}

@@ -8,6 +8,7 @@ from application.moves import MoveCommands
 from application.settings import SettingsCommands
 from application.staff import StaffCommands
 from application.timed import TimedActions
+from application.webhooks import WebhookCommands
 
 
 class Switchboard(
@@ -17,6 +18,7 @@ class Switchboard(
     TimedActions,
     StaffCommands,
     SettingsCommands,
+    WebhookCommands,
 ):
     """One ``eventsourcing`` Application; each public method is one command or one load.
 

@@ -73,7 +73,11 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "change_topic": (*_CHAT_STATE, domain_errors.NotAssigned, domain_errors.InvalidValue),
     "edit_message": (*_CHAT_STATE, *_OWN_MESSAGE),
     "delete_message": (*_CHAT_STATE, *_OWN_MESSAGE),
-    "put_settings": (domain_errors.InvalidValue, app_errors.Conflict),
+    "put_settings": (
+        domain_errors.InvalidValue,
+        app_errors.UnknownReference,
+        app_errors.Conflict,
+    ),
     "create_webhook": (domain_errors.InvalidValue,),
     "update_webhook": (domain_errors.InvalidValue, app_errors.Conflict),
     "delete_webhook": (app_errors.Conflict,),

@@ -48,12 +48,16 @@ def _chat_fields(chat: Chat) -> dict[str, Any]:
         "muted_until": chat.muted_until,
         "requested_at": chat.requested_at,
         "closed_at": chat.closed_at,
+        "closed_by": chat.closed_by,
+        "close_reason": chat.close_reason,
         "rating": chat.rating,
         "version": chat.version,
     }
 
 
 def message_out(chat_id, message: dict[str, Any]) -> MessageOut:
+    """A message as the bot and staff read it, from the chat's ``messages`` or from a
+    ``Chat.MessagePosted`` event's ``as_message()``: the one rendering of a message."""
     return MessageOut(
         message_id=message["id"],
         chat_id=chat_id,
@@ -63,6 +67,10 @@ def message_out(chat_id, message: dict[str, Any]) -> MessageOut:
         at=message["at"],
         edited_at=message.get("edited_at"),
         deleted=message.get("deleted_at") is not None,
+        # Messages in snapshots taken before attachments and buttons have neither.
+        attachments=message.get("attachments") or [],
+        buttons=message.get("buttons") or [],
+        button_value=message.get("button_value"),
     )
 
 

@@ -15,7 +15,7 @@ from application.ports import RoutingView
 from application.routing import Routing
 from domain.actors import SYSTEM
 from domain.chat import Chat
-from domain.group import Group
+from domain.group import NAME_RESERVATION, Group, name_key
 from domain.operator import Operator
 from domain.reservation import Reservation
 from domain.settings import DEFAULTS, CompanySettings
@@ -57,6 +57,15 @@ class SwitchboardBase(Application[UUID]):
         group = self._find(Group, group_id)
         if group is None or group.deleted:
             raise UnknownReference(f"no group {group_id}")
+        return group
+
+    def _group_named(self, name: str) -> Group:
+        """A group named by its name in a request body (as bot platforms configure handoffs)."""
+        reservation = self._find(Reservation, Reservation.id_for(NAME_RESERVATION, name_key(name)))
+        free = reservation is None or reservation.is_free
+        group = None if free else self._find(Group, reservation.owner_id)
+        if group is None or group.deleted:
+            raise UnknownReference(f"no group named {name!r}")
         return group
 
     def _check_groups(self, group_ids: list[UUID]) -> None:

@@ -13,6 +13,7 @@ from application.ports import Done
 from application.retry import retry_on_conflict
 from domain.actors import SYSTEM
 from domain.chat import QUEUED, Chat
+from domain.chat_messages import Attachments, Buttons
 from domain.errors import NotAssigned
 from domain.operator import Operator
 from domain.settings import greeting
@@ -22,15 +23,34 @@ class ConversationCommands(SwitchboardBase):
     # -- the bot's side -----------------------------------------------------------------------
 
     @retry_on_conflict
-    def relay_client_message(self, chat_id: UUID, text: str, *, bot: Principal) -> Done[dict]:
+    def relay_client_message(
+        self,
+        chat_id: UUID,
+        text: str,
+        *,
+        bot: Principal,
+        attachments: Attachments = None,
+        button_value: str | None = None,
+    ) -> Done[dict]:
         chat = self._get(Chat, chat_id)
-        chat.relay_client_message(uuid4(), text, at=self.clock.now(), actor=bot.actor)
+        chat.relay_client_message(
+            uuid4(),
+            text,
+            at=self.clock.now(),
+            actor=bot.actor,
+            attachments=attachments,
+            button_value=button_value,
+        )
         return Done(chat.messages[-1], self._saved(chat))
 
     @retry_on_conflict
-    def post_bot_message(self, chat_id: UUID, text: str, *, bot: Principal) -> Done[dict]:
+    def post_bot_message(
+        self, chat_id: UUID, text: str, *, bot: Principal, attachments: Attachments = None
+    ) -> Done[dict]:
         chat = self._get(Chat, chat_id)
-        chat.post_bot_message(uuid4(), text, at=self.clock.now(), actor=bot.actor)
+        chat.post_bot_message(
+            uuid4(), text, at=self.clock.now(), actor=bot.actor, attachments=attachments
+        )
         return Done(chat.messages[-1], self._saved(chat))
 
     @retry_on_conflict
@@ -69,7 +89,15 @@ class ConversationCommands(SwitchboardBase):
         return Done(chat, self._saved(chat, operator))
 
     @retry_on_conflict
-    def reply(self, chat_id: UUID, text: str, *, caller: Principal) -> Done[dict]:
+    def reply(
+        self,
+        chat_id: UUID,
+        text: str,
+        *,
+        caller: Principal,
+        attachments: Attachments = None,
+        buttons: Buttons = None,
+    ) -> Done[dict]:
         chat = self._get(Chat, chat_id)
         chat.reply(
             uuid4(),
@@ -78,6 +106,8 @@ class ConversationCommands(SwitchboardBase):
             supervisor=caller.supervises,
             at=self.clock.now(),
             actor=caller.actor,
+            attachments=attachments,
+            buttons=buttons,
         )
         return Done(chat.messages[-1], self._saved(chat))
 

@@ -8,11 +8,14 @@ from uuid import UUID, uuid4
 
 from application.auth import Principal
 from application.base import SwitchboardBase
+from application.errors import UnknownReference
 from application.ports import Done
 from application.retry import retry_on_conflict
 from application.routing import Assignment
 from domain.chat import QUEUED, Chat
+from domain.errors import InvalidValue
 from domain.group import Group
+from domain.operator import Operator
 from domain.reservation import Reservation
 
 HANDOFF = "handoff"
@@ -32,9 +35,15 @@ class HandoffCommands(SwitchboardBase):
         group_id: UUID | None = None,
         transcript: list[dict[str, Any]] | None = None,
         idempotency_key: str | None = None,
+        group_name: str | None = None,
+        operator_id: UUID | None = None,
         attempt: int = 1,
     ) -> Done[Chat]:
         """Hand a chat from a bot to the operators; the same key again returns the same chat.
+
+        The chat goes to the group named (by ``group_id`` or ``group_name``), else the
+        company's default group; to ``operator_id`` first when that operator is working with
+        room, else by the group's routing, then to anyone, then to the queue.
 
         Idempotency rests on Reservation aggregates keyed by (bot, external id) and (bot,
         Idempotency-Key): parallel retries race to write the same reservation version, one
@@ -50,7 +59,8 @@ class HandoffCommands(SwitchboardBase):
                 if existing is not None and existing.is_open:
                     return Done(existing, self.head(), recorded=False)
 
-        group = self._group_for_reference(group_id)
+        group = self._handoff_group(group_id, group_name)
+        preferred = self._preferred_operator(operator_id)
         at = self.clock.now()
         chat = Chat.request(
             chat_id=uuid4(),
@@ -60,7 +70,7 @@ class HandoffCommands(SwitchboardBase):
             client=client,
             topic=topic,
             subtopic=subtopic,
-            group_id=group_id,
+            group_id=group.id if group else None,
             transcript=transcript,
         )
         pointers = []
@@ -73,8 +83,29 @@ class HandoffCommands(SwitchboardBase):
                 reservation.transfer(chat.id, at=at, actor=bot.actor)
             pointers.append(reservation)
         with self.routing.attempt(attempt) as routing:
-            operator = routing.route(chat, group, at=at)
+            operator = routing.route(chat, group, at=at, preferred=preferred)
             return Done(chat, self._saved(chat, operator, *pointers))
+
+    def _handoff_group(self, group_id: UUID | None, group_name: str | None) -> Group | None:
+        """The group named (by id or by name), else the default group if it still exists."""
+        if group_name is not None:
+            group = self._group_named(group_name)
+            if group_id is not None and group_id != group.id:
+                raise InvalidValue(f"group {group_name!r} is not group {group_id}")
+            return group
+        if group_id is not None:
+            return self._group_for_reference(group_id)
+        default = self.company_settings()["default_group_id"]
+        group = self._find(Group, default) if default is not None else None
+        return None if group is None or group.deleted else group
+
+    def _preferred_operator(self, operator_id: UUID | None) -> Operator | None:
+        if operator_id is None:
+            return None
+        operator = self._find(Operator, operator_id)
+        if operator is None or not operator.active:
+            raise UnknownReference(f"no operator {operator_id}")
+        return operator
 
     @retry_on_conflict
     def assign_from_queue(self, chat_id: UUID, *, attempt: int = 1) -> Done[Assignment]:

@@ -118,14 +118,26 @@ class RoutingAttempt:
         self._routing = routing
 
     def route(
-        self, chat: Chat, group: Group | None, *, at: datetime, exclude: UUID | None = None
+        self,
+        chat: Chat,
+        group: Group | None,
+        *,
+        at: datetime,
+        exclude: UUID | None = None,
+        preferred: Operator | None = None,
     ) -> Operator | None:
-        """Assign the chat to the best operator who can take it, or queue it."""
+        """Assign the chat to the operator the bot prefers when they can take it, else to the
+        best operator who can, or queue it."""
         operator = None
         # After a few lost races for the same operators, stop fighting: the chat is queued
         # and the dispatcher, which assigns one chat at a time, gives it to whoever has room.
         racing = self.number > RACES_BEFORE_QUEUEING
-        if (group is None or not group.is_manual) and not racing:
+        if preferred is not None and preferred.can_take and not racing:
+            self._routing.picks.hold(preferred.id, self.held)
+            preferred.take_chat(chat.id, at=at, actor=SYSTEM)
+            chat.assign(preferred.id, group.id if group else None, at=at, actor=SYSTEM)
+            operator = preferred
+        if operator is None and (group is None or not group.is_manual) and not racing:
             operator = self.choose(chat, group, at=at, exclude=exclude)
         if operator is None:
             chat.queue(group.id if group else None, at=at, actor=SYSTEM)

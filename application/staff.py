@@ -12,11 +12,12 @@ from application.errors import Forbidden, NotFound, UnknownReference
 from application.ports import Done
 from application.retry import retry_on_conflict
 from domain.access import ApiToken
+from domain.group import NAME_RESERVATION as GROUP_NAME
 from domain.group import Group
+from domain.group import name_key as _name_key
 from domain.operator import Operator
 
 EMAIL = "email"
-GROUP_NAME = "group-name"
 PRINCIPAL_CACHE_S = 5.0
 
 
@@ -30,10 +31,6 @@ class IssuedToken:
 
 def _email_key(email: str) -> str:
     return email.strip().lower()
-
-
-def _name_key(name: str) -> str:
-    return " ".join(name.split()).lower()
 
 
 class StaffCommands(SwitchboardBase):

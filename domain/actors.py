@@ -16,3 +16,24 @@ def principal_actor(role: str, name: str, operator_id: UUID | None = None) -> st
     if operator_id is not None:
         return operator_actor(operator_id)
     return f"{role}:{name}"
+
+
+CLOSER_KINDS = ("operator", "supervisor", "system", "bot")
+
+
+def closer(actor: str, holder: UUID | None = None) -> dict[str, str]:
+    """Who closed a chat, as the API and the outbound Events show it (``closed_by``), from the
+    ``Closed`` event's actor: an operator closing their own chat is the ``operator``; staff
+    closing someone else's (which only supervisors may) the ``supervisor``. Without
+    ``holder`` (events recorded before ``closed_by`` was kept) an operator is the ``operator``.
+    """
+    if actor == SYSTEM:
+        return {"kind": "system"}
+    role, _, rest = actor.partition(":")
+    if role == "operator":
+        own = holder is None or str(holder) == rest
+        return {"kind": "operator" if own else "supervisor", "id": rest}
+    if role == "bot":
+        return {"kind": "bot", "id": rest}
+    # An admin's or supervisor's token that is no operator's: no operator id to show.
+    return {"kind": "supervisor"}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain import messages
+from domain.actors import closer
 from domain.chat_messages import ChatMessages
+from domain.chat_moves import ChatMoves
 from domain.chat_status import (
     ACTIVE,
     ASSIGNED,
@@ -17,11 +19,11 @@ from domain.chat_status import (
     MAX_MUTE_MINUTES,
     OPEN_STATUSES,
     QUEUED,
-    check_mute_minutes,
     check_rating,
     mute_in_effect,
     status_when_held,
 )
+from domain.client_profile import client_profile
 from domain.errors import (
     AlreadyIntercepted,
     AlreadyRated,
@@ -40,7 +42,21 @@ __all__ += ["AUTHORS", "MAX_MUTE_MINUTES", "status_when_held", "transcript_messa
 __all__ += ["MAX_TEXT", "MAX_TOPIC", "OPEN_STATUSES", "check_text", "check_topic"]
 
 
-class Chat(ChatMessages, Aggregate):
+class Chat(ChatMessages, ChatMoves, Aggregate):
+    # 2: ``closed_by`` is who closed it (``domain.actors.closer``), no longer the actor string;
+    # messages carry attachments, buttons and a pressed button's value.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken before version 2."""
+        if isinstance(state.get("closed_by"), str):
+            state["closed_by"] = closer(state["closed_by"])
+        for message in state.get("messages", ()):
+            message.setdefault("attachments", [])
+            message.setdefault("buttons", [])
+            message.setdefault("button_value", None)
+
     class Event(Aggregate.Event):
         actor: str
 
@@ -81,21 +97,40 @@ class Chat(ChatMessages, Aggregate):
             chat.intercepted_at = self.timestamp
 
     class MessagePosted(Event):
+        # 2: attachments (references), buttons, and the value of a pressed button.
+        class_version = 2
         message_id: UUID
         author: str
         author_id: str | None
         text: str
+        attachments: list[dict[str, Any]]
+        buttons: list[dict[str, Any]]
+        button_value: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.update(attachments=[], buttons=[], button_value=None)
+
+        @property
+        def display_text(self) -> str:
+            """The text a preview or a search shows (an attachment's name when no text)."""
+            return messages.display_text(self.text, self.attachments)
+
+        def as_message(self) -> dict[str, Any]:
+            """The message as the chat keeps it (and as ``api.views.message_out`` reads it)."""
+            return {
+                "id": self.message_id,
+                "author": self.author,
+                "author_id": self.author_id,
+                "text": self.text,
+                "at": self.timestamp,
+                "attachments": self.attachments,
+                "buttons": self.buttons,
+                "button_value": self.button_value,
+            }
 
         def apply(self, chat: Chat) -> None:
-            chat.messages.append(
-                {
-                    "id": self.message_id,
-                    "author": self.author,
-                    "author_id": self.author_id,
-                    "text": self.text,
-                    "at": self.timestamp,
-                }
-            )
+            chat.messages.append(self.as_message())
 
     class MessageEdited(Event):
         """The original text stays in the MessagePosted event: the audit trail keeps it."""
@@ -156,12 +191,19 @@ class Chat(ChatMessages, Aggregate):
             chat.subtopic = self.subtopic
 
     class Closed(Event):
+        # 2: ``closed_by``, who closed it (``domain.actors.closer``).
+        class_version = 2
         reason: str | None
+        closed_by: dict[str, str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["closed_by"] = closer(state["actor"])
 
         def apply(self, chat: Chat) -> None:
             chat.status = CLOSED
             chat.closed_at = self.timestamp
-            chat.closed_by = self.actor
+            chat.closed_by = self.closed_by
             chat.close_reason = self.reason
 
     class Rated(Event):
@@ -190,6 +232,7 @@ class Chat(ChatMessages, Aggregate):
     ) -> Chat:
         check_topic(topic)
         check_topic(subtopic)
+        client = client_profile(client)
         lines = messages.transcript_lines(transcript, at)
         return cls._create(
             cls.ChatRequested,
@@ -197,7 +240,7 @@ class Chat(ChatMessages, Aggregate):
             timestamp=at,
             actor=actor,
             external_id=external_id,
-            client=dict(client),
+            client=client,
             topic=topic,
             subtopic=subtopic,
             requested_group_id=group_id,
@@ -228,7 +271,7 @@ class Chat(ChatMessages, Aggregate):
         self.assigned_at: datetime | None = None
         self.intercepted_at: datetime | None = None
         self.closed_at: datetime | None = None
-        self.closed_by: str | None = None
+        self.closed_by: dict[str, str] | None = None
         self.close_reason: str | None = None
         self.muted = False
         self.muted_until: datetime | None = None
@@ -304,90 +347,10 @@ class Chat(ChatMessages, Aggregate):
             raise TopicRequired(f"set a topic on chat {self.id} before closing it")
         check_short_text(reason, "a close reason")
         holder = self.operator_id
-        self.trigger_event(self.Closed, timestamp=at, actor=actor, reason=reason)
-        return holder
-
-    def reassign(
-        self,
-        *,
-        operator_id: UUID | None,
-        group_id: UUID | None,
-        at: datetime,
-        actor: str,
-    ) -> UUID | None:
-        """Move the chat to ``operator_id``, or back to routing in ``group_id`` (operator None).
-
-        Returns the operator who held it, whose load must drop; the caller's right to reassign
-        (a supervisor, or an operator where the company allows it) is checked before."""
-        self.check_open()
-        if operator_id is not None and operator_id == self.operator_id:
-            raise AlreadyIntercepted(f"chat {self.id} is already with operator {operator_id}")
-        holder = self.operator_id
         self.trigger_event(
-            self.Reassigned,
-            timestamp=at,
-            actor=actor,
-            from_operator_id=holder,
-            operator_id=operator_id,
-            group_id=group_id,
+            self.Closed, timestamp=at, actor=actor, reason=reason, closed_by=closer(actor, holder)
         )
         return holder
-
-    def mute(
-        self,
-        *,
-        operator_id: UUID | None,
-        supervisor: bool,
-        minutes: int | None,
-        at: datetime,
-        actor: str,
-    ) -> None:
-        self.check_open()
-        self.check_may_act(operator_id, supervisor=supervisor)
-        check_mute_minutes(minutes)
-        until = at + timedelta(minutes=minutes) if minutes is not None else None
-        self.trigger_event(self.Muted, timestamp=at, actor=actor, until=until)
-
-    def unmute(
-        self, *, operator_id: UUID | None, supervisor: bool, at: datetime, actor: str
-    ) -> bool:
-        """Lift a mute; False when there was none to lift."""
-        self.check_open()
-        self.check_may_act(operator_id, supervisor=supervisor)
-        return self.lift_mute(at=at, actor=actor)
-
-    def lift_mute(self, *, at: datetime, actor: str) -> bool:
-        if not self.muted:
-            return False
-        self.trigger_event(self.Unmuted, timestamp=at, actor=actor)
-        return True
-
-    def lift_expired_mute(self, *, at: datetime, actor: str) -> bool:
-        """The engine lifts a timed mute whose time is up; False if there is nothing to do."""
-        if not self.is_open or not self.muted or self.is_muted(at):
-            return False
-        return self.lift_mute(at=at, actor=actor)
-
-    def change_topic(
-        self,
-        *,
-        topic: str | None,
-        subtopic: str | None,
-        operator_id: UUID | None,
-        supervisor: bool,
-        at: datetime,
-        actor: str,
-    ) -> bool:
-        self.check_open()
-        self.check_may_act(operator_id, supervisor=supervisor)
-        for value in (topic, subtopic):
-            check_topic(value)
-        if (topic, subtopic) == (self.topic, self.subtopic):
-            return False
-        self.trigger_event(
-            self.TopicChanged, timestamp=at, actor=actor, topic=topic, subtopic=subtopic
-        )
-        return True
 
     def rate(self, score: int, comment: str | None, *, at: datetime, actor: str) -> None:
         check_rating(score)

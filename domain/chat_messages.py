@@ -15,6 +15,9 @@ from domain.chat_status import ACTIVE
 from domain.errors import EditsForbidden, NotIntercepted
 from domain.texts import check_text
 
+Attachments = list[dict[str, Any]] | None  # [{"url", "name"?, "mime"?, "size"?}]
+Buttons = list[dict[str, Any]] | None  # [{"text", "value"?}]
+
 
 class ChatMessages:
     """The messages of a ``Chat``: relayed, replied, edited, deleted, and read back."""
@@ -37,14 +40,40 @@ class ChatMessages:
         return messages.client_turn_open(self.messages)
 
     def relay_client_message(
-        self, message_id: UUID, text: str, *, at: datetime, actor: str
+        self,
+        message_id: UUID,
+        text: str,
+        *,
+        at: datetime,
+        actor: str,
+        attachments: Attachments = None,
+        button_value: str | None = None,
+    ) -> None:
+        """The client's message as the bot relays it; ``button_value``: a button they pressed."""
+        self.check_open()
+        messages.check_button_value(button_value)
+        self._post(
+            message_id,
+            "client",
+            self.client.get("id"),
+            text,
+            at=at,
+            actor=actor,
+            attachments=attachments,
+            button_value=button_value,
+        )
+
+    def post_bot_message(
+        self,
+        message_id: UUID,
+        text: str,
+        *,
+        at: datetime,
+        actor: str,
+        attachments: Attachments = None,
     ) -> None:
         self.check_open()
-        self._post(message_id, "client", self.client.get("id"), text, at=at, actor=actor)
-
-    def post_bot_message(self, message_id: UUID, text: str, *, at: datetime, actor: str) -> None:
-        self.check_open()
-        self._post(message_id, "bot", actor, text, at=at, actor=actor)
+        self._post(message_id, "bot", actor, text, at=at, actor=actor, attachments=attachments)
 
     def reply(
         self,
@@ -55,16 +84,29 @@ class ChatMessages:
         supervisor: bool,
         at: datetime,
         actor: str,
+        attachments: Attachments = None,
+        buttons: Buttons = None,
     ) -> None:
         self.check_open()
         self.check_may_act(operator_id, supervisor=supervisor)
         if self.status != ACTIVE and not supervisor:
             raise NotIntercepted(f"intercept chat {self.id} before replying")
-        self._post(message_id, "operator", str(operator_id), text, at=at, actor=actor)
+        self._post(
+            message_id,
+            "operator",
+            str(operator_id),
+            text,
+            at=at,
+            actor=actor,
+            attachments=attachments,
+            buttons=buttons,
+        )
 
-    def post_system_message(self, message_id: UUID, text: str, *, at: datetime, actor: str) -> None:
+    def post_system_message(
+        self, message_id: UUID, text: str, *, at: datetime, actor: str, buttons: Buttons = None
+    ) -> None:
         self.check_open()
-        self._post(message_id, "system", None, text, at=at, actor=actor)
+        self._post(message_id, "system", None, text, at=at, actor=actor, buttons=buttons)
 
     def edit_message(
         self,
@@ -117,8 +159,13 @@ class ChatMessages:
         *,
         at: datetime,
         actor: str,
+        attachments: Attachments = None,
+        buttons: Buttons = None,
+        button_value: str | None = None,
     ) -> None:
-        check_text(text)
+        attached = messages.attachment_list(attachments)
+        messages.check_content(text, attached)
+        shown = messages.button_list(buttons, author)
         self.trigger_event(
             self.MessagePosted,
             timestamp=at,
@@ -127,4 +174,7 @@ class ChatMessages:
             author=author,
             author_id=author_id,
             text=text,
+            attachments=attached,
+            buttons=shown,
+            button_value=button_value,
         )

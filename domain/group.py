@@ -13,6 +13,12 @@ ROUTING_MODES = ("auto", "manual")
 DEFAULT_SL_FIRST_RESPONSE_S = 60
 DEFAULT_SL_NEXT_RESPONSE_S = 120
 MAX_SL_S = 7 * 86_400  # a service level of a week is already no promise
+NAME_RESERVATION = "group-name"  # the Reservation kind that keeps group names unique
+
+
+def name_key(name: str) -> str:
+    """A group's name as it is unique and looked up: blanks folded, case ignored."""
+    return " ".join(name.split()).lower()
 
 
 def _check(name: str, routing: str, sl_first_response_s: int, sl_next_response_s: int) -> None:

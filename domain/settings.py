@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "inactivity_close_minutes": 15,
     "absent_after_minutes": None,
     "forbid_message_edits": False,
+    # The group of a handoff that names none; None (or a deleted group): no default.
+    "default_group_id": None,
 }
 
 
@@ -45,6 +47,9 @@ def check_setting(name: str, value: Any) -> None:
             return
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MINUTES:
             raise InvalidValue(f"{name} is off (null) or from 1 to {MAX_MINUTES} minutes")
+    elif name == "default_group_id":
+        if value is not None and not isinstance(value, UUID):
+            raise InvalidValue("default_group_id is a group's id, or null for none")
     elif not isinstance(value, bool):
         raise InvalidValue(f"{name} is true or false")
 

@@ -12,6 +12,8 @@ MAX_EXTERNAL_ID = 200  # the bot's id for a conversation or a client
 MAX_PHONE = 50
 MAX_CHANNEL = 50
 MAX_LANGUAGE = 20
+MAX_URL = 2_000  # an attachment's or a photo's address
+URL_SCHEMES = ("http://", "https://")
 
 
 def check_no_nul(value: str, what: str) -> None:
@@ -42,4 +44,15 @@ def check_short_text(value: str | None, what: str) -> None:
         return
     if not isinstance(value, str) or len(value) > MAX_SHORT_TEXT:
         raise InvalidValue(f"{what} is text of at most {MAX_SHORT_TEXT} characters")
+    check_no_nul(value, what)
+
+
+def check_url(value: str, what: str) -> None:
+    """An http(s) address (a reference the channel keeps), bounded, without blanks."""
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_URL:
+        raise InvalidValue(f"{what} is 1 to {MAX_URL} characters")
+    scheme, _, rest = value.partition("://")
+    host_missing = not rest or rest.startswith("/")
+    if f"{scheme.lower()}://" not in URL_SCHEMES or host_missing or any(c.isspace() for c in value):
+        raise InvalidValue(f"{what} is an http or https address")
     check_no_nul(value, what)

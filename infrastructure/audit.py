@@ -27,7 +27,7 @@ _SUMMARIES = {
     "Queued": lambda e: f"queued{_opt(' in group ', e.group_id)}",
     "Assigned": lambda e: f"assigned to operator {e.operator_id}{_opt(' in group ', e.group_id)}",
     "Intercepted": lambda e: f"intercepted by operator {e.operator_id}",
-    "MessagePosted": lambda e: f"{e.author} wrote: {_quote(e.text)}",
+    "MessagePosted": lambda e: f"{e.author} wrote: {_quote(e.display_text)}",
     "MessageEdited": lambda e: f"message {e.message_id} edited to: {_quote(e.text)}",
     "MessageDeleted": lambda e: f"message {e.message_id} deleted",
     "Reassigned": lambda e: (

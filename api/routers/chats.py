@@ -97,6 +97,8 @@ def hand_off(
         group_id=body.group_id,
         transcript=[line.model_dump() for line in body.transcript],
         idempotency_key=idempotency_key,
+        group_name=body.group,
+        operator_id=body.operator_id,
     )
     positioned(response, done)
     if not done.recorded:
@@ -108,15 +110,32 @@ def hand_off(
 def post_message(
     chat_id: UUID, body: MessageIn, app: AppDep, caller: CurrentUser, response: Response
 ) -> MessageOut:
-    """A bot relays the client's message (or writes as the bot); staff reply."""
+    """A bot relays the client's message (or writes as the bot, or relays a pressed button's
+    value); staff reply, with buttons for the bot to show if they like."""
+    attachments = [a.model_dump() for a in body.attachments]
     if caller.role == "bot":
+        if body.buttons:
+            raise ApiError(422, "validation", "buttons are for operators' messages")
         _readable_chat(app, chat_id, caller)
         if body.author == "bot":
-            done = app.post_bot_message(chat_id, body.text, bot=caller)
+            if body.button_value is not None:
+                raise ApiError(422, "validation", "a button's value is relayed from the client")
+            done = app.post_bot_message(chat_id, body.text, bot=caller, attachments=attachments)
         else:
-            done = app.relay_client_message(chat_id, body.text, bot=caller)
+            done = app.relay_client_message(
+                chat_id,
+                body.text,
+                bot=caller,
+                attachments=attachments,
+                button_value=body.button_value,
+            )
     elif caller.role in STAFF:
-        done = app.reply(chat_id, body.text, caller=caller)
+        if body.button_value is not None:
+            raise ApiError(422, "validation", "button_value is relayed by bots")
+        buttons = [b.model_dump() for b in body.buttons]
+        done = app.reply(
+            chat_id, body.text, caller=caller, attachments=attachments, buttons=buttons
+        )
     else:
         raise forbidden("bots and staff write in chats")
     positioned(response, done)

@@ -79,7 +79,8 @@ def create_group(body: GroupIn, app: AppDep, caller: Supervisor, response: Respo
 @router.get("/groups", response_model=Page[GroupOut], tags=["groups"])
 def list_groups(
     runtime: RuntimeDep,
-    _: Annotated[Principal, require(*STAFF, "analyst")],
+    # Bots too: they name groups in their handoffs.
+    _: Annotated[Principal, require(*STAFF, "analyst", "bot")],
     min_position: MinPosition = None,
 ) -> Page[GroupOut]:
     wait_for_read_model(runtime, "directory", min_position)
@@ -88,7 +89,7 @@ def list_groups(
 
 @router.get("/groups/{group_id}", response_model=GroupOut, tags=["groups"])
 def get_group(
-    group_id: UUID, app: AppDep, _: Annotated[Principal, require(*STAFF, "analyst")]
+    group_id: UUID, app: AppDep, _: Annotated[Principal, require(*STAFF, "analyst", "bot")]
 ) -> GroupOut:
     return group_out(app.get_group(group_id))
 

@@ -6,11 +6,16 @@ One module per resource; every name is importable from here.
 from __future__ import annotations
 
 from api.schemas.chats import (
+    Attachment,
+    AttachmentOut,
+    Button,
+    ButtonOut,
     ChatDetailOut,
     ChatEventOut,
     ChatOut,
     ChatPatch,
     ClientIn,
+    ClosedBy,
     CloseIn,
     ExternalId,
     HandoffIn,
@@ -73,7 +78,11 @@ from api.schemas.staff import (
 
 __all__ = [
     "AnyRole",
+    "Attachment",
+    "AttachmentOut",
     "Body",
+    "Button",
+    "ButtonOut",
     "ChatCounts",
     "ChatDetailOut",
     "ChatEventOut",
@@ -81,6 +90,7 @@ __all__ = [
     "ChatPatch",
     "ClientIn",
     "CloseIn",
+    "ClosedBy",
     "CsatStats",
     "DashboardRow",
     "ExternalId",

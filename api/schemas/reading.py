@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from api.schemas.chats import ClosedBy
+
 # -- reading --------------------------------------------------------------------------------------
 
 
@@ -57,6 +59,7 @@ class HistoryRow(BaseModel):
     requested_at: datetime
     closed_at: datetime | None
     close_reason: str | None
+    closed_by: ClosedBy | None = None
     rating: int | None
     message_count: int = Field(
         description="Messages of the client, the bot and operators; deleted ones not counted."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 from pydantic import BaseModel, Field, Strict, model_validator
 
@@ -33,6 +34,9 @@ class SettingsOut(BaseModel):
         "never. An operator's own auto_logout_s, when set, wins."
     )
     forbid_message_edits: bool
+    default_group_id: UUID | None = Field(
+        description="The group of a handoff that names none; null (or a deleted group): none."
+    )
 
 
 class SettingsIn(Body):
@@ -46,10 +50,12 @@ class SettingsIn(Body):
     inactivity_close_minutes: Minutes | None = None
     absent_after_minutes: Minutes | None = None
     forbid_message_edits: Flag | None = None
+    default_group_id: UUID | None = None
 
     @model_validator(mode="after")
     def _null_only_turns_minutes_off(self) -> SettingsIn:
-        for name in self.model_fields_set - {"inactivity_close_minutes", "absent_after_minutes"}:
+        nullable = {"inactivity_close_minutes", "absent_after_minutes", "default_group_id"}
+        for name in self.model_fields_set - nullable:
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self

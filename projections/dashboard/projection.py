@@ -196,7 +196,8 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         preview = {
             "last_activity_at": e.timestamp,
             "last_message_id": e.message_id,
-            "last_message_text": e.text[:PREVIEW_CHARS],
+            # An attachment-only message shows its attachments' names.
+            "last_message_text": e.display_text[:PREVIEW_CHARS],
             "last_message_author": e.author,
             "last_message_at": e.timestamp,
         }

@@ -23,6 +23,7 @@ from projections.history.tables import SEARCH_CHARS, TABLES
 from projections.machinery.readmodel import ReadModel
 
 CONVERSATION = ("client", "bot", "operator")
+JSON_COLUMNS = ("client", "closed_by")
 # Every column of a chat's row but its vector, as a batch keeps it in memory.
 COLUMNS = (
     "id",
@@ -41,6 +42,7 @@ COLUMNS = (
     "requested_at",
     "closed_at",
     "close_reason",
+    "closed_by",
     "rating",
     "message_count",
     "search_chars",
@@ -189,7 +191,13 @@ class History(HistoryQueries, ReadModel):
 
     @apply.register
     def _(self, e: Chat.Closed, curs: Cursor) -> None:
-        self._update(self._row(e), status="closed", closed_at=e.timestamp, close_reason=e.reason)
+        self._update(
+            self._row(e),
+            status="closed",
+            closed_at=e.timestamp,
+            close_reason=e.reason,
+            closed_by=e.closed_by,
+        )
 
     @apply.register
     def _(self, e: Chat.Rated, curs: Cursor) -> None:
@@ -199,17 +207,19 @@ class History(HistoryQueries, ReadModel):
     def _(self, e: Chat.MessagePosted, curs: Cursor) -> None:
         if e.author not in CONVERSATION:
             return
+        # An attachment-only message is found by its attachments' names.
+        text = e.display_text
         self._messages.append(
-            (e.originator_id, e.message_id, e.originator_version, 0, e.author, e.text, e.timestamp)
+            (e.originator_id, e.message_id, e.originator_version, 0, e.author, text, e.timestamp)
         )
         if (row := self._row(e)) is None:
             return
         # Appending gives the vector a recomputation would, without re-reading the chat.
-        if row["search_chars"] + len(e.text) <= SEARCH_CHARS:
-            self._vectors.setdefault(e.originator_id, []).append(e.text)
+        if row["search_chars"] + len(text) <= SEARCH_CHARS:
+            self._vectors.setdefault(e.originator_id, []).append(text)
         self._update(
             row,
-            search_chars=row["search_chars"] + len(e.text),
+            search_chars=row["search_chars"] + len(text),
             message_count=row["message_count"] + 1,
         )
 
@@ -279,7 +289,9 @@ class History(HistoryQueries, ReadModel):
 
 
 def _row_values(row: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(Jsonb(row[c]) if c == "client" else row[c] for c in COLUMNS)
+    return tuple(
+        Jsonb(row[c]) if c in JSON_COLUMNS and row[c] is not None else row[c] for c in COLUMNS
+    )
 
 
 def _text(value: Any) -> str | None:

@@ -17,7 +17,7 @@ from projections.machinery.visibility import visible_where
 
 ROW_COLUMNS = (
     "id, external_id, status, group_id, operator_id, operator_ids, client, topic, subtopic, "
-    "requested_at, closed_at, close_reason, rating, message_count"
+    "requested_at, closed_at, close_reason, closed_by, rating, message_count"
 )
 HEADLINE_OPTIONS = (
     'MaxFragments=2, MaxWords=12, MinWords=4, StartSel=«, StopSel=», FragmentDelimiter=" … "'

@@ -31,6 +31,7 @@ CHATS = Table(
             requested_at timestamptz NOT NULL,
             closed_at timestamptz,
             close_reason text,
+            closed_by jsonb,
             rating smallint,
             message_count integer NOT NULL DEFAULT 0,
             -- All conversation text so far, searchable or not: what decides the cut-off.

@@ -126,6 +126,7 @@ def test_a_row_follows_the_chat_from_handoff_to_rating(
         "requested_at": requested_at,
         "closed_at": closed_at,
         "close_reason": "refunded",
+        "closed_by": {"kind": "operator", "id": str(alice.operator_id)},
         "rating": 5,
         # Transcript, reply, client: the engine's greeting is not the conversation.
         "message_count": 4,

@@ -137,7 +137,7 @@ def test_the_scheduler_closes_quiet_chats_and_frees_the_operator(container, cloc
     closed = app.get_chat(quiet.id)
     assert (closed.status, closed.closed_by, closed.close_reason) == (
         "closed",
-        "system",
+        {"kind": "system"},
         "inactivity",
     )
     assert app.get_chat(waiting.id).status == "active"

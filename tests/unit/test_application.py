@@ -299,7 +299,7 @@ def test_close_releases_the_operators_place(app, sales):
     closed = app.close_chat(chat.id, caller=anna, reason="solved").value
 
     assert closed.status == CLOSED
-    assert closed.closed_by == anna.actor
+    assert closed.closed_by == {"kind": "operator", "id": str(anna.operator_id)}
     assert load(app, anna) == 0
     assert event_names(app, chat.id)[-1] == "Closed"
 
@@ -323,7 +323,7 @@ def test_another_operator_cannot_close_a_chat_but_a_supervisor_can(app, sales):
         app.close_chat(chat.id, caller=ben, reason=None)
     app.close_chat(chat.id, caller=ADMIN, reason="cleanup")
 
-    assert app.get_chat(chat.id).closed_by == ADMIN.actor
+    assert app.get_chat(chat.id).closed_by == {"kind": "supervisor"}
     assert load(app, anna) == 0
 
 

@@ -277,6 +277,9 @@ def test_reply_by_the_operator_records_an_operator_message():
         "author_id": str(OPERATOR_ID),
         "text": "How can I help?",
         "at": minutes(1),
+        "attachments": [],
+        "buttons": [],
+        "button_value": None,
     }
 
 
@@ -377,7 +380,8 @@ def test_close_by_the_operator_records_closed_and_returns_the_holder():
     assert events[0].timestamp == minutes(7)
     assert chat.status == CLOSED
     assert not chat.is_open
-    assert (chat.closed_at, chat.closed_by, chat.close_reason) == (minutes(7), actor, "solved")
+    closed_by = {"kind": "operator", "id": str(OPERATOR_ID)}
+    assert (chat.closed_at, chat.closed_by, chat.close_reason) == (minutes(7), closed_by, "solved")
 
 
 def test_close_by_another_operator_is_refused_but_a_supervisor_may():

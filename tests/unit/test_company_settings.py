@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from domain.errors import InvalidValue
@@ -103,17 +105,21 @@ BOOLEAN_SETTINGS = [
 ]
 MINUTES_SETTINGS = ["inactivity_close_minutes", "absent_after_minutes"]
 TEXT_SETTINGS = ["greeting_template", "rating_prompt_text"]
+GROUP_SETTINGS = ["default_group_id"]
 
 
 def test_every_setting_has_a_rule_here():
-    assert set(DEFAULTS) == set(BOOLEAN_SETTINGS + MINUTES_SETTINGS + TEXT_SETTINGS)
+    assert set(DEFAULTS) == set(
+        BOOLEAN_SETTINGS + MINUTES_SETTINGS + TEXT_SETTINGS + GROUP_SETTINGS
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "value"),
     [(name, value) for name in BOOLEAN_SETTINGS for value in (True, False)]
     + [(name, value) for name in MINUTES_SETTINGS for value in (None, 1, 60, 7 * 24 * 60)]
-    + [(name, value) for name in TEXT_SETTINGS for value in ("", "x" * 1000, "Bonjour !")],
+    + [(name, value) for name in TEXT_SETTINGS for value in ("", "x" * 1000, "Bonjour !")]
+    + [(name, value) for name in GROUP_SETTINGS for value in (None, uuid4())],
 )
 def test_values_each_setting_accepts(name, value):
     check_setting(name, value)
@@ -133,6 +139,7 @@ def test_values_each_setting_accepts(name, value):
         for value in (True, False, 0, -5, 7 * 24 * 60 + 1, 1.5, "15")
     ]
     + [(name, value) for name in TEXT_SETTINGS for value in (None, 5, "x" * 1001, "a\x00b")]
+    + [(name, value) for name in GROUP_SETTINGS for value in ("sales", 5, True)]
     + [("no_such_setting", True)],
     ids=repr,
 )

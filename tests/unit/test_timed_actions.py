@@ -91,7 +91,7 @@ def test_an_active_chat_closes_after_fifteen_silent_minutes(app, clock, intercep
     assert (stored.status, stored.close_reason, stored.closed_by) == (
         CLOSED,
         "inactivity",
-        SYSTEM,
+        {"kind": SYSTEM},
     )
     assert load(app, anna) == 0, "closing releases the operator's place"
     assert done.position == app.head()

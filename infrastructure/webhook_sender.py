@@ -28,9 +28,9 @@ import psycopg
 from psycopg.rows import dict_row
 from standardwebhooks.webhooks import Webhook as Signer
 
+from api.event_views import event_json
 from application.webhook_urls import refused_address
 from infrastructure.config import Config
-from projections.events.queries import event_body
 from projections.events.tables import DELIVERIES
 from projections.machinery.positions import PositionWaiter, wait_async
 
@@ -197,7 +197,7 @@ class WebhookSender:
             self._wake.set()  # its chat's next Event may go now
 
     async def _send(self, client: httpx.AsyncClient, row: dict[str, Any]) -> tuple[int | None, str]:
-        body = json.dumps(event_body(row), separators=(",", ":"))
+        body = json.dumps(event_json(row), separators=(",", ":"))
         at = datetime.now(UTC)
         headers = {
             "content-type": "application/json",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import RuntimeDep, require
+from api.event_views import event_json
 from api.schemas.webhooks import EventOut, EventsPage
 from application.auth import Principal
 from projections.machinery.positions import wait_async
@@ -42,7 +43,9 @@ async def list_events(
         if rows:
             # A full page may have more behind it; a short one is everything up to ``upto``.
             next_after = rows[-1]["position"] if len(rows) == limit else max(after, upto)
-            return EventsPage(items=[EventOut(**row) for row in rows], next_after=next_after)
+            return EventsPage(
+                items=[EventOut(**event_json(row)) for row in rows], next_after=next_after
+            )
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return EventsPage(items=[], next_after=max(after, upto))

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid5
 
+from domain.actors import closer
+
 EVENT_NAMESPACE = UUID("0e5b7d52-3f7c-4a55-9d0a-6b1f2c9e8a41")
 
 # Domain events that are never an Event, whatever they carry: private notes are for staff
@@ -59,51 +61,24 @@ def iso(at: datetime | None) -> str | None:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def closed_by(actor: str, holder: UUID | None) -> dict[str, Any]:
-    """Who closed a chat, from the Closed event's actor: its operator, a supervisor (another
-    operator, or an admin or supervisor token), the engine, or the bot."""
-    role, _, rest = actor.partition(":")
-    if role == "operator":
-        kind = "operator" if holder is not None and str(holder) == rest else "supervisor"
-        return {"kind": kind, "id": rest}
-    if role == "bot":
-        return {"kind": "bot"}
-    if actor == "system":
-        return {"kind": "system"}
-    return {"kind": "supervisor"}
+def jsonable(value: Any) -> Any:
+    """A message's state as JSON keeps it (ids as text, times as the API writes them)."""
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return iso(value)
+    return value
 
 
 def message_state(event: Any) -> dict[str, Any]:
-    """A posted message as the Chat aggregate keeps it (``Chat.MessagePosted.apply``)."""
-    state = {
-        "id": str(event.message_id),
-        "author": event.author,
-        "author_id": event.author_id,
-        "text": event.text,
-        "at": iso(event.timestamp),
-    }
-    # Whatever else a message carries (attachments, buttons, ...) goes along as it is.
-    extra = set(vars(event)) - {"message_id", "author", "author_id", "text", "actor"}
-    extra -= {"originator_id", "originator_version", "timestamp", "originator_topic"}
-    state.update({key: vars(event)[key] for key in sorted(extra)})
-    return state
-
-
-def message_json(chat_id: UUID, message: dict[str, Any]) -> dict[str, Any]:
-    """The Message as ``GET /v1/chats/{id}/messages`` shows it (``api.views.message_out``;
-    a test holds the two to the same answer)."""
-    core = {"id", "author", "author_id", "text", "at", "edited_at", "deleted_at"}
-    return {
-        "message_id": message["id"],
-        "chat_id": str(chat_id),
-        "author": message["author"],
-        "author_id": message["author_id"],
-        "text": message["text"],
-        "at": message["at"],
-        "edited_at": message.get("edited_at"),
-        "deleted": message.get("deleted_at") is not None,
-        **{key: value for key, value in message.items() if key not in core},
-    }
+    """A posted message as the Chat aggregate keeps it (``Chat.MessagePosted.as_message``),
+    in JSON. An Event's ``data`` is rendered from it by the API's one rendering of a message
+    (``api.views.message_out``), when the Event is read or sent."""
+    return jsonable(event.as_message())
 
 
 def _uuid(value: Any) -> str | None:
@@ -136,7 +111,8 @@ def _unmuted(e: Any, chat: ChatFacts, message: Any) -> Fact:
 
 
 def _closed(e: Any, chat: ChatFacts, message: Any) -> Fact:
-    data = {"closed_by": closed_by(e.actor, chat.operator_id), "reason": e.reason}
+    by = getattr(e, "closed_by", None) or closer(e.actor, chat.operator_id)
+    data = {"closed_by": by, "reason": e.reason}
     return Fact("chat.closed", chat.operator_id, data)
 
 
@@ -154,7 +130,7 @@ def _message(type_: str) -> Callable[[Any, ChatFacts, Any], Fact]:
     def fact(e: Any, chat: ChatFacts, message: dict[str, Any]) -> Fact:
         author_id = message["author_id"] if message["author"] == "operator" else None
         operator = UUID(author_id) if author_id else chat.operator_id
-        return Fact(type_, operator, message_json(chat.id, message))
+        return Fact(type_, operator, message)
 
     return fact
 

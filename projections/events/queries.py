@@ -8,7 +8,6 @@ from uuid import UUID
 
 from eventsourcing.postgres import PostgresDatastore
 
-from projections.events.mapping import iso
 from projections.events.tables import DELIVERIES
 from projections.machinery.keyset import BadCursor, decode_key, encode_key
 
@@ -16,27 +15,13 @@ WEBHOOK_COLUMNS = "id, url, events, bot, description, active, created_at"  # nev
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
 
 
-def event_body(row: dict[str, Any]) -> dict[str, Any]:
-    """An Event as bots get it, from the feed and from webhooks alike."""
-    return {
-        "id": row["id"],
-        "type": row["type"],
-        "position": row["position"],
-        "occurred_at": iso(row["occurred_at"]),
-        "chat_id": str(row["chat_id"]),
-        "external_id": row["external_id"],
-        "bot": row["bot"],
-        "operator": row["operator"],
-        "data": row["data"],
-    }
-
-
 class EventQueries:
     datastore: PostgresDatastore
     table: Callable[[str], str]
 
     def feed(self, *, after: int, upto: int, bot: str | None, limit: int) -> list[dict[str, Any]]:
-        """Events after ``after`` up to ``upto``, in log order; only ``bot``'s chats if given."""
+        """Rows of Events after ``after`` up to ``upto``, in log order; only ``bot``'s chats if
+        given (``api.event_views.event_json`` renders them)."""
         where, params = "position > %s AND position <= %s", [after, upto]
         if bot is not None:
             where += " AND bot = %s"
@@ -46,7 +31,7 @@ class EventQueries:
                 f"SELECT * FROM {self.table('events')} WHERE {where} ORDER BY position LIMIT %s",
                 (*params, limit),
             )
-            return [event_body(row) for row in curs.fetchall()]
+            return curs.fetchall()
 
     def webhooks(self, *, cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
         where, params = "", []

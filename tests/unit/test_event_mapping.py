@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from api.event_views import event_json
 from api.views import message_out
 from application.app import Switchboard
 from application.webhook_urls import check_reachable
@@ -22,11 +24,9 @@ from projections.events.mapping import (
     OVERDUE,
     PRIVATE,
     ChatFacts,
-    closed_by,
     event_id,
     fact_for,
     iso,
-    message_json,
     message_state,
 )
 from tests.clock import FakeClock
@@ -45,6 +45,9 @@ def posted(**fields) -> Chat.MessagePosted:
         "author": "client",
         "author_id": "client-1",
         "text": "hello",
+        "attachments": [],
+        "buttons": [],
+        "button_value": None,
         **fields,
     }
     return Chat.MessagePosted(**values)
@@ -53,15 +56,45 @@ def posted(**fields) -> Chat.MessagePosted:
 @pytest.mark.parametrize("edited", [None, AT + timedelta(seconds=5, microseconds=120)])
 @pytest.mark.parametrize("deleted", [None, AT + timedelta(minutes=1)])
 def test_a_message_event_shows_the_message_as_the_messages_endpoint_does(edited, deleted) -> None:
-    event = posted(author="operator", author_id=str(uuid4()))
-    state = message_state(event)
-    aggregate_shape = {**state, "id": event.message_id, "at": event.timestamp}
+    event = posted(
+        author="operator",
+        author_id=str(uuid4()),
+        attachments=[{"url": "https://files.example.com/a.pdf", "name": "a.pdf"}],
+        buttons=[{"text": "Yes", "value": "yes"}],
+    )
+    kept, state = event.as_message(), message_state(event)
     if edited:
-        state["edited_at"], aggregate_shape["edited_at"] = iso(edited), edited
+        kept["edited_at"], state["edited_at"] = edited, iso(edited)
     if deleted:
-        state["deleted_at"], aggregate_shape["deleted_at"] = iso(deleted), deleted
-    shown = message_out(event.originator_id, aggregate_shape).model_dump(mode="json")
-    assert message_json(event.originator_id, state) == shown
+        kept["deleted_at"], state["deleted_at"] = deleted, iso(deleted)
+    row = {
+        "id": "evt_1",
+        "type": "message.edited",
+        "position": 7,
+        "occurred_at": AT,
+        "chat_id": event.originator_id,
+        "external_id": "conv-1",
+        "bot": "webbot",
+        "operator": None,
+        "data": json.loads(json.dumps(state)),  # as the read model's jsonb gives it back
+    }
+    shown = message_out(event.originator_id, kept).model_dump(mode="json")
+    assert event_json(row)["data"] == shown
+
+
+def test_a_closed_chat_says_who_closed_it() -> None:
+    holder = uuid4()
+    chat = ChatFacts(uuid4(), "conv-1", "webbot", holder)
+    for actor, by in [
+        (f"operator:{holder}", {"kind": "operator", "id": str(holder)}),
+        ("system", {"kind": "system"}),
+    ]:
+        closed = object.__new__(Chat.Closed)
+        object.__setattr__(closed, "__dict__", {"actor": actor, "reason": "x", "closed_by": by})
+        fact = fact_for(closed, chat, None)
+        assert fact.type == "chat.closed"
+        assert fact.data == {"closed_by": by, "reason": "x"}
+        assert fact.operator_id == holder
 
 
 def test_every_event_type_has_a_mapping_and_overdue_waits_for_its_event() -> None:
@@ -95,16 +128,6 @@ def test_event_ids_are_stable_and_tell_facts_apart(chat_id: UUID, version: int, 
     assert event_id(chat_id, version, kind) == event_id(chat_id, version, kind)
     assert event_id(chat_id, version, kind) != event_id(chat_id, version + 1, kind)
     assert event_id(chat_id, version, kind).startswith("evt_")
-
-
-def test_who_closed_a_chat() -> None:
-    holder = uuid4()
-    assert closed_by(f"operator:{holder}", holder) == {"kind": "operator", "id": str(holder)}
-    other = uuid4()
-    assert closed_by(f"operator:{other}", holder) == {"kind": "supervisor", "id": str(other)}
-    assert closed_by("admin:admin", holder) == {"kind": "supervisor"}
-    assert closed_by("system", holder) == {"kind": "system"}
-    assert closed_by("bot:webbot", None) == {"kind": "bot"}
 
 
 @pytest.mark.parametrize(

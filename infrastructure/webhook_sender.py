@@ -67,6 +67,7 @@ class WebhookSender:
         self._read_model = read_model
         self._in_flight: Counter[UUID] = Counter()
         self._gone: set[UUID] = set()  # answered 410: sent nothing more until disabled
+        self._outcomes: list[tuple[Any, ...]] = []  # attempts done, not yet written
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._stopping = threading.Event()
@@ -118,9 +119,10 @@ class WebhookSender:
             try:
                 while not self._stopping.is_set():
                     self._wake.clear()
+                    await self._flush(conn)
                     for row in await self._claim(conn):
                         self._in_flight[row["webhook_id"]] += 1
-                        task = asyncio.create_task(self._deliver(conn, client, row))
+                        task = asyncio.create_task(self._deliver(client, row))
                         tasks.add(task)
                         task.add_done_callback(tasks.discard)
                     with contextlib.suppress(TimeoutError):
@@ -130,6 +132,7 @@ class WebhookSender:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 self._in_flight.clear()
+                await self._flush(conn)  # what did finish (the rest is sent again, leases over)
 
     async def _claim(self, conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
         cap = self.config.webhook_concurrency
@@ -175,21 +178,19 @@ class WebhookSender:
         )
         return await cursor.fetchall()
 
-    async def _deliver(
-        self, conn: psycopg.AsyncConnection, client: httpx.AsyncClient, row: dict[str, Any]
-    ) -> None:
+    async def _deliver(self, client: httpx.AsyncClient, row: dict[str, Any]) -> None:
         webhook_id = row["webhook_id"]
         try:
             code, error = await self._send(client, row)
             if code is not None and 200 <= code < 300:
-                await self._record(conn, row, "delivered", code, None)
+                self._record(row, "delivered", code, None)
                 self.sent += 1
             elif code == 410:
                 self._gone.add(webhook_id)
-                await self._record(conn, row, "failed", code, "410 Gone: the webhook is disabled")
+                self._record(row, "failed", code, "410 Gone: the webhook is disabled")
                 await self._turn_off(webhook_id)
             else:
-                await self._record(conn, row, None, code, error)
+                self._record(row, None, code, error)
         finally:
             self._in_flight[webhook_id] -= 1
             if self._in_flight[webhook_id] <= 0:
@@ -225,38 +226,38 @@ class WebhookSender:
             if refused_address(str(info[4][0])):
                 raise ValueError(f"{parts.hostname} resolves to a refused address")
 
-    async def _record(
-        self,
-        conn: psycopg.AsyncConnection,
-        row: dict[str, Any],
-        status: str | None,
-        code: int | None,
-        error: str | None,
+    def _record(
+        self, row: dict[str, Any], status: str | None, code: int | None, error: str | None
     ) -> None:
+        """Note an attempt's outcome; the loop writes the outcomes noted so far in one
+        statement before it claims again (the chat's next Event waits for it)."""
         attempts = row["attempts"] + 1
         if status is None:
             status = "failed" if attempts >= self.config.webhook_attempts else "pending"
         delay = retry_delay(attempts, self.config, random.uniform(0.75, 1.25))
-        # The last error stays after a later success: the log tells what the retries were for.
-        # Only the claim this worker holds: a replay meanwhile made the delivery new again.
+        key = (row["webhook_id"], row["position"], row["scheduled_by"], row["attempts"])
+        self._outcomes.append((*key, status, attempts, code, error, delay))
+
+    async def _flush(self, conn: psycopg.AsyncConnection) -> None:
+        outcomes, self._outcomes = self._outcomes, []
+        if not outcomes:
+            return
+        columns = list(zip(*outcomes, strict=True))
+        # Only the claim this worker holds (a replay meanwhile made the delivery new again);
+        # the last error stays after a later success: the log tells what the retries were for.
         await conn.execute(
-            f"UPDATE {DELIVERIES} SET status = %s, attempts = %s, last_status_code = %s, "
-            "last_error = COALESCE(%s, last_error), leased_until = NULL, "
-            "delivered_at = CASE WHEN %s = 'delivered' THEN now() END, "
-            "next_attempt_at = now() + %s * interval '1 second' "
-            "WHERE webhook_id = %s AND position = %s AND scheduled_by = %s AND attempts = %s",
-            (
-                status,
-                attempts,
-                code,
-                error,
-                status,
-                delay,
-                row["webhook_id"],
-                row["position"],
-                row["scheduled_by"],
-                row["attempts"],
-            ),
+            f"UPDATE {DELIVERIES} AS d SET status = o.status, attempts = o.attempts, "
+            "last_status_code = o.code, last_error = COALESCE(o.error, d.last_error), "
+            "leased_until = NULL, "
+            "delivered_at = CASE WHEN o.status = 'delivered' THEN now() END, "
+            "next_attempt_at = now() + o.delay * interval '1 second' "
+            "FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[], %s::int[], %s::text[], "
+            "%s::int[], %s::int[], %s::text[], %s::float8[]) "
+            "AS o(webhook_id, position, scheduled_by, tried, status, attempts, code, error, "
+            "delay) "
+            "WHERE d.webhook_id = o.webhook_id AND d.position = o.position "
+            "AND d.scheduled_by = o.scheduled_by AND d.attempts = o.tried",
+            [list(column) for column in columns],
         )
 
     async def _turn_off(self, webhook_id: UUID) -> None:

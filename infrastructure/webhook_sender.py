@@ -37,7 +37,8 @@ from projections.machinery.positions import PositionWaiter, wait_async
 log = logging.getLogger(__name__)
 
 POLL_S = 1.0  # due retries are looked for at least this often
-BATCH = 200  # deliveries claimed at once, at most
+RUN = 10  # a chat's deliveries claimed (and sent one by one) at once, at most
+CLAIM_LOCK = 0x5B0A_11D5  # claims take turns: PostgreSQL advisory lock key
 USER_AGENT = "Switchboard-Webhooks/1"
 
 
@@ -68,6 +69,7 @@ class WebhookSender:
         self._in_flight: Counter[UUID] = Counter()
         self._gone: set[UUID] = set()  # answered 410: sent nothing more until disabled
         self._outcomes: list[tuple[Any, ...]] = []  # attempts done, not yet written
+        self._releases: list[dict[str, Any]] = []  # leased, not tried, to free
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._stopping = threading.Event()
@@ -120,9 +122,9 @@ class WebhookSender:
                 while not self._stopping.is_set():
                     self._wake.clear()
                     await self._flush(conn)
-                    for row in await self._claim(conn):
-                        self._in_flight[row["webhook_id"]] += 1
-                        task = asyncio.create_task(self._deliver(client, row))
+                    for run in await self._claim(conn):
+                        self._in_flight[run[0]["webhook_id"]] += 1
+                        task = asyncio.create_task(self._deliver(client, run))
                         tasks.add(task)
                         task.add_done_callback(tasks.discard)
                     with contextlib.suppress(TimeoutError):
@@ -134,63 +136,85 @@ class WebhookSender:
                 self._in_flight.clear()
                 await self._flush(conn)  # what did finish (the rest is sent again, leases over)
 
-    async def _claim(self, conn: psycopg.AsyncConnection) -> list[dict[str, Any]]:
+    async def _claim(self, conn: psycopg.AsyncConnection) -> list[list[dict[str, Any]]]:
+        """Lease runs of deliveries: for each chat whose earliest pending delivery is due and
+        free, it and up to ``RUN - 1`` of the chat's next ones (in order, each due and free),
+        for as many chats per webhook as it has requests free."""
         cap = self.config.webhook_concurrency
         busy = [w for w, n in self._in_flight.items() if n >= cap] + list(self._gone)
         partial = [(w, cap - n) for w, n in self._in_flight.items() if 0 < n < cap]
         events, webhooks = f"{self._schema}.events", f"{self._schema}.webhooks"
-        lease = self.config.webhook_timeout_s + 5.0
-        cursor = await conn.execute(
-            f"""
-            WITH ready AS (
-              SELECT d.webhook_id, d.position, row_number() OVER (
-                PARTITION BY d.webhook_id ORDER BY d.next_attempt_at, d.position) AS n
-              FROM {DELIVERIES} d JOIN {webhooks} w ON w.id = d.webhook_id AND w.active
-              WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-                AND (d.leased_until IS NULL OR d.leased_until < now())
-                AND NOT d.webhook_id = ANY(%(busy)s::uuid[])
-                AND NOT EXISTS (SELECT 1 FROM {DELIVERIES} p WHERE p.webhook_id = d.webhook_id
-                  AND p.chat_id = d.chat_id AND p.status = 'pending' AND p.position < d.position)
-            ), picked AS (
-              SELECT d.webhook_id, d.position FROM {DELIVERIES} d
-              JOIN ready r ON r.webhook_id = d.webhook_id AND r.position = d.position
-              LEFT JOIN unnest(%(ids)s::uuid[], %(free)s::int[]) AS f(webhook_id, free)
-                ON f.webhook_id = d.webhook_id
-              WHERE r.n <= COALESCE(f.free, %(cap)s) AND d.status = 'pending'
-                AND (d.leased_until IS NULL OR d.leased_until < now())
-              ORDER BY d.next_attempt_at LIMIT %(limit)s
-              FOR UPDATE OF d SKIP LOCKED
+        # A run is sent one by one: its last delivery may wait for all the others.
+        lease = RUN * self.config.webhook_timeout_s + 5.0
+        async with conn.transaction():
+            # Claims take turns between workers, so a chat's run is never split between two.
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (CLAIM_LOCK,))
+            cursor = await conn.execute(
+                f"""
+                WITH pending AS (
+                  SELECT d.webhook_id, d.chat_id, d.position,
+                    row_number() OVER chat AS n,
+                    bool_and(d.next_attempt_at <= now()
+                      AND (d.leased_until IS NULL OR d.leased_until < now()))
+                      OVER (chat ROWS UNBOUNDED PRECEDING) AS ready
+                  FROM {DELIVERIES} d JOIN {webhooks} w ON w.id = d.webhook_id AND w.active
+                  WHERE d.status = 'pending' AND NOT d.webhook_id = ANY(%(busy)s::uuid[])
+                  WINDOW chat AS (PARTITION BY d.webhook_id, d.chat_id ORDER BY d.position)
+                ), chats AS (
+                  SELECT webhook_id, chat_id,
+                    row_number() OVER (PARTITION BY webhook_id ORDER BY position) AS k
+                  FROM pending WHERE n = 1 AND ready
+                ), picked AS (
+                  SELECT d.webhook_id, d.position FROM {DELIVERIES} d
+                  JOIN pending p ON p.webhook_id = d.webhook_id AND p.position = d.position
+                  JOIN chats c ON c.webhook_id = p.webhook_id AND c.chat_id = p.chat_id
+                  LEFT JOIN unnest(%(ids)s::uuid[], %(free)s::int[]) AS f(webhook_id, free)
+                    ON f.webhook_id = d.webhook_id
+                  WHERE c.k <= COALESCE(f.free, %(cap)s) AND p.n <= %(run)s AND p.ready
+                  FOR UPDATE OF d SKIP LOCKED
+                )
+                UPDATE {DELIVERIES} d SET leased_until = now() + %(lease)s * interval '1 second'
+                FROM picked p, {events} e, {webhooks} w
+                WHERE d.webhook_id = p.webhook_id AND d.position = p.position
+                  AND e.position = d.position AND w.id = d.webhook_id
+                RETURNING d.webhook_id, d.attempts, d.scheduled_by, w.url, w.secret, e.*
+                """,
+                {
+                    "busy": busy,
+                    "ids": [w for w, _ in partial],
+                    "free": [n for _, n in partial],
+                    "cap": cap,
+                    "run": RUN,
+                    "lease": lease,
+                },
             )
-            UPDATE {DELIVERIES} d SET leased_until = now() + %(lease)s * interval '1 second'
-            FROM picked p, {events} e, {webhooks} w
-            WHERE d.webhook_id = p.webhook_id AND d.position = p.position
-              AND e.position = d.position AND w.id = d.webhook_id
-            RETURNING d.webhook_id, d.attempts, d.scheduled_by, w.url, w.secret, e.*
-            """,
-            {
-                "busy": busy,
-                "ids": [w for w, _ in partial],
-                "free": [n for _, n in partial],
-                "cap": cap,
-                "limit": BATCH,
-                "lease": lease,
-            },
-        )
-        return await cursor.fetchall()
+            rows = await cursor.fetchall()
+        runs: dict[tuple[UUID, UUID], list[dict[str, Any]]] = {}
+        for row in sorted(rows, key=lambda row: row["position"]):
+            runs.setdefault((row["webhook_id"], row["chat_id"]), []).append(row)
+        return list(runs.values())
 
-    async def _deliver(self, client: httpx.AsyncClient, row: dict[str, Any]) -> None:
-        webhook_id = row["webhook_id"]
+    async def _deliver(self, client: httpx.AsyncClient, run: list[dict[str, Any]]) -> None:
+        """Send a chat's run in order; at the first failure, what follows waits its turn."""
+        webhook_id = run[0]["webhook_id"]
         try:
-            code, error = await self._send(client, row)
-            if code is not None and 200 <= code < 300:
-                self._record(row, "delivered", code, None)
-                self.sent += 1
-            elif code == 410:
-                self._gone.add(webhook_id)
-                self._record(row, "failed", code, "410 Gone: the webhook is disabled")
-                await self._turn_off(webhook_id)
-            else:
-                self._record(row, None, code, error)
+            for n, row in enumerate(run):
+                code, error = await self._send(client, row)
+                if code is not None and 200 <= code < 300:
+                    self._record(row, "delivered", code, None)
+                    self.sent += 1
+                    continue
+                self._releases.extend(run[n + 1 :])
+                if code == 410:
+                    self._gone.add(webhook_id)
+                    self._record(row, "failed", code, "410 Gone: the webhook is disabled")
+                    await self._turn_off(webhook_id)
+                else:
+                    self._record(row, None, code, error)
+                break
+        except BaseException:
+            self._releases.extend(row for row in run if not self._recorded(row))
+            raise
         finally:
             self._in_flight[webhook_id] -= 1
             if self._in_flight[webhook_id] <= 0:
@@ -238,7 +262,25 @@ class WebhookSender:
         key = (row["webhook_id"], row["position"], row["scheduled_by"], row["attempts"])
         self._outcomes.append((*key, status, attempts, code, error, delay))
 
+    def _recorded(self, row: dict[str, Any]) -> bool:
+        key = (row["webhook_id"], row["position"])
+        return any(outcome[:2] == key for outcome in self._outcomes)
+
     async def _flush(self, conn: psycopg.AsyncConnection) -> None:
+        releases, self._releases = self._releases, []
+        if releases:  # leased with a run that stopped early: free for the next claim
+            await conn.execute(
+                f"UPDATE {DELIVERIES} AS d SET leased_until = NULL "
+                "FROM unnest(%s::uuid[], %s::bigint[], %s::int[]) "
+                "AS r(webhook_id, position, tried) "
+                "WHERE d.webhook_id = r.webhook_id AND d.position = r.position "
+                "AND d.attempts = r.tried",
+                [
+                    [r["webhook_id"] for r in releases],
+                    [r["position"] for r in releases],
+                    [r["attempts"] for r in releases],
+                ],
+            )
         outcomes, self._outcomes = self._outcomes, []
         if not outcomes:
             return

@@ -148,6 +148,20 @@ def lag(api: httpx.Client, rate: float, seconds: float) -> dict[str, Any]:
         ),
         201,
     )
+    seen: dict[int, float] = {}  # the feed's view: when a long poll got each Event
+    stop = threading.Event()
+
+    def follow() -> None:
+        after = ok(api.get("/v1/events"))["next_after"]
+        while not stop.is_set():
+            page = ok(api.get("/v1/events", params={"after": after, "wait": 2, "limit": 500}))
+            at = time.monotonic()
+            for event in page["items"]:
+                seen.setdefault(event["position"], at)
+            after = page["next_after"]
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
     sent: list[tuple[int, float]] = []
     started = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
@@ -159,9 +173,15 @@ def lag(api: httpx.Client, rate: float, seconds: float) -> dict[str, Any]:
             futures.append(pool.submit(relay, bot, chats[n % len(chats)], n))
         sent = [f.result() for f in futures]
     receiver.wait_for(len(sent), 30)
-    lags = [max(0.0, receiver.arrived[p] - at) * 1000 for p, at in sent if p in receiver.arrived]
-    lags.sort()
+    stop.set()
+    follower.join(timeout=5)
+    lags = sorted(
+        max(0.0, receiver.arrived[p] - at) * 1000 for p, at in sent if p in receiver.arrived
+    )
+    polled = sorted(max(0.0, seen[p] - at) * 1000 for p, at in sent if p in seen)
     return {
+        "feed_lag_p50_ms": round(statistics.median(polled), 1),
+        "feed_lag_p99_ms": round(polled[int(len(polled) * 0.99) - 1], 1),
         "events": len(sent),
         "delivered": len(lags),
         "lag_p50_ms": round(statistics.median(lags), 1),

@@ -82,7 +82,8 @@ class WebhookSender:
     def stop(self) -> None:
         self._stopping.set()
         self._poke()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
     def _poke(self) -> None:
         loop, wake = self._loop, self._wake

@@ -98,7 +98,9 @@ class WebhookSender:
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
         self._waiter.listen(self._poke)
         timeout = self.config.webhook_timeout_s
-        limits = httpx.Limits(max_connections=None, max_keepalive_connections=100)
+        # Per webhook, at most ``webhook_concurrency`` requests are in flight (the claim sees
+        # to it); these bound the whole process.
+        limits = httpx.Limits(max_connections=1_000, max_keepalive_connections=100)
         try:
             async with httpx.AsyncClient(
                 timeout=httpx.Timeout(timeout), limits=limits, follow_redirects=False

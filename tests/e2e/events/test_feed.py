@@ -97,3 +97,19 @@ def test_the_long_poll_wakes_within_100_ms_of_a_commit(setup: Setup) -> None:
         upto = position(reply)
     assert statistics.median(lags) <= WAKE_LIMIT_S, lags
     assert max(lags) <= 1.0, lags
+
+
+def test_a_deployment_refuses_webhooks_to_private_and_loopback_addresses(setup: Setup) -> None:
+    """This server has a DATABASE_URL and no SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE: refused."""
+    for url in ("http://127.0.0.1:9/hook", "http://localhost/hook", "http://10.0.0.7/hook"):
+        body = assert_problem(
+            setup.admin.post("/v1/webhooks", json={"url": url}), 422, "validation"
+        )
+        assert "private or loopback" in body["detail"] or "loopback" in body["detail"]
+    hook = setup.admin.post("/v1/webhooks", json={"url": "https://hooks.example.com/x"})
+    assert hook.status_code == 201, hook.text
+    moved = setup.admin.patch(f"/v1/webhooks/{hook.json()['id']}", json={"url": "http://[::1]/x"})
+    assert_problem(moved, 422, "validation")
+    assert ok(setup.admin.get(f"/v1/webhooks/{hook.json()['id']}"))["url"] == (
+        "https://hooks.example.com/x"
+    )

@@ -14,6 +14,7 @@ from api.problems import document_problems
 from api.routers import (
     chats,
     dashboard,
+    events,
     history,
     me,
     operator_access,
@@ -24,6 +25,7 @@ from api.routers import (
     staff,
     stream,
     tokens,
+    webhooks,
 )
 from api.runtime import Runtime
 
@@ -124,7 +126,7 @@ def create_api(
     api.state.metrics = metrics
     install_error_handlers(api)
     routers = (staff, operator_access, me, sessions, tokens, chats, settings, dashboard, stream)
-    for module in (*routers, history, reports, ops):
+    for module in (*routers, history, reports, ops, webhooks, events):
         api.include_router(module.router)
     document_problems(api)
     api.add_middleware(BodySizeLimit, limit=max_body_bytes)

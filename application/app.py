@@ -10,6 +10,7 @@ from application.moves import MoveCommands
 from application.settings import SettingsCommands
 from application.staff import StaffCommands
 from application.timed import TimedActions
+from application.webhooks import WebhookCommands
 
 
 class Switchboard(
@@ -21,6 +22,7 @@ class Switchboard(
     SettingsCommands,
     AccountCommands,
     Authentication,
+    WebhookCommands,
 ):
     """One ``eventsourcing`` Application; each public method is one command or one load.
 

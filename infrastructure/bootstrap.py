@@ -27,8 +27,10 @@ from infrastructure.database import Database, EmbeddedPostgres, schema_lock
 from infrastructure.dispatching import DISPATCHER, DispatcherFeed
 from infrastructure.live import InProcessBroker, RedisBroker
 from infrastructure.scheduler import Scheduler
+from infrastructure.webhook_sender import WebhookSender
 from projections.dashboard import Dashboard
 from projections.directory import Directory, DirectoryRoutingView
+from projections.events import EventsOut
 from projections.history import History
 from projections.machinery.feed import LogFeed
 from projections.machinery.positions import PositionWaiter
@@ -60,6 +62,7 @@ class Services:
     dashboard: Dashboard
     history: History
     reports: Reports
+    events_out: EventsOut
     read_models: tuple[ReadModel, ...]
     waiter: PositionWaiter
     app: Switchboard
@@ -69,6 +72,7 @@ class Services:
     hub: Hub
     runners: tuple[ReadModelRunner, ...] = ()  # the read models' and the dispatcher's
     scheduler: Scheduler | None = None
+    sender: WebhookSender | None = None  # the worker's
 
     def read_model(self, name: str) -> ReadModel:
         return next(model for model in self.read_models if model.name == name)
@@ -93,8 +97,12 @@ class Services:
             runner.start()
         if self.scheduler is not None:
             self.scheduler.start()
+        if self.sender is not None:
+            self.sender.start()
 
     def stop(self) -> None:
+        if self.sender is not None:
+            self.sender.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
         for runner in self.runners:
@@ -155,7 +163,8 @@ def build(
         dashboard = Dashboard(read_store, application_name=name, publish=publish)
         history = History(read_store, application_name=name)
         reports = Reports(read_store, application_name=name)
-        read_models: tuple[ReadModel, ...] = (directory, dashboard, history, reports)
+        events_out = EventsOut(read_store, application_name=name)
+        read_models: tuple[ReadModel, ...] = (directory, dashboard, history, reports, events_out)
         for model in read_models:
             if create_or_reset(model, database.connect):
                 log.warning("read model %s changed shape: rebuilding it from the log", model.name)
@@ -192,7 +201,7 @@ def build(
         queue_limit=config.stream_queue,
     )
     runners: tuple[ReadModelRunner, ...] = ()
-    scheduler = None
+    scheduler = sender = None
     if run_projections:
         feed = DispatcherFeed(
             dispatcher,
@@ -205,6 +214,14 @@ def build(
             ReadModelRunner(model, log_feed, database.connect) for model in (*read_models, feed)
         )
         scheduler = Scheduler(deadlines, database.connect, interval_s=config.scheduler_interval_s)
+        sender = WebhookSender(
+            config,
+            database.url,
+            SCHEMA,
+            waiter,
+            lambda webhook_id, reason: app.disable_webhook(webhook_id, reason).position,
+            read_model=events_out.name,
+        )
     return Services(
         config=config,
         database=database,
@@ -215,6 +232,7 @@ def build(
         dashboard=dashboard,
         history=history,
         reports=reports,
+        events_out=events_out,
         read_models=read_models,
         waiter=waiter,
         app=app,
@@ -224,4 +242,5 @@ def build(
         hub=hub,
         runners=runners,
         scheduler=scheduler,
+        sender=sender,
     )

@@ -156,3 +156,38 @@ class Config(BaseSettings):
             "maintenance_work_mem": self.pg_maintenance_work_mem,
             "max_wal_size": self.pg_max_wal_size,
         }
+
+    # -- webhooks (the worker sends them; see README "Webhooks") -------------------------------
+    webhook_allow_private: bool | None = Field(
+        None,
+        alias="SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE",
+        description="Whether webhook URLs may reach private, loopback and link-local addresses; "
+        "unset: only in the embedded default (no DATABASE_URL).",
+    )
+    webhook_timeout_s: float = Field(
+        10.0, alias="SWITCHBOARD_WEBHOOK_TIMEOUT_S", gt=0, description="A receiver's time."
+    )
+    webhook_attempts: int = Field(
+        8, alias="SWITCHBOARD_WEBHOOK_ATTEMPTS", ge=1, description="Tries per delivery."
+    )
+    webhook_retry_first_s: float = Field(
+        3.0,
+        alias="SWITCHBOARD_WEBHOOK_RETRY_FIRST_S",
+        gt=0,
+        description="The wait before the first retry; each next wait is `factor` times longer "
+        "(each with +-25 % jitter), up to the maximum.",
+    )
+    webhook_retry_factor: float = Field(4.0, alias="SWITCHBOARD_WEBHOOK_RETRY_FACTOR", ge=1)
+    webhook_retry_max_s: float = Field(36_000.0, alias="SWITCHBOARD_WEBHOOK_RETRY_MAX_S", gt=0)
+    webhook_concurrency: int = Field(
+        4,
+        alias="SWITCHBOARD_WEBHOOK_CONCURRENCY",
+        ge=1,
+        description="Requests in flight to one webhook at once (a chat's Events go one by one).",
+    )
+
+    @property
+    def webhooks_reach_private(self) -> bool:
+        if self.webhook_allow_private is not None:
+            return self.webhook_allow_private
+        return self.database_url is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from pathlib import Path
@@ -17,7 +18,10 @@ from tests.e2e.console.conftest import PHONE, token_of
 def hand_off(bot: httpx.Client, group: dict[str, Any], **fields: Any) -> dict[str, Any]:
     body = {
         "external_id": f"ext-{uuid.uuid4()}",
-        "client": {"id": f"c-{uuid.uuid4().hex[:8]}", "phone": f"+4930{uuid.uuid4().int % 10**7:07d}"},
+        "client": {
+            "id": f"c-{uuid.uuid4().hex[:8]}",
+            "phone": f"+4930{uuid.uuid4().int % 10**7:07d}",
+        },
         "group_id": group["id"],
         "topic": "billing",
         "transcript": [
@@ -40,7 +44,7 @@ def test_a_handoff_appears_within_a_second_and_the_operator_replies(
     setup: Setup, console, screenshots: Path
 ) -> None:
     group = setup.group()
-    operator, ann = setup.operator(group["id"])
+    _, ann = setup.operator(group["id"])
     bot = setup.bot()
     page = console(token_of(ann))
     expect(page.locator(".live-state")).to_have_text("live")
@@ -76,3 +80,96 @@ def test_a_handoff_appears_within_a_second_and_the_operator_replies(
     assert answer.status_code == 201, answer.text
     expect(pane.locator(".msg.from-client").last).to_contain_text("Thanks!")
     expect(card(page, chat["id"]).locator(".last")).to_contain_text("Thanks!")
+
+
+def test_the_wait_timer_turns_red_past_the_service_level(setup: Setup, console) -> None:
+    group = setup.group(sl_first_response_s=2)
+    _, ann = setup.operator(group["id"])
+    page = console(token_of(ann))
+    expect(page.locator(".live-state")).to_have_text("live")
+    chat = hand_off(setup.bot(), group)
+    timer = card(page, chat["id"]).locator(".timer")
+    expect(timer).to_have_text(re.compile(r"^00:0[0-2]$"))
+    expect(timer).not_to_have_class(re.compile(r"\blate\b"))
+    expect(timer).to_have_class(re.compile(r"\blate\b"))
+    expect(timer).not_to_have_text(re.compile(r"^00:0[01]$"))
+
+
+def test_a_supervisor_reassigns_and_both_operators_screens_follow(
+    setup: Setup, console, screenshots: Path
+) -> None:
+    group = setup.group()
+    ann, ann_http = setup.operator(group["id"], first_name="Ann")
+    # Bob is on a break while the chat comes, so it is Ann's; then he starts work.
+    bob, bob_http = setup.operator(group["id"], first_name="Bob", working=False)
+    _, boss_http = setup.operator(group["id"], first_name="Sue", role="supervisor", working=False)
+    chat = hand_off(setup.bot(), group)
+    assert chat["operator_id"] == ann["id"], chat
+    answer = bob_http.put(f"/v1/operators/{bob['id']}/status", json={"status": "working"})
+    assert answer.status_code == 200, answer.text
+
+    ann_page = console(token_of(ann_http))
+    bob_page = console(token_of(bob_http))
+    boss = console(token_of(boss_http))
+    expect(card(ann_page, chat["id"])).to_be_visible()
+    expect(bob_page.locator(".live-state")).to_have_text("live")
+    expect(card(bob_page, chat["id"])).to_have_count(0)
+
+    boss.get_by_role("tab", name="All").click()
+    card(boss, chat["id"]).get_by_role("button").click()
+    pane = boss.locator(".chat-pane")
+    pane.get_by_label("Reassign to operator").select_option(bob["id"])
+    pane.get_by_role("button", name="Reassign").click()
+    expect(pane.locator(".notice")).to_have_text("Reassigned.")
+    expect(pane.locator(".chat-head")).to_contain_text("with Bob")
+
+    expect(card(bob_page, chat["id"])).to_be_visible()
+    expect(card(ann_page, chat["id"])).to_have_count(0)
+    expect(ann_page.get_by_role("tab", name="Mine")).to_contain_text("0")
+    expect(bob_page.get_by_role("tab", name="Mine")).to_contain_text("1")
+
+    boss.get_by_role("link", name="Operators").click()
+    board = boss.locator(".operators-board")
+    expect(board.locator(f'tr[data-id="{bob["id"]}"]')).to_contain_text("1/300")
+    expect(board.locator(f'tr[data-id="{ann["id"]}"]')).to_contain_text("0/300")
+    boss.screenshot(path=screenshots / "supervisor-board.png")
+
+
+def test_status_switch(setup: Setup, console) -> None:
+    group = setup.group()
+    _, ann_http = setup.operator(group["id"])
+    page = console(token_of(ann_http))
+    status = page.get_by_label("My status")
+    expect(status).to_have_value("working")
+    with page.expect_response(lambda r: r.url.endswith("/status")) as answer:
+        status.select_option("break")
+    assert answer.value.status == 200
+    assert ann_http.get("/v1/me").json()["status"] == "break"
+    expect(page.locator(".notice")).to_have_count(0)
+
+
+def test_a_phone_wide_screen_shows_the_folders_then_the_chat(
+    setup: Setup, console, screenshots: Path
+) -> None:
+    group = setup.group()
+    _, ann = setup.operator(group["id"])
+    chat = hand_off(setup.bot(), group)
+    page = console(token_of(ann), viewport=PHONE)
+    the_card = card(page, chat["id"])
+    expect(the_card).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=screenshots / "phone-dashboard.png")
+    the_card.get_by_role("button").click()
+    pane = page.locator(".chat-pane")
+    expect(pane.get_by_role("button", name="Intercept")).to_be_visible()
+    expect(the_card).to_be_hidden()
+    pane.get_by_role("button", name="Intercept").click()
+    reply = pane.get_by_role("textbox", name="Reply")
+    expect(reply).to_be_enabled()
+    reply.fill("Hi from a phone")
+    reply.press("Control+Enter")
+    expect(pane.locator(".msg.from-operator .text").last).to_have_text("Hi from a phone")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=screenshots / "phone-chat.png")
+    pane.get_by_role("button", name="Back to the folders").click()
+    expect(the_card).to_be_visible()

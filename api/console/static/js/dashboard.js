@@ -92,7 +92,9 @@ export class Dashboard {
   async load(position) {
     const query = position ? { min_position: position } : {};
     const fresh = new Map();
-    for (const tab of this.tabs.filter((t) => t !== "all")) {
+    // A supervisor's "all" holds every other folder's chats (the latest ones, open or not).
+    const reads = this.tabs.includes("all") ? ["all"] : this.tabs;
+    for (const tab of reads) {
       const items = tab === "closed"
         ? (await this.api.get("/v1/dashboard", { tab, limit: CLOSED_LOADED, ...query })).items
         : await this.api.all("/v1/dashboard", { tab, ...query });

@@ -173,3 +173,23 @@ def test_a_phone_wide_screen_shows_the_folders_then_the_chat(
     page.screenshot(path=screenshots / "phone-chat.png")
     pane.get_by_role("button", name="Back to the folders").click()
     expect(the_card).to_be_visible()
+
+
+def test_a_draft_reply_survives_a_new_client_message(setup: Setup, console) -> None:
+    group = setup.group()
+    _, ann = setup.operator(group["id"])
+    bot = setup.bot()
+    chat = hand_off(bot, group)
+    ok = ann.post(f"/v1/chats/{chat['id']}/intercept")
+    assert ok.status_code == 200, ok.text
+    page = console(token_of(ann))
+    card(page, chat["id"]).get_by_role("button").click()
+    pane = page.locator(".chat-pane")
+    reply = pane.get_by_role("textbox", name="Reply")
+    expect(reply).to_be_enabled()
+    reply.fill("Half a sentence")
+    answer = bot.post(f"/v1/chats/{chat['id']}/messages", json={"text": "Are you there?"})
+    assert answer.status_code == 201, answer.text
+    expect(pane.locator(".msg.from-client").last).to_contain_text("Are you there?")
+    expect(reply).to_have_value("Half a sentence")
+    expect(reply).to_be_focused()

@@ -86,7 +86,11 @@ export class AdminScreen {
       const body = { name: name.value, routing: routing.value };
       if (first.value) body.sl_first_response_s = Number(first.value);
       if (next.value) body.sl_next_response_s = Number(next.value);
-      this.act(form, () => this.api.post("/v1/groups", body)).then((g) => g && this.renderGroups());
+      this.act(form, () => this.api.post("/v1/groups", body)).then(async (g) => {
+        if (!g) return;
+        await this.renderGroups();
+        await this.renderOperators(); // the new group among the operators' groups
+      });
     } }, field("Group name", name), field("SL first response (s)", first),
     field("SL next response (s)", next), field("Routing", routing), h("button", {}, "Create group"));
     replaceChildren(this.groupsBox, table(["Name", "SL first", "SL next", "Routing", ""], page.items.map((g) => [

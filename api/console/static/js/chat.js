@@ -12,6 +12,7 @@ export class ChatPane {
     this.position = 0;
     this.el = h("section", { class: "chat-pane", "aria-label": "Chat" },
       h("p", { class: "empty" }, "Choose a chat."));
+    this.el.addEventListener("input", (e) => { if (e.target.name) e.target.dataset.edited = ""; });
   }
 
   async open(id) {
@@ -62,6 +63,7 @@ export class ChatPane {
 
   render() {
     const chat = this.chat;
+    const kept = this.keepEdits(chat.id);
     const list = this.messages(chat);
     const atBottom = !this.list || this.list.scrollTop + this.list.clientHeight >= this.list.scrollHeight - 20;
     this.list = list;
@@ -73,6 +75,25 @@ export class ChatPane {
         : this.replyForm(chat),
       this.previous(chat));
     if (atBottom) list.scrollTop = list.scrollHeight;
+    kept();
+  }
+
+  // What the operator was typing survives a re-render (a new message, a change elsewhere).
+  keepEdits(chatId) {
+    const same = this.renderedId === chatId;
+    this.renderedId = chatId;
+    const edits = same ? [...this.el.querySelectorAll("[name][data-edited]")]
+      .map((el) => [el.name, el.value]) : [];
+    const focused = same && document.activeElement && this.el.contains(document.activeElement)
+      ? document.activeElement.name : null;
+    return () => {
+      for (const [name, value] of edits) {
+        const el = this.el.querySelector(`[name="${name}"]`);
+        if (el) { el.value = value; el.dataset.edited = ""; }
+      }
+      const el = focused && this.el.querySelector(`[name="${focused}"]`);
+      if (el && !el.disabled) el.focus();
+    };
   }
 
   header(chat) {

@@ -145,7 +145,7 @@ def test_status_switch(setup: Setup, console) -> None:
         status.select_option("break")
     assert answer.value.status == 200
     assert ann_http.get("/v1/me").json()["status"] == "break"
-    expect(page.locator(".notice")).to_have_count(0)
+    expect(page.locator(".notice.error")).to_have_count(0)
 
 
 def test_a_phone_wide_screen_shows_the_folders_then_the_chat(
@@ -193,3 +193,21 @@ def test_a_draft_reply_survives_a_new_client_message(setup: Setup, console) -> N
     expect(pane.locator(".msg.from-client").last).to_contain_text("Are you there?")
     expect(reply).to_have_value("Half a sentence")
     expect(reply).to_be_focused()
+
+
+def test_without_a_valid_token_the_console_asks_to_sign_in(
+    setup: Setup, console, screenshots: Path
+) -> None:
+    page = console("not-a-token")
+    form = page.get_by_role("form", name="Sign in")
+    expect(form.get_by_label("E-mail")).to_be_visible()
+    expect(form.get_by_label("Password")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('switchboard.token')") is None
+    page.screenshot(path=screenshots / "sign-in.png")
+
+    _, ann = setup.operator(setup.group()["id"])
+    page = console(token_of(ann))
+    expect(page.locator(".live-state")).to_have_text("live")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("form", name="Sign in")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('switchboard.token')") is None

@@ -4,6 +4,8 @@ served."""
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ import httpx
 from playwright.sync_api import expect
 
 from api.console import STATIC
-from tests.e2e.conftest import ServerProcess, Setup, position
+from tests.e2e.conftest import SWITCHBOARD, ServerProcess, Setup, free_port, position
 from tests.e2e.console.conftest import token_of
 from tests.e2e.console.test_console_dashboard import card, hand_off
 
@@ -190,3 +192,19 @@ def test_admin_makes_a_group_and_an_operator_and_requires_a_topic_to_close(
         assert (closed["status"], closed["topic"]) == ("closed", "refund")
     finally:
         ok(setup.admin.put("/v1/settings", json={"require_topic_to_close": False}))
+
+
+def test_serve_prints_the_consoles_address(server: ServerProcess) -> None:
+    process = ServerProcess(server.database_url, server.workdir)
+    process.port = free_port()
+    command = [str(SWITCHBOARD), "serve", "--host", "127.0.0.1", "--port", str(process.port)]
+    with subprocess.Popen(
+        command, env=process.env(), cwd=server.workdir, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True,
+    ) as serving:
+        try:
+            first = serving.stdout.readline()
+        finally:
+            serving.send_signal(signal.SIGINT)
+            serving.wait(timeout=30)
+    assert first.strip().endswith(f"http://127.0.0.1:{process.port}/console/")

@@ -10,13 +10,16 @@ export class ChatPane {
     this.ctx = ctx; // {me, role, supervises, settings, groups, operators, onClose}
     this.chat = null;
     this.position = 0;
-    this.el = h("section", { class: "chat-pane", "aria-label": "Chat" },
-      h("p", { class: "empty" }, "Choose a chat."));
+    // The notice stays put while the chat below it is drawn again.
+    this.status = h("p", { class: "notice", role: "status", "aria-live": "polite", hidden: true });
+    this.body = h("div", { class: "chat-body" }, h("p", { class: "empty" }, "Choose a chat."));
+    this.el = h("section", { class: "chat-pane", "aria-label": "Chat" }, this.status, this.body);
     this.el.addEventListener("input", (e) => { if (e.target.name) e.target.dataset.edited = ""; });
   }
 
   async open(id) {
     this.id = id;
+    this.status.hidden = true;
     this.el.classList.add("open");
     await this.reload();
     const reply = this.el.querySelector("textarea[name=reply]");
@@ -27,7 +30,8 @@ export class ChatPane {
     this.id = null;
     this.chat = null;
     this.el.classList.remove("open");
-    replaceChildren(this.el, h("p", { class: "empty" }, "Choose a chat."));
+    this.status.hidden = true;
+    replaceChildren(this.body, h("p", { class: "empty" }, "Choose a chat."));
     this.ctx.onClose();
   }
 
@@ -47,7 +51,7 @@ export class ChatPane {
       this.position = Math.max(this.position, this.api.position);
       this.render();
     } catch (error) {
-      notice(this.el, errorText(error));
+      this.say(errorText(error));
     }
   }
 
@@ -55,10 +59,15 @@ export class ChatPane {
     try {
       await fn();
       await this.reload();
-      if (done) notice(this.el, done, "ok");
+      if (done) this.say(done, "ok");
     } catch (error) {
-      notice(this.el, errorText(error));
+      this.say(errorText(error));
     }
+  }
+
+  say(text, kind = "error") {
+    this.status.hidden = false;
+    notice(this.el, text, kind);
   }
 
   render() {
@@ -67,7 +76,7 @@ export class ChatPane {
     const list = this.messages(chat);
     const atBottom = !this.list || this.list.scrollTop + this.list.clientHeight >= this.list.scrollHeight - 20;
     this.list = list;
-    replaceChildren(this.el,
+    replaceChildren(this.body,
       this.header(chat),
       chat.status === "closed" ? null : this.actions(chat),
       list,

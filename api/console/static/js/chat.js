@@ -60,6 +60,7 @@ export class ChatPane {
       await fn();
       await this.reload();
       if (done) this.say(done, "ok");
+      else this.status.hidden = true;
     } catch (error) {
       this.say(errorText(error));
     }

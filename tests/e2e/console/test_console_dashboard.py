@@ -211,3 +211,64 @@ def test_without_a_valid_token_the_console_asks_to_sign_in(
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("form", name="Sign in")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('switchboard.token')") is None
+
+
+def test_mute_unmute_and_editing_and_deleting_ones_own_message(setup: Setup, console) -> None:
+    group = setup.group()
+    _, ann = setup.operator(group["id"])
+    bot = setup.bot()
+    chat = hand_off(bot, group)
+    page = console(token_of(ann))
+    card(page, chat["id"]).get_by_role("button").click()
+    pane = page.locator(".chat-pane")
+    pane.get_by_role("button", name="Intercept").click()
+    expect(pane.get_by_role("textbox", name="Reply")).to_be_enabled()
+
+    pane.get_by_label("Mute for minutes").fill("5")
+    pane.get_by_role("button", name="Mute", exact=True).click()
+    expect(card(page, chat["id"]).locator(".muted-mark")).to_be_visible()
+    assert ann.get(f"/v1/chats/{chat['id']}").json()["muted"] is True
+    pane.get_by_role("button", name="Unmute").click()
+    expect(card(page, chat["id"]).locator(".muted-mark")).to_be_hidden()
+
+    reply = pane.get_by_role("textbox", name="Reply")
+    reply.fill("Teh typo")
+    pane.get_by_role("button", name="Send").click()
+    mine = pane.locator(".msg.from-operator").last
+    expect(mine.locator(".text")).to_have_text("Teh typo")
+    mine.get_by_role("button", name="Edit message").click()
+    mine.get_by_label("Edited text").fill("The fix")
+    mine.get_by_role("button", name="Save").click()
+    expect(pane.locator(".msg.from-operator").last.locator(".text")).to_have_text("The fix")
+    feed = bot.get(f"/v1/chats/{chat['id']}/messages").json()["items"]
+    assert [m["text"] for m in feed if m["author"] == "operator"] == ["The fix"]
+    pane.locator(".msg.from-operator").last.get_by_role("button", name="Delete message").click()
+    expect(pane.locator(".msg.from-operator").last).to_have_class(re.compile(r"\bdeleted\b"))
+    # The bot's own message and the client's offer no such tools.
+    expect(pane.locator(".msg.from-client button")).to_have_count(0)
+
+
+def test_the_dashboard_by_keyboard(setup: Setup, console) -> None:
+    group = setup.group()
+    _, ann = setup.operator(group["id"])
+    chat = hand_off(setup.bot(), group)
+    page = console(token_of(ann))
+    mine = page.get_by_role("tab", name="Mine")
+    expect(card(page, chat["id"])).to_be_visible()
+    mine.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("tab", name="Queue")).to_be_focused()
+    expect(page.get_by_role("tab", name="Queue")).to_have_attribute("aria-selected", "true")
+    expect(card(page, chat["id"])).to_have_count(0)
+    page.keyboard.press("ArrowLeft")
+    expect(mine).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Tab")
+    expect(card(page, chat["id"]).get_by_role("button")).to_be_focused()
+    page.keyboard.press("Enter")
+    pane = page.locator(".chat-pane")
+    expect(pane.get_by_role("button", name="Intercept")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(pane.get_by_role("textbox", name="Reply")).to_be_focused()
+    page.keyboard.type("Typed without a mouse")
+    page.keyboard.press("Control+Enter")
+    expect(pane.locator(".msg.from-operator .text").last).to_have_text("Typed without a mouse")

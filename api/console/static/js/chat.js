@@ -21,9 +21,15 @@ export class ChatPane {
     this.id = id;
     this.status.hidden = true;
     this.el.classList.add("open");
+    this.wantFocus = "first";
     await this.reload();
+  }
+
+  // Where the keyboard goes in a chat: the reply, else intercepting it.
+  focusFirst() {
     const reply = this.el.querySelector("textarea[name=reply]");
     if (reply && !reply.disabled) reply.focus();
+    else (this.el.querySelector(".actions .primary") || this.el.querySelector("h2"))?.focus();
   }
 
   close() {
@@ -86,6 +92,12 @@ export class ChatPane {
       this.previous(chat));
     if (atBottom) list.scrollTop = list.scrollHeight;
     kept();
+    // A focus asked for (opening, intercepting) is given once the pane shows the state for it.
+    const reply = this.el.querySelector("textarea[name=reply]");
+    if (this.wantFocus === "first" || (this.wantFocus === "reply" && reply && !reply.disabled)) {
+      this.wantFocus = null;
+      this.focusFirst();
+    }
   }
 
   // What the operator was typing survives a re-render (a new message, a change elsewhere).
@@ -114,7 +126,7 @@ export class ChatPane {
     return h("header", { class: "chat-head" },
       h("button", { class: "back", "aria-label": "Back to the folders", onclick: () => this.close() }, "←"),
       h("div", {},
-        h("h2", {}, name),
+        h("h2", { tabindex: "-1" }, name),
         h("p", { class: "small" },
           [chat.status, group && `group ${group.name}`, operator && `with ${operatorName(operator)}`,
             chat.muted && "muted", client.channel, client.phone].filter(Boolean).join(" · "))));
@@ -129,7 +141,8 @@ export class ChatPane {
     const mine = chat.operator_id === this.ctx.me;
     if (this.ctx.me && (chat.status === "queued" || (chat.status === "assigned" && mine))) {
       bar.append(h("button", { class: "primary", onclick: () => this.act(
-        () => this.api.post(`/v1/chats/${chat.id}/intercept`), "Intercepted.") }, "Intercept"));
+        () => { this.wantFocus = "reply"; return this.api.post(`/v1/chats/${chat.id}/intercept`); },
+        "Intercepted.") }, "Intercept"));
     }
     if (!this.mayAct(chat)) return bar;
     if (chat.muted) {

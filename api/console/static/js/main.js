@@ -165,7 +165,12 @@ class Session {
       chat: (row) => { this.dashboard.upsert(row); this.pane.rowChanged(row); this.screens.board?.chatChanged(); },
       removed: (id) => this.dashboard.remove(id),
       reset: () => this.dashboard.load(api.position),
-      state: (state) => { this.liveState.textContent = state; this.liveState.dataset.state = state; },
+      state: (state) => {
+        this.liveState.textContent = state;
+        this.liveState.dataset.state = state;
+        // Refused: a token revoked or expired shows the sign-in (any 401 does).
+        if (state === "offline") api.get("/v1/settings").catch(() => {});
+      },
     });
     this.liveState.textContent = "connecting";
     this.stream.open();

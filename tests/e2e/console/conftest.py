@@ -13,10 +13,12 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from tests.e2e.conftest import ServerProcess
+from tests.e2e.conftest import ServerProcess, Setup, position
 
 BROWSER_ARGS = [
     "--headless",
@@ -104,3 +106,21 @@ def console(browser, server: ServerProcess) -> Iterator[Callable[..., object]]:
 
 def token_of(client) -> str:
     return client.headers["Authorization"].removeprefix("Bearer ")
+
+
+def working_operator(setup: Setup, *group_ids: str, **fields: Any) -> tuple[dict, httpx.Client]:
+    """A new operator of these groups, working, once routing can see them working.
+
+    Routing ranks operators from the directory read model (and checks the one it picks on
+    the aggregate): until the directory has the status, a handoff may go to someone else.
+    """
+    operator, client = setup.operator(*group_ids, working=False, **fields)
+    answer = client.put(f"/v1/operators/{operator['id']}/status", json={"status": "working"})
+    assert answer.status_code == 200, answer.text
+    wanted = {"limit": 1, "min_position": position(answer)}
+    for _ in range(40):  # each try waits on the server, up to its read wait (504 after it)
+        seen = setup.admin.get("/v1/operators", params=wanted)
+        if seen.status_code != 504:
+            break
+    assert seen.status_code == 200, seen.text
+    return answer.json(), client

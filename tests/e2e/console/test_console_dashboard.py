@@ -12,7 +12,7 @@ import httpx
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Setup, position
-from tests.e2e.console.conftest import PHONE, token_of
+from tests.e2e.console.conftest import PHONE, token_of, working_operator
 
 
 def hand_off(bot: httpx.Client, group: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def test_a_handoff_appears_within_a_second_and_the_operator_replies(
     setup: Setup, console, screenshots: Path
 ) -> None:
     group = setup.group()
-    _, ann = setup.operator(group["id"])
+    _, ann = working_operator(setup, group["id"])
     bot = setup.bot()
     page = console(token_of(ann))
     expect(page.locator(".live-state")).to_have_text("live")
@@ -82,24 +82,38 @@ def test_a_handoff_appears_within_a_second_and_the_operator_replies(
     expect(card(page, chat["id"]).locator(".last")).to_contain_text("Thanks!")
 
 
-def test_the_wait_timer_turns_red_past_the_service_level(setup: Setup, console) -> None:
-    group = setup.group(sl_first_response_s=2)
-    _, ann = setup.operator(group["id"])
+def test_the_wait_timer_turns_red_past_the_service_level(
+    setup: Setup, console, screenshots: Path
+) -> None:
+    fast = setup.group(sl_first_response_s=2)
+    slow = setup.group(sl_first_response_s=3600)
+    _, ann = working_operator(setup, fast["id"], slow["id"])
+    bot = setup.bot()
     page = console(token_of(ann))
     expect(page.locator(".live-state")).to_have_text("live")
-    chat = hand_off(setup.bot(), group)
+    calm = hand_off(bot, slow, topic="delivery")
+    muted = hand_off(bot, slow, topic="returns")
+    answer = ann.post(f"/v1/chats/{muted['id']}/mute", json={"minutes": 30})
+    assert answer.status_code == 200, (answer.text, muted)
+    chat = hand_off(bot, fast)
     timer = card(page, chat["id"]).locator(".timer")
-    expect(timer).to_have_text(re.compile(r"^00:0[0-2]$"))
-    expect(timer).not_to_have_class(re.compile(r"\blate\b"))
+    expect(timer).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    # The first reading agrees with the SL: red only from 2 s on.
+    text, classes = timer.evaluate("t => [t.textContent, t.className]")
+    assert ("late" in classes) == (int(text[-2:]) >= 2 or text[:2] != "00"), (text, classes)
     expect(timer).to_have_class(re.compile(r"\blate\b"))
     expect(timer).not_to_have_text(re.compile(r"^00:0[01]$"))
+    expect(card(page, calm["id"]).locator(".timer")).not_to_have_class(re.compile(r"\blate\b"))
+    expect(card(page, muted["id"]).locator(".muted-mark")).to_be_visible()
+    expect(card(page, calm["id"]).locator(".muted-mark")).to_be_hidden()
+    page.screenshot(path=screenshots / "operator-dashboard.png")
 
 
 def test_a_supervisor_reassigns_and_both_operators_screens_follow(
     setup: Setup, console, screenshots: Path
 ) -> None:
     group = setup.group()
-    ann, ann_http = setup.operator(group["id"], first_name="Ann")
+    ann, ann_http = working_operator(setup, group["id"], first_name="Ann")
     # Bob is on a break while the chat comes, so it is Ann's; then he starts work.
     bob, bob_http = setup.operator(group["id"], first_name="Bob", working=False)
     _, boss_http = setup.operator(group["id"], first_name="Sue", role="supervisor", working=False)
@@ -137,7 +151,7 @@ def test_a_supervisor_reassigns_and_both_operators_screens_follow(
 
 def test_status_switch(setup: Setup, console) -> None:
     group = setup.group()
-    _, ann_http = setup.operator(group["id"])
+    _, ann_http = working_operator(setup, group["id"])
     page = console(token_of(ann_http))
     status = page.get_by_label("My status")
     expect(status).to_have_value("working")
@@ -152,7 +166,7 @@ def test_a_phone_wide_screen_shows_the_folders_then_the_chat(
     setup: Setup, console, screenshots: Path
 ) -> None:
     group = setup.group()
-    _, ann = setup.operator(group["id"])
+    _, ann = working_operator(setup, group["id"])
     chat = hand_off(setup.bot(), group)
     page = console(token_of(ann), viewport=PHONE)
     the_card = card(page, chat["id"])
@@ -177,7 +191,7 @@ def test_a_phone_wide_screen_shows_the_folders_then_the_chat(
 
 def test_a_draft_reply_survives_a_new_client_message(setup: Setup, console) -> None:
     group = setup.group()
-    _, ann = setup.operator(group["id"])
+    _, ann = working_operator(setup, group["id"])
     bot = setup.bot()
     chat = hand_off(bot, group)
     ok = ann.post(f"/v1/chats/{chat['id']}/intercept")
@@ -205,7 +219,7 @@ def test_without_a_valid_token_the_console_asks_to_sign_in(
     assert page.evaluate("sessionStorage.getItem('switchboard.token')") is None
     page.screenshot(path=screenshots / "sign-in.png")
 
-    _, ann = setup.operator(setup.group()["id"])
+    _, ann = working_operator(setup, setup.group()["id"])
     page = console(token_of(ann))
     expect(page.locator(".live-state")).to_have_text("live")
     page.get_by_role("button", name="Sign out").click()
@@ -215,7 +229,7 @@ def test_without_a_valid_token_the_console_asks_to_sign_in(
 
 def test_mute_unmute_and_editing_and_deleting_ones_own_message(setup: Setup, console) -> None:
     group = setup.group()
-    _, ann = setup.operator(group["id"])
+    _, ann = working_operator(setup, group["id"])
     bot = setup.bot()
     chat = hand_off(bot, group)
     page = console(token_of(ann))
@@ -250,7 +264,7 @@ def test_mute_unmute_and_editing_and_deleting_ones_own_message(setup: Setup, con
 
 def test_the_dashboard_by_keyboard(setup: Setup, console) -> None:
     group = setup.group()
-    _, ann = setup.operator(group["id"])
+    _, ann = working_operator(setup, group["id"])
     chat = hand_off(setup.bot(), group)
     page = console(token_of(ann))
     mine = page.get_by_role("tab", name="Mine")

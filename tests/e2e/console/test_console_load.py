@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Setup
-from tests.e2e.console.conftest import token_of
+from tests.e2e.console.conftest import token_of, working_operator
 from tests.e2e.console.test_console_dashboard import card, hand_off
 
 CHATS = 300
@@ -30,7 +30,7 @@ new PerformanceObserver((list) => {
 
 def test_three_hundred_chats_in_a_folder(setup: Setup, console) -> None:
     group = setup.group()
-    _, ann = setup.operator(group["id"], max_chats=CHATS + 10)
+    _, ann = working_operator(setup, group["id"], max_chats=CHATS + 10)
     bot = setup.bot()
     with ThreadPoolExecutor(max_workers=4) as pool:
         chats = list(pool.map(lambda _: hand_off(bot, group), range(CHATS)))

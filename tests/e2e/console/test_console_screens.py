@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from api.console import STATIC
 from tests.e2e.conftest import SWITCHBOARD, ServerProcess, Setup, free_port, position
-from tests.e2e.console.conftest import token_of
+from tests.e2e.console.conftest import token_of, working_operator
 from tests.e2e.console.test_console_dashboard import card, hand_off
 
 
@@ -61,7 +61,7 @@ def test_the_console_is_served_from_the_package_and_loads_nothing_from_elsewhere
 
 def test_history_filters_and_full_text(setup: Setup, console, server: ServerProcess) -> None:
     group = setup.group()
-    _, ann = setup.operator(group["id"])
+    _, ann = working_operator(setup, group["id"])
     bot = setup.bot()
     word = f"parcel{uuid.uuid4().hex[:6]}"
     served, _ = served_chat(setup, group, ann, bot, topic="billing")
@@ -124,7 +124,7 @@ def test_the_analysts_report_draws_its_chart(
     setup: Setup, console, screenshots: Path
 ) -> None:
     group = setup.group(sl_first_response_s=3600)
-    _, ann = setup.operator(group["id"])
+    _, ann = working_operator(setup, group["id"])
     _, rated_at = served_chat(setup, group, ann, setup.bot())
     # The report's read model has the rating before the analyst looks.
     ok(setup.admin.get("/v1/reports/sla", params={"min_position": rated_at}))
@@ -176,7 +176,7 @@ def test_admin_makes_a_group_and_an_operator_and_requires_a_topic_to_close(
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     try:
         assert ok(setup.admin.get("/v1/settings"))["require_topic_to_close"] is True
-        _, ann = setup.operator(group["id"])
+        _, ann = working_operator(setup, group["id"])
         chat = hand_off(setup.bot(), group, topic=None)
         operator_page = console(token_of(ann))
         card(operator_page, chat["id"]).get_by_role("button").click()

@@ -2,6 +2,7 @@
 
 const TOKEN_KEY = "switchboard.token";
 const OPERATOR_KEY = "switchboard.operator";
+const READ_ATTEMPTS = 10;
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -31,7 +32,18 @@ export class Api {
     return raw ? JSON.parse(raw) : null;
   }
 
-  async request(method, path, { query, body, quiet401 = false } = {}) {
+  async request(method, path, options = {}) {
+    // A read model still catching up with min_position answers 504: ask again, a few times.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.send(method, path, options);
+      } catch (error) {
+        if (!(method === "GET" && error.status === 504 && attempt < READ_ATTEMPTS)) throw error;
+      }
+    }
+  }
+
+  async send(method, path, { query, body, quiet401 = false } = {}) {
     const url = new URL(path, location.origin);
     const params = { ...(query || {}) };
     // A read after our own write waits until the read model has it (min_position).

@@ -51,6 +51,8 @@ export class Dashboard {
     this.tab = tabs.includes("mine") && me ? "mine" : tabs.includes("queue") ? "queue" : tabs[0];
     this.onOpen = onOpen;
     this.rows = new Map();
+    this.changes = []; // the stream's changes while a load is under way
+    this.loading = 0;
     this.cards = new Map(); // id -> card element, for the folder on screen
     this.dirty = new Set();
     this.frame = 0;
@@ -90,21 +92,24 @@ export class Dashboard {
 
   // Everything again from the read model (at start, and after the stream's reset).
   async load(position) {
-    const query = position ? { min_position: position } : {};
-    const fresh = new Map();
-    // A supervisor's "all" holds every other folder's chats (the latest ones, open or not).
-    const reads = this.tabs.includes("all") ? ["all"] : this.tabs;
-    for (const tab of reads) {
-      const items = tab === "closed"
-        ? (await this.api.get("/v1/dashboard", { tab, limit: CLOSED_LOADED, ...query })).items
-        : await this.api.all("/v1/dashboard", { tab, ...query });
-      for (const row of items) fresh.set(row.id, row);
+    const asked = (this.asked = (this.asked || 0) + 1);
+    const since = this.changes.length; // what the stream brings from here on is newer
+    this.loading += 1;
+    let fresh;
+    try {
+      fresh = await this.read(position);
+    } finally {
+      this.loading -= 1;
     }
-    for (const [id, row] of this.rows) {
-      // A change the stream brought after this read began stays.
+    if (asked !== this.asked) return; // a later load answers instead
+    // Replay what the stream brought while this read was under way, unless the read is newer.
+    for (const { id, row, position: at } of this.changes.slice(since)) {
       const loaded = fresh.get(id);
-      if (loaded && loaded.position < row.position) fresh.set(id, row);
+      if (loaded && loaded.position > at) continue;
+      if (row) fresh.set(id, row);
+      else fresh.delete(id);
     }
+    if (!this.loading) this.changes = [];
     const before = this.rows;
     this.rows = fresh;
     if (!this.loaded) {
@@ -118,14 +123,30 @@ export class Dashboard {
     }
   }
 
+  async read(position) {
+    const query = position ? { min_position: position } : {};
+    const fresh = new Map();
+    // A supervisor's "all" holds every other folder's chats (the latest ones, open or not).
+    const reads = this.tabs.includes("all") ? ["all"] : this.tabs;
+    for (const tab of reads) {
+      const items = tab === "closed"
+        ? (await this.api.get("/v1/dashboard", { tab, limit: CLOSED_LOADED, ...query })).items
+        : await this.api.all("/v1/dashboard", { tab, ...query });
+      for (const row of items) fresh.set(row.id, row);
+    }
+    return fresh;
+  }
+
   upsert(row) {
     const known = this.rows.get(row.id);
+    if (this.loading) this.changes.push({ id: row.id, row, position: row.position });
     if (known && known.position > row.position) return;
     this.rows.set(row.id, row);
     this.schedule(row.id);
   }
 
-  remove(id) {
+  remove(id, position = Infinity) {
+    if (this.loading) this.changes.push({ id, row: null, position });
     this.rows.delete(id);
     this.schedule(id);
   }

@@ -163,7 +163,7 @@ class Session {
     this.stream = new Stream(api, {
       ready: (position) => this.dashboard.load(position).catch((e) => notice(this.main, errorText(e))),
       chat: (row) => { this.dashboard.upsert(row); this.pane.rowChanged(row); this.screens.board?.chatChanged(); },
-      removed: (id) => this.dashboard.remove(id),
+      removed: (id, position) => this.dashboard.remove(id, position),
       reset: () => this.dashboard.load(api.position),
       state: (state) => {
         this.liveState.textContent = state;
@@ -175,7 +175,7 @@ class Session {
     this.liveState.textContent = "connecting";
     this.stream.open();
     // Until the stream is ready, show what the read model has now.
-    await this.dashboard.load();
+    await this.dashboard.load().catch((e) => notice(this.main, errorText(e)));
   }
 
   route = () => {

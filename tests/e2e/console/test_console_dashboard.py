@@ -218,6 +218,10 @@ def test_without_a_valid_token_the_console_asks_to_sign_in(
     expect(form.get_by_label("Password")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('switchboard.token')") is None
     page.screenshot(path=screenshots / "sign-in.png")
+    # An invitation link asks the new operator for a password instead.
+    page = console("", path="#/invite/some-code")
+    invitation = page.get_by_role("form", name="Accept the invitation")
+    expect(invitation.get_by_label("Choose a password")).to_be_focused()
 
     _, ann = working_operator(setup, setup.group()["id"])
     page = console(token_of(ann))

@@ -123,7 +123,8 @@ export class AdminScreen {
         this.renderOperators().then(() => {
           const secret = this.operatorsBox.querySelector(".secret");
           replaceChildren(secret, `Token for ${operatorName(op)} (shown this once): `, h("code", {}, op.token),
-            op.invite_code ? [" · invitation code: ", h("code", {}, op.invite_code)] : null);
+            op.invite_code ? [" · invitation link: ", h("code", {},
+              `${location.origin}${location.pathname}#/invite/${encodeURIComponent(op.invite_code)}`)] : null);
         });
       });
     } }, field("First name", inputs.first_name), field("Last name", inputs.last_name),

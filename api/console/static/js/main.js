@@ -39,7 +39,28 @@ function signInScreen(message) {
   email.focus();
 }
 
+// An invitation link (#/invite/<code>): the new operator sets a password and is signed in.
+function invitationScreen(code) {
+  const password = h("input", { type: "password", name: "password", autocomplete: "new-password", required: true, minlength: "8" });
+  const form = h("form", { class: "signin", "aria-label": "Accept the invitation", onsubmit: async (e) => {
+    e.preventDefault();
+    try {
+      const answer = await api.post(`/v1/invitations/${encodeURIComponent(code)}/accept`, { password: password.value });
+      api.token = answer.token;
+      location.hash = "";
+      start();
+    } catch (error) {
+      notice(form, error.code === "invite_expired" ? "This invitation was used or has expired." : errorText(error));
+    }
+  } }, h("h1", {}, "Welcome to Switchboard"), field("Choose a password", password),
+  h("button", { class: "primary" }, "Set password and sign in"));
+  replaceChildren(root, h("main", { class: "center" }, form));
+  password.focus();
+}
+
 async function start() {
+  const invite = location.hash.match(/^#\/invite\/([^/]+)$/);
+  if (invite) return invitationScreen(decodeURIComponent(invite[1]));
   if (!api.token) return signInScreen();
   let who;
   try {

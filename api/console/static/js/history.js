@@ -72,6 +72,7 @@ export class HistoryScreen {
 
   async search() {
     this.searched = true;
+    this.search_ = (this.search_ || 0) + 1;
     this.cursor = null;
     this.filters = this.query();
     replaceChildren(this.body);
@@ -80,8 +81,11 @@ export class HistoryScreen {
   }
 
   async page() {
+    const search = this.search_; // a page of an earlier search, answering late, is dropped
+    this.more.disabled = true;
     try {
       const page = await this.api.get("/v1/history", { ...this.filters, limit: PAGE, cursor: this.cursor });
+      if (search !== this.search_) return;
       this.cursor = page.next_cursor;
       for (const row of page.items) this.body.append(this.row(row));
       this.count += page.items.length;
@@ -89,6 +93,8 @@ export class HistoryScreen {
       this.more.hidden = !this.cursor;
     } catch (error) {
       notice(this.el, errorText(error));
+    } finally {
+      this.more.disabled = false;
     }
   }
 

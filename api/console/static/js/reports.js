@@ -84,12 +84,13 @@ export class ReportsScreen {
 
   async run() {
     this.ran = true;
+    const asked = (this.asked = (this.asked || 0) + 1);
     try {
       const report = await this.api.get("/v1/reports/sla", {
         from: this.from.value, to: this.to.value, group_id: this.group.value, bucket: "day",
         tz: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC",
       });
-      this.render(report);
+      if (asked === this.asked) this.render(report); // only the latest question's answer
     } catch (error) {
       notice(this.el, errorText(error));
     }

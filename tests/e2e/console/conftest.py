@@ -49,8 +49,10 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str) -> Iterator[object]:
+    """The browser, for one module: Playwright's sync API keeps an event loop running while
+    it is started, which would break later tests that call ``asyncio.run``."""
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:

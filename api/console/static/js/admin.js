@@ -120,20 +120,39 @@ export class AdminScreen {
       body.group_ids = groupBoxes.map((l) => l.firstChild).filter((c) => c.checked).map((c) => c.value);
       this.act(form, () => this.api.post("/v1/operators", body)).then((op) => {
         if (!op) return;
-        this.renderOperators().then(() => {
-          const secret = this.operatorsBox.querySelector(".secret");
-          replaceChildren(secret, `Token for ${operatorName(op)} (shown this once): `, h("code", {}, op.token),
-            op.invite_code ? [" · invitation link: ", h("code", {},
-              `${location.origin}${location.pathname}#/invite/${encodeURIComponent(op.invite_code)}`)] : null);
-        });
+        this.renderOperators().then(() => this.showInvitation(op, op.invite_code));
       });
     } }, field("First name", inputs.first_name), field("Last name", inputs.last_name),
     field("E-mail", inputs.email), field("Role", inputs.role), field("Max chats", inputs.max_chats),
     h("fieldset", {}, h("legend", {}, "Groups"), groupBoxes), h("button", {}, "Create operator"));
-    replaceChildren(this.operatorsBox, table(["Name", "E-mail", "Role", "Status", "Load", "Groups"],
+    replaceChildren(this.operatorsBox, table(["Name", "E-mail", "Role", "Status", "Load", "Groups", ""],
       [...this.session.operators.values()].map((o) => [operatorName(o), o.email, o.role, o.status,
-        `${o.load}/${o.max_chats}`, o.group_ids.map((id) => groups.get(id)?.name || "?").join(", ")])),
+        `${o.load}/${o.max_chats}`, o.group_ids.map((id) => groups.get(id)?.name || "?").join(", "),
+        this.operatorActions(o)])),
     form, shown);
+  }
+
+  // A new invitation link (also how a forgotten password is reset), deactivate, reactivate.
+  operatorActions(o) {
+    const name = operatorName(o);
+    const button = (text, label, fn) => h("button", { class: "link", "aria-label": `${label} ${name}`, onclick: fn }, text);
+    const lockout = (what, done) => this.act(this.operatorsBox,
+      () => this.api.post(`/v1/operators/${o.id}/${what}`)).then((answer) => {
+      if (answer) this.renderOperators().then(() => notice(this.operatorsBox, `${name} ${done}.`, "ok"));
+    });
+    return h("span", { class: "actions" },
+      button("new invitation link", "New invitation link for", () =>
+        this.act(this.operatorsBox, () => this.api.post(`/v1/operators/${o.id}/invite`))
+          .then((invite) => invite && this.showInvitation(o, invite.invite_code))),
+      " ", button("deactivate", "Deactivate", () => lockout("deactivate", "is deactivated: signed out everywhere")),
+      " ", button("reactivate", "Reactivate", () => lockout("reactivate", "may sign in again")));
+  }
+
+  showInvitation(op, code) {
+    const secret = this.operatorsBox.querySelector(".secret");
+    const link = `${location.origin}${location.pathname}#/invite/${encodeURIComponent(code)}`;
+    replaceChildren(secret, op.token ? [`Token for ${operatorName(op)} (shown this once): `, h("code", {}, op.token), " · "] : null,
+      `Invitation link for ${operatorName(op)} (single use, shown this once): `, h("code", { class: "invite-link" }, link));
   }
 
   async renderTokens() {

@@ -24,36 +24,52 @@ function signInScreen(message) {
   session = null;
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
+  const button = h("button", { class: "primary" }, "Sign in");
   const form = h("form", { class: "signin", "aria-label": "Sign in", onsubmit: async (e) => {
     e.preventDefault();
+    button.disabled = true;
     try {
       await api.signIn(email.value, password.value);
       start();
     } catch (error) {
-      notice(form, error.code === "bad_credentials" ? "Wrong e-mail or password." : errorText(error));
+      button.disabled = false;
+      notice(form, signInError(error));
     }
-  } }, h("h1", {}, "Switchboard"), field("E-mail", email), field("Password", password),
-  h("button", { class: "primary" }, "Sign in"));
+  } }, h("h1", {}, "Switchboard"), field("E-mail", email), field("Password", password), button);
   replaceChildren(root, h("main", { class: "center" }, form));
   if (message) notice(form, message);
   email.focus();
 }
 
+function signInError(error) {
+  if (error.code === "bad_credentials") return "Wrong e-mail or password.";
+  if (error.code === "too_many_attempts") {
+    const s = Math.max(1, Math.ceil(error.retryAfter || 60));
+    const wait = s < 120 ? `${s} second${s === 1 ? "" : "s"}` : `${Math.ceil(s / 60)} minutes`;
+    return `Too many failed attempts. Try again in ${wait}.`;
+  }
+  return errorText(error);
+}
+
 // An invitation link (#/invite/<code>): the new operator sets a password and is signed in.
 function invitationScreen(code) {
   const password = h("input", { type: "password", name: "password", autocomplete: "new-password", required: true, minlength: "8" });
+  const button = h("button", { class: "primary" }, "Set password and sign in");
   const form = h("form", { class: "signin", "aria-label": "Accept the invitation", onsubmit: async (e) => {
     e.preventDefault();
+    button.disabled = true;
     try {
+      api.token = null; // whoever was signed in in this tab, the link is for someone new
       const answer = await api.post(`/v1/invitations/${encodeURIComponent(code)}/accept`, { password: password.value });
       api.token = answer.token;
-      location.hash = "";
+      // The code is spent: drop it from the address (and from the tab's history).
+      history.replaceState(null, "", location.pathname);
       start();
     } catch (error) {
+      button.disabled = false;
       notice(form, error.code === "invite_expired" ? "This invitation was used or has expired." : errorText(error));
     }
-  } }, h("h1", {}, "Welcome to Switchboard"), field("Choose a password", password),
-  h("button", { class: "primary" }, "Set password and sign in"));
+  } }, h("h1", {}, "Welcome to Switchboard"), field("Choose a password", password), button);
   replaceChildren(root, h("main", { class: "center" }, form));
   password.focus();
 }

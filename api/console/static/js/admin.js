@@ -179,16 +179,16 @@ export class AdminScreen {
 
   async listTokens(list) {
     try {
-      const page = await this.api.get("/v1/tokens");
-      replaceChildren(list, table(["Name", "Role", "Made", "Last used", ""], page.items.map((t) => [
-        t.name, t.role, when(t.created_at), when(t.last_used_at),
+      const items = await this.api.all("/v1/tokens");
+      const operators = this.session.operators;
+      replaceChildren(list, table(["Name", "Role", "Operator", "Made", "Last used", ""], items.map((t) => [
+        t.name, t.role, operators.has(t.operator_id) ? operatorName(operators.get(t.operator_id)) : t.operator_id || "",
+        when(t.created_at), when(t.last_used_at),
         h("button", { class: "link", "aria-label": `Revoke token ${t.name}`, onclick: () =>
           this.act(list, () => this.api.del(`/v1/tokens/${t.id}`)).then(() => this.listTokens(list)) }, "revoke"),
       ])));
     } catch (error) {
-      // Listing and revoking tokens come with staff accounts; until then, only making them.
-      replaceChildren(list, h("p", { class: "small" }, error.status === 405 || error.status === 404
-        ? "This server does not list tokens yet." : errorText(error)));
+      replaceChildren(list, h("p", { class: "small" }, errorText(error)));
     }
   }
 }

@@ -12,7 +12,9 @@ import { ReportsScreen } from "./reports.js";
 import { Stream } from "./stream.js";
 
 const STATUSES = [["working", "Working"], ["break", "Break"], ["leaving", "Leaving"], ["offline", "Offline"]];
-const HEARTBEAT_MS = 60_000;
+// The screen is open: told to the engine this often (and more often than the operator's
+// auto-logout, which counts from the last action or heartbeat).
+const HEARTBEAT_MS = 15_000;
 const api = new Api();
 const root = document.getElementById("app");
 let session = null; // {role, operator, supervises, settings, groups, operators, ...}
@@ -36,9 +38,21 @@ function signInScreen(message) {
       notice(form, signInError(error));
     }
   } }, h("h1", {}, "Switchboard"), field("E-mail", email), field("Password", password), button);
-  replaceChildren(root, h("main", { class: "center" }, form));
+  replaceChildren(root, h("main", { class: "center" }, form, tokenForm()));
   if (message) notice(form, message);
   email.focus();
+}
+
+// A token instead of a password: the admin token the server was started with (the first
+// sign-in of all), or one made on the Admin screen.
+function tokenForm() {
+  const token = h("input", { type: "password", name: "token", autocomplete: "off", required: true });
+  const form = h("form", { class: "signin token-signin", "aria-label": "Sign in with a token", onsubmit: (e) => {
+    e.preventDefault();
+    api.token = token.value.trim();
+    start();
+  } }, field("Token", token), h("button", {}, "Use this token"));
+  return h("details", { class: "token-signin" }, h("summary", {}, "Sign in with a token"), form);
 }
 
 function signInError(error) {
@@ -113,7 +127,12 @@ class Session {
     if (this.staff) await this.startDashboard();
     window.addEventListener("hashchange", this.route);
     this.route();
-    if (this.me) this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    if (this.me) {
+      const logout = this.operator.auto_logout_s * 1000;
+      const every = logout ? Math.max(1000, Math.min(HEARTBEAT_MS, logout / 3)) : HEARTBEAT_MS;
+      this.heartbeat = setInterval(() => this.beat(), every);
+      this.beat();
+    }
   }
 
   async loadOperators() {
@@ -175,10 +194,11 @@ class Session {
   // The screen is open: tell the engine (when it listens), and learn whether we are absent.
   async beat() {
     try {
-      await api.request("POST", "/v1/me/heartbeat");
-    } catch (error) {
-      if (![404, 405].includes(error.status)) return;
+      await api.request("POST", "/v1/me/heartbeat"); // a 401 (revoked, ended) signs out
+    } catch {
+      return;
     }
+    if (session !== this) return;
     try {
       this.operator = await api.get("/v1/me");
       this.showStatus(this.operator.status);

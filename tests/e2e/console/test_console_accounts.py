@@ -233,3 +233,41 @@ def test_revoking_a_session_sends_the_open_console_to_sign_in(
     )
     assert session["id"]
     close_all(contexts)
+
+
+def test_deactivate_reactivate_and_a_new_invitation_link(
+    browser, server, setup: Setup, console
+) -> None:
+    contexts: list = []
+    operator = operator_with_password(setup)
+    name = f"{operator['first_name']} {operator['last_name']}"
+    page = blank_page(browser, server, contexts, path=None)
+    page.clock.install()
+    page.goto(f"{server.base_url}/console/")
+    sign_in(page, operator["email"], PASSWORD)
+    expect(page.get_by_role("tab", name="Mine")).to_be_visible()
+
+    admin = console(setup.admin.headers["Authorization"].removeprefix("Bearer "), path="#/admin")
+    admin.get_by_role("button", name=f"Deactivate {name}").click()
+    expect(admin.locator(".admin .notice.ok")).to_contain_text(f"{name} is deactivated")
+    page.clock.fast_forward(HEARTBEAT_MS)
+    form = page.get_by_role("form", name="Sign in", exact=True)
+    expect(form).to_contain_text("Your session has ended")
+    sign_in(page, operator["email"], PASSWORD)
+    expect(form.locator(".notice")).to_have_text("Wrong e-mail or password.")
+
+    admin.get_by_role("button", name=f"Reactivate {name}").click()
+    expect(admin.locator(".admin .notice.ok")).to_contain_text(f"{name} may sign in again")
+    sign_in(page, operator["email"], PASSWORD)
+    expect(page.get_by_role("tab", name="Mine")).to_be_visible()
+
+    # A new invitation link (how a forgotten password is reset) sets another password.
+    admin.get_by_role("button", name=f"New invitation link for {name}").click()
+    link = admin.locator(".invite-link")
+    expect(link).to_contain_text("#/invite/")
+    fresh = blank_page(browser, server, contexts, path=None)
+    fresh.goto(link.inner_text())
+    fresh.get_by_label("Choose a password").fill("a brand new password")
+    fresh.get_by_role("button", name="Set password and sign in").click()
+    expect(fresh.get_by_role("tab", name="Mine")).to_be_visible()
+    close_all(contexts)

@@ -13,6 +13,9 @@ export class AdminScreen {
     this.groupsBox = h("div");
     this.operatorsBox = h("div");
     this.tokensBox = h("div");
+    // The operators list leaves deactivated operators out: those deactivated here are kept,
+    // to be reactivated.
+    this.deactivated = new Map();
     this.el = h("section", { class: "admin", "aria-label": "Admin" },
       h("h2", {}, "Company settings"), this.settingsBox,
       h("h2", {}, "Groups"), this.groupsBox,
@@ -126,7 +129,9 @@ export class AdminScreen {
     field("E-mail", inputs.email), field("Role", inputs.role), field("Max chats", inputs.max_chats),
     h("fieldset", {}, h("legend", {}, "Groups"), groupBoxes), h("button", {}, "Create operator"));
     replaceChildren(this.operatorsBox, table(["Name", "E-mail", "Role", "Status", "Load", "Groups", ""],
-      [...this.session.operators.values()].map((o) => [operatorName(o), o.email, o.role, o.status,
+      [...this.session.operators.values(), ...[...this.deactivated.values()]
+        .filter((o) => !this.session.operators.has(o.id))].map((o) => [operatorName(o), o.email, o.role,
+        this.deactivated.has(o.id) ? "deactivated" : o.status,
         `${o.load}/${o.max_chats}`, o.group_ids.map((id) => groups.get(id)?.name || "?").join(", "),
         this.operatorActions(o)])),
     form, shown);
@@ -138,7 +143,10 @@ export class AdminScreen {
     const button = (text, label, fn) => h("button", { class: "link", "aria-label": `${label} ${name}`, onclick: fn }, text);
     const lockout = (what, done) => this.act(this.operatorsBox,
       () => this.api.post(`/v1/operators/${o.id}/${what}`)).then((answer) => {
-      if (answer) this.renderOperators().then(() => notice(this.operatorsBox, `${name} ${done}.`, "ok"));
+      if (!answer) return;
+      if (what === "deactivate") this.deactivated.set(o.id, answer);
+      else this.deactivated.delete(o.id);
+      this.renderOperators().then(() => notice(this.operatorsBox, `${name} ${done}.`, "ok"));
     });
     return h("span", { class: "actions" },
       button("new invitation link", "New invitation link for", () =>

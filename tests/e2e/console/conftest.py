@@ -2,8 +2,9 @@
 
 The browser is the system's (``chromium`` on the PATH), never one Playwright downloads. Without
 one, these tests skip locally and fail under CI (``CI`` set), where ``.ci/run`` installs it.
-Until sign-in by password exists, a test puts the token into the page's sessionStorage before
-the console's scripts run (``add_init_script``), where sign-in would have put it.
+Most tests skip the sign-in: they put a token into the page's sessionStorage before the
+console's scripts run (``add_init_script``), where sign-in would have put it; signing in itself
+is tested in ``test_console_accounts``.
 """
 
 from __future__ import annotations

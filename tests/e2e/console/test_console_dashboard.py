@@ -213,7 +213,7 @@ def test_without_a_valid_token_the_console_asks_to_sign_in(
     setup: Setup, console, screenshots: Path
 ) -> None:
     page = console("not-a-token")
-    form = page.get_by_role("form", name="Sign in")
+    form = page.get_by_role("form", name="Sign in", exact=True)
     expect(form.get_by_label("E-mail")).to_be_visible()
     expect(form.get_by_label("Password")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('switchboard.token')") is None
@@ -227,7 +227,7 @@ def test_without_a_valid_token_the_console_asks_to_sign_in(
     page = console(token_of(ann))
     expect(page.locator(".live-state")).to_have_text("live")
     page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("form", name="Sign in")).to_be_visible()
+    expect(page.get_by_role("form", name="Sign in", exact=True)).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('switchboard.token')") is None
 
 

@@ -13,6 +13,9 @@ export class AdminScreen {
     this.groupsBox = h("div");
     this.operatorsBox = h("div");
     this.tokensBox = h("div");
+    // The operators list leaves deactivated operators out: those deactivated here are kept,
+    // to be reactivated.
+    this.deactivated = new Map();
     this.el = h("section", { class: "admin", "aria-label": "Admin" },
       h("h2", {}, "Company settings"), this.settingsBox,
       h("h2", {}, "Groups"), this.groupsBox,
@@ -120,20 +123,44 @@ export class AdminScreen {
       body.group_ids = groupBoxes.map((l) => l.firstChild).filter((c) => c.checked).map((c) => c.value);
       this.act(form, () => this.api.post("/v1/operators", body)).then((op) => {
         if (!op) return;
-        this.renderOperators().then(() => {
-          const secret = this.operatorsBox.querySelector(".secret");
-          replaceChildren(secret, `Token for ${operatorName(op)} (shown this once): `, h("code", {}, op.token),
-            op.invite_code ? [" · invitation link: ", h("code", {},
-              `${location.origin}${location.pathname}#/invite/${encodeURIComponent(op.invite_code)}`)] : null);
-        });
+        this.renderOperators().then(() => this.showInvitation(op, op.invite_code));
       });
     } }, field("First name", inputs.first_name), field("Last name", inputs.last_name),
     field("E-mail", inputs.email), field("Role", inputs.role), field("Max chats", inputs.max_chats),
     h("fieldset", {}, h("legend", {}, "Groups"), groupBoxes), h("button", {}, "Create operator"));
-    replaceChildren(this.operatorsBox, table(["Name", "E-mail", "Role", "Status", "Load", "Groups"],
-      [...this.session.operators.values()].map((o) => [operatorName(o), o.email, o.role, o.status,
-        `${o.load}/${o.max_chats}`, o.group_ids.map((id) => groups.get(id)?.name || "?").join(", ")])),
+    replaceChildren(this.operatorsBox, table(["Name", "E-mail", "Role", "Status", "Load", "Groups", ""],
+      [...this.session.operators.values(), ...[...this.deactivated.values()]
+        .filter((o) => !this.session.operators.has(o.id))].map((o) => [operatorName(o), o.email, o.role,
+        this.deactivated.has(o.id) ? "deactivated" : o.status,
+        `${o.load}/${o.max_chats}`, o.group_ids.map((id) => groups.get(id)?.name || "?").join(", "),
+        this.operatorActions(o)])),
     form, shown);
+  }
+
+  // A new invitation link (also how a forgotten password is reset), deactivate, reactivate.
+  operatorActions(o) {
+    const name = operatorName(o);
+    const button = (text, label, fn) => h("button", { class: "link", "aria-label": `${label} ${name}`, onclick: fn }, text);
+    const lockout = (what, done) => this.act(this.operatorsBox,
+      () => this.api.post(`/v1/operators/${o.id}/${what}`)).then((answer) => {
+      if (!answer) return;
+      if (what === "deactivate") this.deactivated.set(o.id, answer);
+      else this.deactivated.delete(o.id);
+      this.renderOperators().then(() => notice(this.operatorsBox, `${name} ${done}.`, "ok"));
+    });
+    return h("span", { class: "actions" },
+      button("new invitation link", "New invitation link for", () =>
+        this.act(this.operatorsBox, () => this.api.post(`/v1/operators/${o.id}/invite`))
+          .then((invite) => invite && this.showInvitation(o, invite.invite_code))),
+      " ", button("deactivate", "Deactivate", () => lockout("deactivate", "is deactivated: signed out everywhere")),
+      " ", button("reactivate", "Reactivate", () => lockout("reactivate", "may sign in again")));
+  }
+
+  showInvitation(op, code) {
+    const secret = this.operatorsBox.querySelector(".secret");
+    const link = `${location.origin}${location.pathname}#/invite/${encodeURIComponent(code)}`;
+    replaceChildren(secret, op.token ? [`Token for ${operatorName(op)} (shown this once): `, h("code", {}, op.token), " · "] : null,
+      `Invitation link for ${operatorName(op)} (single use, shown this once): `, h("code", { class: "invite-link" }, link));
   }
 
   async renderTokens() {
@@ -160,16 +187,16 @@ export class AdminScreen {
 
   async listTokens(list) {
     try {
-      const page = await this.api.get("/v1/tokens");
-      replaceChildren(list, table(["Name", "Role", "Made", "Last used", ""], page.items.map((t) => [
-        t.name, t.role, when(t.created_at), when(t.last_used_at),
+      const items = await this.api.all("/v1/tokens");
+      const operators = this.session.operators;
+      replaceChildren(list, table(["Name", "Role", "Operator", "Made", "Last used", ""], items.map((t) => [
+        t.name, t.role, operators.has(t.operator_id) ? operatorName(operators.get(t.operator_id)) : t.operator_id || "",
+        when(t.created_at), when(t.last_used_at),
         h("button", { class: "link", "aria-label": `Revoke token ${t.name}`, onclick: () =>
           this.act(list, () => this.api.del(`/v1/tokens/${t.id}`)).then(() => this.listTokens(list)) }, "revoke"),
       ])));
     } catch (error) {
-      // Listing and revoking tokens come with staff accounts; until then, only making them.
-      replaceChildren(list, h("p", { class: "small" }, error.status === 405 || error.status === 404
-        ? "This server does not list tokens yet." : errorText(error)));
+      replaceChildren(list, h("p", { class: "small" }, errorText(error)));
     }
   }
 }

@@ -5,9 +5,10 @@ const OPERATOR_KEY = "switchboard.operator";
 const READ_ATTEMPTS = 10;
 
 export class ApiError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, retryAfter = null) {
     super(problem.detail || problem.title || `HTTP ${status}`);
     this.status = status;
+    this.retryAfter = retryAfter; // seconds, from Retry-After (429)
     this.code = problem.code || "http_" + status;
     this.title = problem.title;
     this.detail = problem.detail;
@@ -67,7 +68,8 @@ export class Api {
     const text = await response.text();
     const data = text ? safeJson(text) : null;
     if (!response.ok) {
-      const error = new ApiError(response.status, data || {});
+      const wait = Number(response.headers.get("Retry-After"));
+      const error = new ApiError(response.status, data || {}, wait > 0 ? wait : null);
       if (response.status === 401 && !quiet401) this.onUnauthorized(error);
       throw error;
     }

@@ -12,7 +12,9 @@ import { ReportsScreen } from "./reports.js";
 import { Stream } from "./stream.js";
 
 const STATUSES = [["working", "Working"], ["break", "Break"], ["leaving", "Leaving"], ["offline", "Offline"]];
-const HEARTBEAT_MS = 60_000;
+// The screen is open: told to the engine this often (and more often than the operator's
+// auto-logout, which counts from the last action or heartbeat).
+const HEARTBEAT_MS = 15_000;
 const api = new Api();
 const root = document.getElementById("app");
 let session = null; // {role, operator, supervises, settings, groups, operators, ...}
@@ -24,36 +26,64 @@ function signInScreen(message) {
   session = null;
   const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true });
   const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true });
+  const button = h("button", { class: "primary" }, "Sign in");
   const form = h("form", { class: "signin", "aria-label": "Sign in", onsubmit: async (e) => {
     e.preventDefault();
+    button.disabled = true;
     try {
       await api.signIn(email.value, password.value);
       start();
     } catch (error) {
-      notice(form, error.code === "bad_credentials" ? "Wrong e-mail or password." : errorText(error));
+      button.disabled = false;
+      notice(form, signInError(error));
     }
-  } }, h("h1", {}, "Switchboard"), field("E-mail", email), field("Password", password),
-  h("button", { class: "primary" }, "Sign in"));
-  replaceChildren(root, h("main", { class: "center" }, form));
+  } }, h("h1", {}, "Switchboard"), field("E-mail", email), field("Password", password), button);
+  replaceChildren(root, h("main", { class: "center" }, form, tokenForm()));
   if (message) notice(form, message);
   email.focus();
+}
+
+// A token instead of a password: the admin token the server was started with (the first
+// sign-in of all), or one made on the Admin screen.
+function tokenForm() {
+  const token = h("input", { type: "password", name: "token", autocomplete: "off", required: true });
+  const form = h("form", { class: "signin token-signin", "aria-label": "Sign in with a token", onsubmit: (e) => {
+    e.preventDefault();
+    api.token = token.value.trim();
+    start();
+  } }, field("Token", token), h("button", {}, "Use this token"));
+  return h("details", { class: "token-signin" }, h("summary", {}, "Sign in with a token"), form);
+}
+
+function signInError(error) {
+  if (error.code === "bad_credentials") return "Wrong e-mail or password.";
+  if (error.code === "too_many_attempts") {
+    const s = Math.max(1, Math.ceil(error.retryAfter || 60));
+    const wait = s < 120 ? `${s} second${s === 1 ? "" : "s"}` : `${Math.ceil(s / 60)} minutes`;
+    return `Too many failed attempts. Try again in ${wait}.`;
+  }
+  return errorText(error);
 }
 
 // An invitation link (#/invite/<code>): the new operator sets a password and is signed in.
 function invitationScreen(code) {
   const password = h("input", { type: "password", name: "password", autocomplete: "new-password", required: true, minlength: "8" });
+  const button = h("button", { class: "primary" }, "Set password and sign in");
   const form = h("form", { class: "signin", "aria-label": "Accept the invitation", onsubmit: async (e) => {
     e.preventDefault();
+    button.disabled = true;
     try {
+      api.token = null; // whoever was signed in in this tab, the link is for someone new
       const answer = await api.post(`/v1/invitations/${encodeURIComponent(code)}/accept`, { password: password.value });
       api.token = answer.token;
-      location.hash = "";
+      // The code is spent: drop it from the address (and from the tab's history).
+      history.replaceState(null, "", location.pathname);
       start();
     } catch (error) {
+      button.disabled = false;
       notice(form, error.code === "invite_expired" ? "This invitation was used or has expired." : errorText(error));
     }
-  } }, h("h1", {}, "Welcome to Switchboard"), field("Choose a password", password),
-  h("button", { class: "primary" }, "Set password and sign in"));
+  } }, h("h1", {}, "Welcome to Switchboard"), field("Choose a password", password), button);
   replaceChildren(root, h("main", { class: "center" }, form));
   password.focus();
 }
@@ -97,7 +127,12 @@ class Session {
     if (this.staff) await this.startDashboard();
     window.addEventListener("hashchange", this.route);
     this.route();
-    if (this.me) this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    if (this.me) {
+      const logout = this.operator.auto_logout_s * 1000;
+      const every = logout ? Math.max(1000, Math.min(HEARTBEAT_MS, logout / 3)) : HEARTBEAT_MS;
+      this.heartbeat = setInterval(() => this.beat(), every);
+      this.beat();
+    }
   }
 
   async loadOperators() {
@@ -159,10 +194,11 @@ class Session {
   // The screen is open: tell the engine (when it listens), and learn whether we are absent.
   async beat() {
     try {
-      await api.request("POST", "/v1/me/heartbeat");
-    } catch (error) {
-      if (![404, 405].includes(error.status)) return;
+      await api.request("POST", "/v1/me/heartbeat"); // a 401 (revoked, ended) signs out
+    } catch {
+      return;
     }
+    if (session !== this) return;
     try {
       this.operator = await api.get("/v1/me");
       this.showStatus(this.operator.status);

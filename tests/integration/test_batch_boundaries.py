@@ -34,7 +34,7 @@ TABLES = {
         "dashboard_groups": "group_id",
     },
     History: {"history_chats": "id", "history_messages": "chat_id, message_id"},
-    Directory: {"operators": "id", "groups": "id"},
+    Directory: {"operators": "id", "groups": "id", "tokens": "id"},
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from application.accounts import AccountCommands
 from application.authentication import Authentication
+from application.clients import ClientCommands
 from application.conversation import ConversationCommands
 from application.handoff import HandoffCommands
 from application.moves import MoveCommands
@@ -21,6 +22,7 @@ class Switchboard(
     SettingsCommands,
     AccountCommands,
     Authentication,
+    ClientCommands,
 ):
     """One ``eventsourcing`` Application; each public method is one command or one load.
 

@@ -13,6 +13,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.problems import document_problems
 from api.routers import (
     chats,
+    clients,
     dashboard,
     history,
     me,
@@ -124,7 +125,7 @@ def create_api(
     api.state.metrics = metrics
     install_error_handlers(api)
     routers = (staff, operator_access, me, sessions, tokens, chats, settings, dashboard, stream)
-    for module in (*routers, history, reports, ops):
+    for module in (*routers, clients, history, reports, ops):
         api.include_router(module.router)
     document_problems(api)
     api.add_middleware(BodySizeLimit, limit=max_body_bytes)

@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from api.stream import Hub, LiveBroker
 from application.app import Switchboard
+from projections.clients import Clients
 from projections.dashboard import Dashboard
 from projections.directory import Directory
 from projections.history import History
@@ -36,6 +37,7 @@ class Runtime(Protocol):
     directory: Directory
     dashboard: Dashboard
     history: History
+    clients: Clients
     reports: Reports
     broker: LiveBroker
     hub: Hub

@@ -27,6 +27,7 @@ from infrastructure.database import Database, EmbeddedPostgres, schema_lock
 from infrastructure.dispatching import DISPATCHER, DispatcherFeed
 from infrastructure.live import InProcessBroker, RedisBroker
 from infrastructure.scheduler import Scheduler
+from projections.clients import Clients
 from projections.dashboard import Dashboard
 from projections.directory import Directory, DirectoryRoutingView
 from projections.history import History
@@ -58,6 +59,7 @@ class Services:
     directory: Directory
     dashboard: Dashboard
     history: History
+    clients: Clients
     reports: Reports
     read_models: tuple[ReadModel, ...]
     waiter: PositionWaiter
@@ -154,7 +156,8 @@ def build(
         dashboard = Dashboard(read_store, application_name=name, publish=publish)
         history = History(read_store, application_name=name)
         reports = Reports(read_store, application_name=name)
-        read_models: tuple[ReadModel, ...] = (directory, dashboard, history, reports)
+        clients = Clients(read_store, application_name=name)
+        read_models: tuple[ReadModel, ...] = (directory, dashboard, history, reports, clients)
         for model in read_models:
             if create_or_reset(model, database.connect):
                 log.warning("read model %s changed shape: rebuilding it from the log", model.name)
@@ -212,6 +215,7 @@ def build(
         directory=directory,
         dashboard=dashboard,
         history=history,
+        clients=clients,
         reports=reports,
         read_models=read_models,
         waiter=waiter,

@@ -266,8 +266,12 @@ def get_chat(
             card = client_out(found) if found is not None else None
         if caller.role != "bot" and chat.client.get("id"):
             wait_for_read_model(container, "history", min_position)
+            # By the client: their id on the channel, and the chats their card lists.
             previous = container.history.previous_dialogs(
-                chat.id, str(chat.client["id"]), chat.client.get("channel")
+                chat.id,
+                str(chat.client["id"]),
+                chat.client.get("channel"),
+                card_chats=found.chat_ids if found is not None else [],
             )
         return chat_detail_out(chat, previous, card)
     if caller.role not in AUDIT_ROLES:

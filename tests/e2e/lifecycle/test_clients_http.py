@@ -197,3 +197,23 @@ def test_the_search_pages_with_a_cursor(setup: Setup) -> None:
         if cursor is None:
             break
     assert seen == [c["client_id"] for c in reversed(made)]
+
+
+def test_previous_dialogs_are_the_cards_other_chats(setup: Setup) -> None:
+    bot = setup.bot()
+    key = f"client-{uuid.uuid4().hex[:8]}"
+    first = ok(handed(bot, {"id": key}), 201)
+    ok(setup.admin.post(f"/v1/chats/{first['id']}/close"))
+    # No channel and an empty one are the same client card.
+    second = handed(bot, {"id": key, "channel": ""})
+    assert ok(second, 201)["client_id"] == first["client_id"]
+    other = ok(handed(bot, {"id": key, "channel": "web"}), 201)
+    assert other["client_id"] != first["client_id"]
+
+    detail = ok(
+        setup.admin.get(
+            f"/v1/chats/{second.json()['id']}", params={"min_position": position(second)}
+        )
+    )
+    assert [c["id"] for c in detail["previous_chats"]] == [first["id"]]
+    assert detail["client_card"]["chats"] == [first["id"], second.json()["id"]]

@@ -29,13 +29,19 @@ def head(setup: Setup) -> int:
 
 def test_a_handoff_makes_the_card_and_the_chat_names_it(setup: Setup) -> None:
     bot = setup.bot()
-    client = new_client(name="Ann Lee", phone="+1 555 0100", username="annlee")
-    chat = ok(handed(bot, client), 201)
+    phone = f"+1 555 {uuid.uuid4().int % 10**8:08d}"
+    client = new_client(name="Ann Lee", phone=phone, username="annlee")
+    made = handed(bot, client)
+    chat = ok(made, 201)
+    rows = ok(
+        setup.admin.get("/v1/history", params={"phone": phone, "min_position": position(made)})
+    )
+    assert [row["client_id"] for row in rows["items"]] == [chat["client_id"]]
 
     card = ok(setup.admin.get(f"/v1/clients/{chat['client_id']}"))
 
     assert (card["channel"], card["external_id"]) == ("telegram", client["id"])
-    assert (card["name"], card["phone"], card["username"]) == ("Ann Lee", "+1 555 0100", "annlee")
+    assert (card["name"], card["phone"], card["username"]) == ("Ann Lee", phone, "annlee")
     assert card["chats"] == [chat["id"]]
     assert (card["blocked"], card["tags"], card["notes"], card["custom"]) == (False, [], [], {})
     detail = ok(setup.admin.get(f"/v1/chats/{chat['id']}"))

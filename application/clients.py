@@ -28,7 +28,13 @@ class ClientCommands(SwitchboardBase):
         return self._find(Client, client_id)
 
     def check_client_may_write(self, chat: Chat) -> None:
-        """A bot's message in a blocked client's chat is refused (``ClientBlocked``)."""
+        """A bot's message in a blocked client's chat is refused (``ClientBlocked``).
+
+        A blocked client has no open chat (the block closes them, and a handoff racing it
+        writes the same card, so one of the two retries): an open chat needs no lookup.
+        """
+        if chat.is_open:
+            return
         client = self._find(Client, client_id_of(chat.client))
         if client is not None:
             client.check_not_blocked()

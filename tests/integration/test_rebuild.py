@@ -27,8 +27,8 @@ from tests.integration.test_exactly_once import (
     staff,
 )
 
-REBUILT = ("directory", "dashboard")
-ALL_REBUILT = ("directory", "dashboard", "history", "reports")
+REBUILT = ("directory", "dashboard", "clients")
+ALL_REBUILT = ("directory", "dashboard", "history", "reports", "clients")
 
 
 def test_table_names_are_read_from_the_read_models_own_ddl(database_url: str) -> None:

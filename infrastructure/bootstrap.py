@@ -31,6 +31,7 @@ from projections.clients import Clients
 from projections.dashboard import Dashboard
 from projections.directory import Directory, DirectoryRoutingView
 from projections.history import History
+from projections.machinery.feed import LogFeed
 from projections.machinery.positions import PositionWaiter
 from projections.machinery.readmodel import SCHEMA, ReadModel
 from projections.machinery.rebuild import create_or_reset
@@ -112,7 +113,7 @@ class Services:
 def resolve_database(config: Config) -> tuple[Database, EmbeddedPostgres | None]:
     if config.database_url:
         return Database(config.database_url), None
-    embedded = EmbeddedPostgres(config.data_dir)
+    embedded = EmbeddedPostgres(config.data_dir, config.embedded_postgres_settings())
     return embedded.start(), embedded
 
 
@@ -161,9 +162,8 @@ def build(
         for model in read_models:
             if create_or_reset(model, database.connect):
                 log.warning("read model %s changed shape: rebuilding it from the log", model.name)
-        # A runner per read model and the dispatcher's, each reading pages of the log.
-        followers = len(read_models) + 1
-        reader_pool = 2 * followers + 1 if run_projections else 2
+        # The runners' one reading of the log, the log's head, the routing view's.
+        reader_pool = 4 if run_projections else 2
         event_log = EventLogReader({**env, "POSTGRES_POOL_SIZE": str(reader_pool)})
         waiter = PositionWaiter(
             connect=database.connect,
@@ -202,8 +202,10 @@ def build(
             head=event_log.recorder.max_notification_id,
             reached=partial(waiter.advance, DISPATCHER),
         )
+        # One reading of the log for every read model (and the dispatcher) this process leads.
+        log_feed = LogFeed(event_log)
         runners = tuple(
-            ReadModelRunner(model, event_log, database.connect) for model in (*read_models, feed)
+            ReadModelRunner(model, log_feed, database.connect) for model in (*read_models, feed)
         )
         scheduler = Scheduler(deadlines, database.connect, interval_s=config.scheduler_interval_s)
     return Services(

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_SIZE = r"^[0-9]+(kB|MB|GB|TB)$"  # a PostgreSQL memory size, e.g. 512MB
+
 
 class Config(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
@@ -104,7 +106,53 @@ class Config(BaseSettings):
         gt=0,
         description="Hours a session (from signing in) lasts, however active.",
     )
+    # The embedded PostgreSQL's memory (``make run``, no DATABASE_URL); a server of your own
+    # is configured on that server (README, "Running it in production").
+    pg_shared_buffers: str = Field(
+        "512MB",
+        alias="SWITCHBOARD_PG_SHARED_BUFFERS",
+        pattern=_SIZE,
+        description="Embedded PostgreSQL: its page cache (read models' working set, the log's "
+        "tail); applied at its next start.",
+    )
+    pg_effective_cache_size: str = Field(
+        "2GB",
+        alias="SWITCHBOARD_PG_EFFECTIVE_CACHE_SIZE",
+        pattern=_SIZE,
+        description="Embedded PostgreSQL: how much of the database the planner may assume is "
+        "cached (shared_buffers and the OS cache).",
+    )
+    pg_work_mem: str = Field(
+        "16MB",
+        alias="SWITCHBOARD_PG_WORK_MEM",
+        pattern=_SIZE,
+        description="Embedded PostgreSQL: memory per sort or hash of a query (reports, history).",
+    )
+    pg_maintenance_work_mem: str = Field(
+        "256MB",
+        alias="SWITCHBOARD_PG_MAINTENANCE_WORK_MEM",
+        pattern=_SIZE,
+        description="Embedded PostgreSQL: memory for building an index (a rebuild indexes its "
+        "loaded tables) and for vacuum.",
+    )
+    pg_max_wal_size: str = Field(
+        "2GB",
+        alias="SWITCHBOARD_PG_MAX_WAL_SIZE",
+        pattern=_SIZE,
+        description="Embedded PostgreSQL: WAL between checkpoints (fewer checkpoints while "
+        "appending and rebuilding).",
+    )
     log_level: str = Field("INFO", alias="SWITCHBOARD_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(
         "text", alias="SWITCHBOARD_LOG_FORMAT", description="json: one JSON object per line."
     )
+
+    def embedded_postgres_settings(self) -> dict[str, str]:
+        """The embedded PostgreSQL's server settings, by their PostgreSQL names."""
+        return {
+            "shared_buffers": self.pg_shared_buffers,
+            "effective_cache_size": self.pg_effective_cache_size,
+            "work_mem": self.pg_work_mem,
+            "maintenance_work_mem": self.pg_maintenance_work_mem,
+            "max_wal_size": self.pg_max_wal_size,
+        }

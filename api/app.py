@@ -14,6 +14,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.problems import document_problems
 from api.routers import (
     chats,
+    clients,
     dashboard,
     events,
     history,
@@ -127,7 +128,7 @@ def create_api(
     api.state.metrics = metrics
     install_error_handlers(api)
     routers = (staff, operator_access, me, sessions, tokens, chats, settings, dashboard, stream)
-    for module in (*routers, history, reports, ops, webhooks, events):
+    for module in (*routers, clients, history, reports, ops, webhooks, events):
         api.include_router(module.router)
     document_problems(api)
     mount_console(api)  # after the API's documentation: the console is not an operation

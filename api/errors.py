@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application import errors as app_errors
+from domain import client as client_errors
 from domain import errors as domain_errors
 from projections.machinery.keyset import BadCursor
 
@@ -59,6 +60,9 @@ ERROR_TABLE: list[tuple[type[Exception], int, str]] = [
     (domain_errors.ReassignForbidden, 403, "reassign_forbidden"),
     (domain_errors.InvitationExpired, 410, "invite_expired"),
     (domain_errors.WrongPassword, 403, "wrong_password"),
+    (client_errors.ClientBlocked, 409, "client_blocked"),
+    (client_errors.BlockForbidden, 403, "block_forbidden"),
+    (client_errors.UnknownNote, 404, "not_found"),
     (domain_errors.InvalidValue, 422, "validation"),
     (app_errors.NotFound, 404, "not_found"),
     (app_errors.UnknownReference, 422, "unknown_reference"),

@@ -19,6 +19,7 @@ from fastapi.security.base import SecurityBase
 
 from api.errors import CODES_BY_STATUS, ERROR_TABLE, PROBLEM, TITLES
 from application import errors as app_errors
+from domain import client as client_errors
 from domain import errors as domain_errors
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -56,8 +57,18 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "create_operator": (domain_errors.ReservationTaken, app_errors.UnknownReference),
     "update_operator": (domain_errors.ReservationTaken, app_errors.UnknownReference),
     "set_status": (domain_errors.OperatorDeactivated, domain_errors.InvalidValue),
-    "hand_off": (app_errors.UnknownReference, domain_errors.InvalidValue, app_errors.Conflict),
-    "post_message": (*_CHAT_STATE, domain_errors.NotAssigned, domain_errors.NotIntercepted),
+    "hand_off": (
+        app_errors.UnknownReference,
+        domain_errors.InvalidValue,
+        app_errors.Conflict,
+        client_errors.ClientBlocked,
+    ),
+    "post_message": (
+        *_CHAT_STATE,
+        domain_errors.NotAssigned,
+        domain_errors.NotIntercepted,
+        client_errors.ClientBlocked,
+    ),
     "list_messages": (domain_errors.InvalidValue,),
     "rate": (domain_errors.NotClosed, domain_errors.AlreadyRated, app_errors.Conflict),
     "intercept": (*_CHAT_STATE, domain_errors.AlreadyIntercepted, *_OPERATOR_TAKES),
@@ -98,6 +109,13 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "update_webhook": (domain_errors.InvalidValue, app_errors.Conflict),
     "delete_webhook": (app_errors.Conflict,),
     "replay_webhook": (domain_errors.InvalidValue, app_errors.Conflict),
+    # the client card
+    "update_client": (domain_errors.InvalidValue, app_errors.Conflict),
+    "add_client_note": (domain_errors.InvalidValue, app_errors.Conflict),
+    "delete_client_note": (client_errors.UnknownNote, app_errors.Conflict),
+    "set_client_tags": (domain_errors.InvalidValue, app_errors.Conflict),
+    "block_client": (client_errors.BlockForbidden, domain_errors.InvalidValue, app_errors.Conflict),
+    "unblock_client": (client_errors.BlockForbidden, app_errors.Conflict),
 }
 
 Answers = dict[int, dict[str, str]]  # status -> {code: when}

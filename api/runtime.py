@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from api.stream import Hub, LiveBroker
 from application.app import Switchboard
+from projections.clients import Clients
 from projections.dashboard import Dashboard
 from projections.directory import Directory
 from projections.events import EventsOut
@@ -39,6 +40,7 @@ class Runtime(Protocol):
     directory: Directory
     dashboard: Dashboard
     history: History
+    clients: Clients
     reports: Reports
     events_out: EventsOut
     waiter: PositionWaiter

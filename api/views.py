@@ -16,6 +16,7 @@ from api.schemas import (
     PreviousChat,
 )
 from domain.chat import Chat
+from domain.client import client_id_of
 from domain.group import Group
 from domain.operator import Operator
 
@@ -26,9 +27,12 @@ def chat_out(chat: Chat) -> ChatOut:
     return ChatOut(**_chat_fields(chat))
 
 
-def chat_detail_out(chat: Chat, previous: list[dict[str, Any]] = ()) -> ChatDetailOut:
+def chat_detail_out(
+    chat: Chat, previous: list[dict[str, Any]] = (), client_card: Any = None
+) -> ChatDetailOut:
     return ChatDetailOut(
         **_chat_fields(chat),
+        client_card=client_card,
         messages=[message_out(chat.id, m) for m in chat.messages],
         previous_chats=[PreviousChat(**row) for row in previous],
     )
@@ -38,6 +42,7 @@ def _chat_fields(chat: Chat) -> dict[str, Any]:
     return {
         "id": chat.id,
         "external_id": chat.external_id,
+        "client_id": client_id_of(chat.client),
         "status": chat.status,
         "group_id": chat.group_id,
         "operator_id": chat.operator_id,

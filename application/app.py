@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from application.accounts import AccountCommands
 from application.authentication import Authentication
+from application.clients import ClientCommands
 from application.conversation import ConversationCommands
 from application.handoff import HandoffCommands
 from application.moves import MoveCommands
@@ -23,6 +24,7 @@ class Switchboard(
     AccountCommands,
     Authentication,
     WebhookCommands,
+    ClientCommands,
 ):
     """One ``eventsourcing`` Application; each public method is one command or one load.
 

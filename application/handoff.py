@@ -13,6 +13,7 @@ from application.ports import Done
 from application.retry import retry_on_conflict
 from application.routing import Assignment
 from domain.chat import QUEUED, Chat
+from domain.client import Client, client_id_of
 from domain.errors import InvalidValue
 from domain.group import Group
 from domain.operator import Operator
@@ -68,6 +69,8 @@ class HandoffCommands(SwitchboardBase):
             loading: dict[UUID, type] = dict.fromkeys(reservation_ids, Reservation)
             loading.update({operator_id: Operator} if operator_id else {})
             loading.update({best: Operator} if best else {})
+            client_id = client_id_of(client)  # its card loads in the same statement
+            loading[client_id] = Client
             with self._together(loading):
                 reservations = [self._find(Reservation, id_) for id_ in reservation_ids]
                 for reservation in reservations:
@@ -77,6 +80,9 @@ class HandoffCommands(SwitchboardBase):
                             return Done(existing, self.head(), recorded=False)
                 if refusal is not None:
                     raise refusal
+                card = self._find(Client, client_id)
+                if card is not None:
+                    card.check_not_blocked()
                 preferred = self._preferred_operator(operator_id)
                 at = self.clock.now()
                 chat = Chat.request(
@@ -99,8 +105,12 @@ class HandoffCommands(SwitchboardBase):
                     else:
                         reservation.transfer(chat.id, at=at, actor=bot.actor)
                     pointers.append(reservation)
+                if card is None:
+                    card = Client.first_seen(chat.client, chat_id=chat.id, at=at, actor=bot.actor)
+                else:
+                    card.hand_off(chat.client, chat_id=chat.id, at=at, actor=bot.actor)
                 operator = routing.route(chat, group, at=at, preferred=preferred)
-                return Done(chat, self._saved(chat, operator, *pointers))
+                return Done(chat, self._saved(chat, operator, card, *pointers))
 
     def _handoff_group(self, group_id: UUID | None, group_name: str | None) -> Group | None:
         """The group named (by id or by name), else the default group if it still exists."""

@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "forbid_message_edits": False,
     # The group of a handoff that names none; None (or a deleted group): no default.
     "default_group_id": None,
+    # Operators may block and unblock clients too (supervisors always may).
+    "operators_may_block_clients": False,
 }
 
 

@@ -28,6 +28,7 @@ from infrastructure.dispatching import DISPATCHER, DispatcherFeed
 from infrastructure.live import InProcessBroker, RedisBroker
 from infrastructure.scheduler import Scheduler
 from infrastructure.webhook_sender import WebhookSender
+from projections.clients import Clients
 from projections.dashboard import Dashboard
 from projections.directory import Directory, DirectoryRoutingView
 from projections.events import EventsOut
@@ -61,6 +62,7 @@ class Services:
     directory: Directory
     dashboard: Dashboard
     history: History
+    clients: Clients
     reports: Reports
     events_out: EventsOut
     read_models: tuple[ReadModel, ...]
@@ -164,7 +166,15 @@ def build(
         history = History(read_store, application_name=name)
         reports = Reports(read_store, application_name=name)
         events_out = EventsOut(read_store, application_name=name)
-        read_models: tuple[ReadModel, ...] = (directory, dashboard, history, reports, events_out)
+        clients = Clients(read_store, application_name=name)
+        read_models: tuple[ReadModel, ...] = (
+            directory,
+            dashboard,
+            history,
+            reports,
+            clients,
+            events_out,
+        )
         for model in read_models:
             if create_or_reset(model, database.connect):
                 log.warning("read model %s changed shape: rebuilding it from the log", model.name)
@@ -231,6 +241,7 @@ def build(
         directory=directory,
         dashboard=dashboard,
         history=history,
+        clients=clients,
         reports=reports,
         events_out=events_out,
         read_models=read_models,

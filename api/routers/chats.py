@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
+from api.client_views import client_out
 from api.deps import (
     STAFF,
     AppDep,
@@ -43,6 +44,7 @@ from application.app import Switchboard
 from application.auth import Principal
 from application.errors import NotFound
 from domain.chat import Chat
+from domain.client import client_id_of
 from domain.visibility import ChatFacts, Viewer, sees
 
 router = APIRouter(prefix="/v1/chats", tags=["chats"])
@@ -116,7 +118,7 @@ def post_message(
     if caller.role == "bot":
         if body.buttons:
             raise ApiError(422, "validation", "buttons are for operators' messages")
-        _readable_chat(app, chat_id, caller)
+        app.check_client_may_write(_readable_chat(app, chat_id, caller))
         if body.author == "bot":
             if body.button_value is not None:
                 raise ApiError(422, "validation", "a button's value is relayed from the client")
@@ -258,13 +260,20 @@ def get_chat(
     ``as_of``, as it was then (audit). ``min_position`` applies to the previous chats."""
     if version is None and as_of is None:
         chat = _readable_chat(app, chat_id, caller)
-        previous = []
+        previous, card = [], None
+        if caller.role != "bot":
+            found = app.find_client(client_id_of(chat.client))
+            card = client_out(found) if found is not None else None
         if caller.role != "bot" and chat.client.get("id"):
             wait_for_read_model(container, "history", min_position)
+            # By the client: their id on the channel, and the chats their card lists.
             previous = container.history.previous_dialogs(
-                chat.id, str(chat.client["id"]), chat.client.get("channel")
+                chat.id,
+                str(chat.client["id"]),
+                chat.client.get("channel"),
+                card_chats=found.chat_ids if found is not None else [],
             )
-        return chat_detail_out(chat, previous)
+        return chat_detail_out(chat, previous, card)
     if caller.role not in AUDIT_ROLES:
         raise forbidden("past states of a chat are for auditors and supervisors")
     if version is not None:

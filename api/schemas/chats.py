@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
+from api.schemas.client_card import ClientOut
 from api.schemas.common import Body, MessageText, Name, ShortText, Whole, bounded
 from domain.chat_status import MAX_MUTE_MINUTES, MAX_RATING, MIN_RATING
 from domain.client_profile import MAX_CUSTOM_FIELDS, MAX_CUSTOM_KEY, MAX_CUSTOM_VALUE, MAX_EMAIL
@@ -209,6 +210,7 @@ class ClosedBy(BaseModel):
 class ChatOut(BaseModel):
     id: UUID
     external_id: str
+    client_id: UUID = Field(description="The client card's id (GET /v1/clients/{id}).")
     status: str
     group_id: UUID | None
     operator_id: UUID | None
@@ -244,6 +246,9 @@ class ChatDetailOut(ChatOut):
         default_factory=list,
         description="The same client's other chats (same client id and channel), newest "
         "first; staff and auditors see them, on the current state only.",
+    )
+    client_card: ClientOut | None = Field(
+        None, description="The client's card, for staff and auditors, on the current state only."
     )
 
 

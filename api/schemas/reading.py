@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from api.schemas.chats import ClosedBy
+from domain.client import client_id_of
 
 # -- reading --------------------------------------------------------------------------------------
 
@@ -67,3 +68,8 @@ class HistoryRow(BaseModel):
     headline: str | None = Field(
         None, description="With q: the matched words in context, marked «like this»."
     )
+
+    @computed_field(description="The client card's id (GET /v1/clients/{id}).")
+    @property
+    def client_id(self) -> UUID:
+        return client_id_of(self.client)

@@ -37,6 +37,7 @@ class SettingsOut(BaseModel):
     default_group_id: UUID | None = Field(
         description="The group of a handoff that names none; null (or a deleted group): none."
     )
+    operators_may_block_clients: bool
 
 
 class SettingsIn(Body):
@@ -51,6 +52,7 @@ class SettingsIn(Body):
     absent_after_minutes: Minutes | None = None
     forbid_message_edits: Flag | None = None
     default_group_id: UUID | None = None
+    operators_may_block_clients: Flag | None = None
 
     @model_validator(mode="after")
     def _null_only_turns_minutes_off(self) -> SettingsIn:

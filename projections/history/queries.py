@@ -84,19 +84,27 @@ class HistoryQueries:
         return rows, next_cursor
 
     def previous_dialogs(
-        self, chat_id: UUID, client_id: str, channel: str | None, *, limit: int = 20
+        self,
+        chat_id: UUID,
+        client_id: str,
+        channel: str | None,
+        *,
+        card_chats: list[UUID] = (),
+        limit: int = 20,
     ) -> list[dict[str, Any]]:
-        """The same client's other chats (same id on the same channel), newest first."""
+        """The same client's other chats (same id on the same channel, and the chats their
+        client card lists: a missing channel and an empty one are the same card), newest
+        first."""
         same_channel = "channel = %s" if channel is not None else "channel IS NULL"
         channel_params = (channel,) if channel is not None else ()
         with self.datastore.transaction() as curs:
             curs.execute(
                 "SELECT id, status, topic, subtopic, operator_id, requested_at, closed_at, "
                 "close_reason, closed_by, rating "
-                f"FROM {self.table('history_chats')} WHERE client_id = %s "
-                f"AND {same_channel} AND id <> %s "
+                f"FROM {self.table('history_chats')} "
+                f"WHERE ((client_id = %s AND {same_channel}) OR id = ANY(%s)) AND id <> %s "
                 "ORDER BY requested_at DESC, id DESC LIMIT %s",
-                (client_id, *channel_params, chat_id, limit),
+                (client_id, *channel_params, list(card_chats), chat_id, limit),
             )
             return curs.fetchall()
 

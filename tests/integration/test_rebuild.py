@@ -28,7 +28,7 @@ from tests.integration.test_exactly_once import (
 )
 
 REBUILT = ("directory", "dashboard")
-ALL_REBUILT = ("directory", "dashboard", "history", "reports")
+ALL_REBUILT = ("directory", "dashboard", "history", "reports", "clients")
 
 
 def test_table_names_are_read_from_the_read_models_own_ddl(database_url: str) -> None:

@@ -102,6 +102,7 @@ BOOLEAN_SETTINGS = [
     "rating_prompt",
     "operators_may_reassign",
     "forbid_message_edits",
+    "operators_may_block_clients",
 ]
 MINUTES_SETTINGS = ["inactivity_close_minutes", "absent_after_minutes"]
 TEXT_SETTINGS = ["greeting_template", "rating_prompt_text"]

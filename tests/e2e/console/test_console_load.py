@@ -54,8 +54,10 @@ def test_three_hundred_chats_in_a_folder(setup: Setup, console) -> None:
     for chat in chats[:30]:
         expect(card(page, chat["id"]).locator(".last")).to_contain_text("still there?")
     longest = page.evaluate("window.__longest")
-    print(f"\n300 chats: shown {loaded:.2f} s after opening; a new one {live:.2f} s after its "
-          f"handoff; longest main-thread task during the burst {longest:.0f} ms")
+    print(
+        f"\n300 chats: shown {loaded:.2f} s after opening; a new one {live:.2f} s after its "
+        f"handoff; longest main-thread task during the burst {longest:.0f} ms"
+    )
     assert loaded < LOAD_S
     assert live < LIVE_S
     assert longest < LONGEST_TASK_MS

@@ -66,7 +66,9 @@ def test_history_filters_and_full_text(setup: Setup, console, server: ServerProc
     word = f"parcel{uuid.uuid4().hex[:6]}"
     served, _ = served_chat(setup, group, ann, bot, topic="billing")
     waiting = hand_off(
-        bot, group, topic="delivery",
+        bot,
+        group,
+        topic="delivery",
         transcript=[{"author": "client", "text": f"where is my {word}"}],
     )
     page = console(server.admin_token, path="#/history")
@@ -120,9 +122,7 @@ def test_history_pages_with_more(setup: Setup, console, server: ServerProcess) -
     assert len(set(rows.evaluate_all("rs => rs.map(r => r.dataset.id)"))) == 52
 
 
-def test_the_analysts_report_draws_its_chart(
-    setup: Setup, console, screenshots: Path
-) -> None:
+def test_the_analysts_report_draws_its_chart(setup: Setup, console, screenshots: Path) -> None:
     group = setup.group(sl_first_response_s=3600)
     _, ann = working_operator(setup, group["id"])
     _, rated_at = served_chat(setup, group, ann, setup.bot())
@@ -199,8 +199,12 @@ def test_serve_prints_the_consoles_address(server: ServerProcess) -> None:
     process.port = free_port()
     command = [str(SWITCHBOARD), "serve", "--host", "127.0.0.1", "--port", str(process.port)]
     with subprocess.Popen(
-        command, env=process.env(), cwd=server.workdir, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True,
+        command,
+        env=process.env(),
+        cwd=server.workdir,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     ) as serving:
         try:
             first = serving.stdout.readline()

@@ -25,6 +25,7 @@ SETTINGS_FIELDS = {
     "absent_after_minutes",
     "forbid_message_edits",
     "default_group_id",
+    "operators_may_block_clients",
 }
 # Bounded wait for the queue dispatcher, which has no min_position of its own.
 DISPATCHER_WAIT_S = 10.0

@@ -1,0 +1,95 @@
+"""The clients projection: a row per client card, from the Client aggregate's events alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.dispatch import singledispatchmethod
+from psycopg import Cursor
+from psycopg.types.json import Jsonb
+
+from domain.client import Client
+from projections.clients.queries import ClientQueries
+from projections.clients.tables import TABLES
+from projections.machinery.readmodel import ReadModel
+
+
+class Clients(ClientQueries, ReadModel):
+    name = "clients"
+    tables = TABLES
+
+    @singledispatchmethod
+    def apply(self, event: Any, curs: Cursor) -> None:
+        """Other events change nothing here (their position is still tracked)."""
+
+    @apply.register
+    def _(self, e: Client.Seen, curs: Cursor) -> None:
+        curs.execute(
+            f"INSERT INTO {self.table('clients')} (id, channel, external_id, profile, chats, "
+            "first_seen_at, last_seen_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (id) DO NOTHING",
+            (
+                e.originator_id,
+                e.channel,
+                e.external_id,
+                Jsonb(e.profile),
+                [e.chat_id],
+                e.timestamp,
+                e.timestamp,
+            ),
+        )
+
+    @apply.register
+    def _(self, e: Client.Returned, curs: Cursor) -> None:
+        self._set(
+            curs,
+            e,
+            "profile = profile || %s, chats = array_append(chats, %s), last_seen_at = %s",
+            Jsonb(e.profile),
+            e.chat_id,
+            e.timestamp,
+        )
+
+    @apply.register
+    def _(self, e: Client.Edited, curs: Cursor) -> None:
+        given = {k: v for k, v in e.changes.items() if v is not None}
+        cleared = [k for k, v in e.changes.items() if v is None]
+        self._set(curs, e, "profile = (profile || %s) - %s::text[]", Jsonb(given), cleared)
+
+    @apply.register
+    def _(self, e: Client.NoteAdded, curs: Cursor) -> None:
+        note = {
+            "id": str(e.note_id),
+            "text": e.text,
+            "author_id": None if e.author_id is None else str(e.author_id),
+            "at": e.timestamp.isoformat(),
+        }
+        self._set(curs, e, "notes = notes || jsonb_build_array(%s::jsonb)", Jsonb(note))
+
+    @apply.register
+    def _(self, e: Client.NoteDeleted, curs: Cursor) -> None:
+        self._set(
+            curs,
+            e,
+            "notes = COALESCE((SELECT jsonb_agg(n ORDER BY i) FROM jsonb_array_elements(notes) "
+            "WITH ORDINALITY AS x(n, i) WHERE n->>'id' <> %s), '[]'::jsonb)",
+            str(e.note_id),
+        )
+
+    @apply.register
+    def _(self, e: Client.TagsSet, curs: Cursor) -> None:
+        self._set(curs, e, "tags = %s", list(e.tags))
+
+    @apply.register
+    def _(self, e: Client.Blocked, curs: Cursor) -> None:
+        self._set(curs, e, "blocked = true, blocked_reason = %s", e.reason)
+
+    @apply.register
+    def _(self, e: Client.Unblocked, curs: Cursor) -> None:
+        self._set(curs, e, "blocked = false, blocked_reason = NULL")
+
+    def _set(self, curs: Cursor, event: Any, assignments: str, *values: Any) -> None:
+        curs.execute(
+            f"UPDATE {self.table('clients')} SET {assignments} WHERE id = %s",
+            (*values, event.originator_id),
+        )

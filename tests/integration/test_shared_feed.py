@@ -74,7 +74,7 @@ def equal_to_a_rebuild(database_url: str, clock: FakeClock) -> None:
         assert rebuilt_rows[table] == kept[table], table
 
 
-ALL = ("directory", "dashboard", "history", "reports", "clients")
+ALL = ("directory", "dashboard", "history", "reports", "clients", "events")
 
 
 def test_models_led_by_different_processes_are_each_fed_by_their_leader(
@@ -92,12 +92,12 @@ def test_models_led_by_different_processes_are_each_fed_by_their_leader(
             eventually(lambda: leading(first) == {"directory", "dashboard"})
             with runners(two, two.read_models) as (feed_two, second):
                 # The second process leads what was free and stands by for the rest.
-                eventually(lambda: leading(second) == {"history", "reports", "clients"})
+                eventually(lambda: leading(second) == {"history", "reports", "clients", "events"})
                 chats = some_traffic(app, clock, "a", [sales], 10)
                 eventually(lambda: at_head(two, ALL))
                 assert sorted(feed_one.following()) == ["dashboard", "directory"]
-                assert sorted(feed_two.following()) == ["clients", "history", "reports"]
-                assert leading(second) == {"history", "reports", "clients"}
+                assert sorted(feed_two.following()) == ["clients", "events", "history", "reports"]
+                assert leading(second) == {"history", "reports", "clients", "events"}
 
                 # The first process goes away: the second takes its models over, from their
                 # positions, on its one reading of the log.
@@ -124,7 +124,7 @@ def test_a_model_whose_lock_is_held_elsewhere_is_not_fed_here(
         elsewhere.execute("SELECT pg_advisory_lock(%s)", (ReadModelRunner.lock_key_for("history"),))
         with runners(container, container.read_models) as (feed, found):
             some_traffic(app, clock, "a", [sales], 8)
-            others = ("directory", "dashboard", "reports", "clients")
+            others = ("directory", "dashboard", "reports", "clients", "events")
             eventually(lambda: at_head(container, others))
             assert sorted(feed.following()) == sorted(others)
             assert container.history.position() == 0
@@ -170,12 +170,12 @@ def test_a_batch_failing_midway_leaves_every_model_equal_to_a_rebuild(
             container.read_store, application_name=container.dashboard.application_name
         )
         models = [container.directory, failing, container.history, container.reports]
-        models.append(container.clients)
+        models += [container.clients, container.events_out]
         with runners(container, models) as (feed, found):
             eventually(lambda: at_head(container, ALL))
             some_traffic(app, clock, "b", [sales], 4)
             eventually(lambda: at_head(container, ALL))
             assert DashboardFailingMidBatch.failures == 0
-            assert [runner.errors for runner in found] == [0, 1, 0, 0, 0]
+            assert [runner.errors for runner in found] == [0, 1, 0, 0, 0, 0]
             assert feed.errors == 0
     equal_to_a_rebuild(database_url, clock)

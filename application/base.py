@@ -115,7 +115,7 @@ class SwitchboardBase(Application[UUID]):
     def company_settings(self) -> dict[str, Any]:
         """The admin's settings, with defaults for what was never set."""
         settings = self._find(CompanySettings, CompanySettings.fixed_id())
-        return dict(settings.values) if settings is not None else dict(DEFAULTS)
+        return DEFAULTS | settings.values if settings is not None else dict(DEFAULTS)
 
     # -- closing (by an operator, or by the engine) --------------------------------------------
 

@@ -133,7 +133,7 @@ class MoveCommands(SwitchboardBase):
             message_id,
             operator_id=caller.operator_id,
             supervisor=caller.supervises,
-            allowed=not self.company_settings()["forbid_message_edits"],
+            allowed=not self.company_settings()["forbid_message_deletes"],
             at=self.clock.now(),
             actor=caller.actor,
         )

@@ -34,6 +34,10 @@ class SettingsOut(BaseModel):
         "never. An operator's own auto_logout_s, when set, wins."
     )
     forbid_message_edits: bool
+    forbid_message_deletes: bool
+    operators_may_block_clients: bool = Field(
+        description="Operators, not only supervisors, may block clients."
+    )
     default_group_id: UUID | None = Field(
         description="The group of a handoff that names none; null (or a deleted group): none."
     )
@@ -50,6 +54,8 @@ class SettingsIn(Body):
     inactivity_close_minutes: Minutes | None = None
     absent_after_minutes: Minutes | None = None
     forbid_message_edits: Flag | None = None
+    forbid_message_deletes: Flag | None = None
+    operators_may_block_clients: Flag | None = None
     default_group_id: UUID | None = None
 
     @model_validator(mode="after")

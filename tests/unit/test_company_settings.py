@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import uuid4
 
 import pytest
+from eventsourcing.domain import Snapshot
 
 from domain.errors import InvalidValue
 from domain.settings import DEFAULTS, CompanySettings, check_setting, check_template, greeting
+from tests.clock import FakeClock
 from tests.unit.chat_lifecycle_helpers import (
     SUPERVISOR,
     T0,
@@ -16,6 +19,7 @@ from tests.unit.chat_lifecycle_helpers import (
     names,
     rebuilt,
 )
+from tests.unit.fakes import in_memory_switchboard
 
 # -- company settings -------------------------------------------------------------------------
 
@@ -102,6 +106,8 @@ BOOLEAN_SETTINGS = [
     "rating_prompt",
     "operators_may_reassign",
     "forbid_message_edits",
+    "forbid_message_deletes",
+    "operators_may_block_clients",
 ]
 MINUTES_SETTINGS = ["inactivity_close_minutes", "absent_after_minutes"]
 TEXT_SETTINGS = ["greeting_template", "rating_prompt_text"]
@@ -206,3 +212,57 @@ def test_a_name_with_braces_is_not_read_as_a_placeholder():
     text = greeting({"greeting_template": "Hi, {first_name}"}, first_name="{x}", last_name="")
 
     assert text == "Hi, {x}"
+
+
+# -- one flag for edits and deletes, before version 2 -----------------------------------------
+
+
+def test_edits_and_deletes_are_forbidden_apart():
+    company = settings_started()
+
+    company.change({"forbid_message_edits": True}, at=T0, actor=SUPERVISOR)
+
+    assert company.values["forbid_message_edits"] is True
+    assert company.values["forbid_message_deletes"] is False
+    assert DEFAULTS["operators_may_block_clients"] is False
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_an_old_single_edit_flag_forbade_deletes_too(flag):
+    app = in_memory_switchboard(FakeClock())
+    company = CompanySettings.start(at=T0, actor=SUPERVISOR)
+    company.change({"forbid_message_edits": True}, at=T0, actor=SUPERVISOR)
+    company.change({"forbid_message_edits": flag}, at=T0, actor=SUPERVISOR)
+    stored = [app.mapper.to_stored_event(event) for event in drain(company)]
+    old = []
+    for event in stored:
+        state = app.mapper.transcoder.decode(event.state)
+        state.pop("class_version", None)
+        old.append(replace(event, state=app.mapper.transcoder.encode(state)))
+    app.recorder.insert_events(old)
+
+    loaded = app.repository.get(company.id)
+
+    assert loaded.values["forbid_message_edits"] is flag
+    assert loaded.values["forbid_message_deletes"] is flag
+
+
+def test_a_settings_snapshot_from_before_version_2_reads_the_old_flag_for_both():
+    company = settings_started()
+    company.change({"forbid_message_edits": True}, at=T0, actor=SUPERVISOR)
+    drain(company)
+    snapshot = Snapshot.take(company)
+    values = {
+        k: v
+        for k, v in snapshot.state["values"].items()
+        if k not in ("forbid_message_deletes", "operators_may_block_clients")
+    }
+    old_state = dict(snapshot.state, values=values)
+    old_state.pop("class_version")
+
+    loaded = replace(snapshot, state=old_state).mutate(None)
+
+    assert loaded.values["forbid_message_deletes"] is True
+    # A setting added since has its default, and can be changed.
+    assert loaded.current("operators_may_block_clients") is False
+    assert loaded.change({"operators_may_block_clients": True}, at=T0, actor=SUPERVISOR)

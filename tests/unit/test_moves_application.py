@@ -478,7 +478,7 @@ def test_the_greeting_is_not_the_operators_to_edit(app, answered):
 @pytest.mark.parametrize("caller", ["operator", "supervisor"])
 def test_no_edits_or_deletes_where_the_company_forbids_them(app, answered, caller):
     chat, anna, message_id = answered
-    configure(app, forbid_message_edits=True)
+    configure(app, forbid_message_edits=True, forbid_message_deletes=True)
     who = anna if caller == "operator" else ADMIN
     before = app.head()
 
@@ -489,3 +489,27 @@ def test_no_edits_or_deletes_where_the_company_forbids_them(app, answered, calle
 
     assert app.head() == before
     assert app.get_chat(chat.id).message(message_id)["text"] == "Helo"
+
+
+def test_edits_and_deletes_are_forbidden_apart(app, answered):
+    chat, anna, message_id = answered
+    configure(app, forbid_message_edits=True)
+
+    with pytest.raises(EditsForbidden):
+        app.edit_message(chat.id, message_id, "Hello", caller=anna)
+    app.delete_message(chat.id, message_id, caller=anna)
+
+    assert app.get_chat(chat.id).message(message_id)["deleted_at"] is not None
+
+
+def test_deletes_forbidden_leave_edits_allowed(app, answered):
+    chat, anna, message_id = answered
+    configure(app, forbid_message_deletes=True)
+    before = app.head()
+
+    with pytest.raises(EditsForbidden):
+        app.delete_message(chat.id, message_id, caller=anna)
+    assert app.head() == before
+    app.edit_message(chat.id, message_id, "Hello", caller=anna)
+
+    assert app.get_chat(chat.id).message(message_id)["text"] == "Hello"

@@ -24,6 +24,8 @@ SETTINGS_FIELDS = {
     "inactivity_close_minutes",
     "absent_after_minutes",
     "forbid_message_edits",
+    "forbid_message_deletes",
+    "operators_may_block_clients",
     "default_group_id",
 }
 # Bounded wait for the queue dispatcher, which has no min_position of its own.

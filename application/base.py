@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
@@ -24,6 +25,7 @@ from domain.group import NAME_RESERVATION, Group, name_key
 from domain.operator import Operator
 from domain.reservation import Reservation
 from domain.settings import DEFAULTS, CompanySettings
+from domain.system_texts import system_text
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -117,6 +119,14 @@ class SwitchboardBase(Application[UUID]):
         settings = self._find(CompanySettings, CompanySettings.fixed_id())
         return DEFAULTS | settings.values if settings is not None else dict(DEFAULTS)
 
+    def _post_system_text(
+        self, chat: Chat, settings: dict[str, Any], name: str, *, at: datetime, **fields: str
+    ) -> None:
+        """System message ``name`` in the client's language; none where its text is empty."""
+        text = system_text(settings, name, chat.client.get("language"), **fields)
+        if text.strip():
+            chat.post_system_message(uuid4(), text, at=at, actor=SYSTEM)
+
     # -- closing (by an operator, or by the engine) --------------------------------------------
 
     def _close(
@@ -135,8 +145,8 @@ class SwitchboardBase(Application[UUID]):
         settings = settings or self.company_settings()
         chat.check_open()
         chat.check_may_act(operator_id, supervisor=supervisor)
-        if settings["rating_prompt"] and settings["rating_prompt_text"].strip():
-            chat.post_system_message(uuid4(), settings["rating_prompt_text"], at=at, actor=SYSTEM)
+        if settings["rating_prompt"]:
+            self._post_system_text(chat, settings, "rating_prompt", at=at)
         holder = chat.close(
             operator_id=operator_id,
             supervisor=supervisor,

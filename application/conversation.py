@@ -16,7 +16,7 @@ from domain.chat import QUEUED, Chat
 from domain.chat_messages import Attachments, Buttons
 from domain.errors import NotAssigned
 from domain.operator import Operator
-from domain.settings import greeting
+from domain.system_texts import system_text
 
 
 class ConversationCommands(SwitchboardBase):
@@ -81,8 +81,12 @@ class ConversationCommands(SwitchboardBase):
             # Taken from the queue after an earlier intercept: it is active again at once.
             return Done(chat, self._saved(chat, operator))
         holder = operator or self._get(Operator, operator_id)
-        text = greeting(
-            self.company_settings(), first_name=holder.first_name, last_name=holder.last_name
+        text = system_text(
+            self.company_settings(),
+            "greeting",
+            chat.client.get("language"),
+            first_name=holder.first_name,
+            last_name=holder.last_name,
         )
         if text.strip():
             chat.post_system_message(uuid4(), text, at=at, actor=SYSTEM)

@@ -10,6 +10,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.errors import InvalidValue
+from domain.system_texts import check_language, check_texts
 
 SETTINGS_NAMESPACE = UUID("5b0d6a3e-8f43-4c1f-9f6e-0c2d1f3a7b21")
 GREETING_FIELDS = ("first_name", "last_name")
@@ -32,6 +33,12 @@ DEFAULTS: dict[str, Any] = {
     "forbid_message_deletes": False,
     # Read by client blocking: may an operator (not only a supervisor) block a client?
     "operators_may_block_clients": False,
+    # The company's language: system messages to a client whose language it has no texts for.
+    "language": "en",
+    # Overrides of the built-in system texts: {language: {name: text}} (domain.system_texts).
+    "texts": {},
+    # On a reassign, a system message tells the client who took the chat over.
+    "notify_operator_change": True,
     # The group of a handoff that names none; None (or a deleted group): no default.
     "default_group_id": None,
 }
@@ -51,6 +58,10 @@ def check_setting(name: str, value: Any) -> None:
             return
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MINUTES:
             raise InvalidValue(f"{name} is off (null) or from 1 to {MAX_MINUTES} minutes")
+    elif name == "language":
+        check_language(value)
+    elif name == "texts":
+        check_texts(value)
     elif name == "default_group_id":
         if value is not None and not isinstance(value, UUID):
             raise InvalidValue("default_group_id is a group's id, or null for none")

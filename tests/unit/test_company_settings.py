@@ -108,15 +108,23 @@ BOOLEAN_SETTINGS = [
     "forbid_message_edits",
     "forbid_message_deletes",
     "operators_may_block_clients",
+    "notify_operator_change",
 ]
 MINUTES_SETTINGS = ["inactivity_close_minutes", "absent_after_minutes"]
 TEXT_SETTINGS = ["greeting_template", "rating_prompt_text"]
 GROUP_SETTINGS = ["default_group_id"]
+LANGUAGE_SETTINGS = ["language"]
+TEXTS_SETTINGS = ["texts"]
 
 
 def test_every_setting_has_a_rule_here():
     assert set(DEFAULTS) == set(
-        BOOLEAN_SETTINGS + MINUTES_SETTINGS + TEXT_SETTINGS + GROUP_SETTINGS
+        BOOLEAN_SETTINGS
+        + MINUTES_SETTINGS
+        + TEXT_SETTINGS
+        + GROUP_SETTINGS
+        + LANGUAGE_SETTINGS
+        + TEXTS_SETTINGS
     )
 
 
@@ -125,7 +133,9 @@ def test_every_setting_has_a_rule_here():
     [(name, value) for name in BOOLEAN_SETTINGS for value in (True, False)]
     + [(name, value) for name in MINUTES_SETTINGS for value in (None, 1, 60, 7 * 24 * 60)]
     + [(name, value) for name in TEXT_SETTINGS for value in ("", "x" * 1000, "Bonjour !")]
-    + [(name, value) for name in GROUP_SETTINGS for value in (None, uuid4())],
+    + [(name, value) for name in GROUP_SETTINGS for value in (None, uuid4())]
+    + [("language", value) for value in ("ru", "uk", "pt-br", "de")]
+    + [("texts", value) for value in ({}, {"ru": {"greeting": "Привет, я {first_name}"}})],
 )
 def test_values_each_setting_accepts(name, value):
     check_setting(name, value)
@@ -146,6 +156,22 @@ def test_values_each_setting_accepts(name, value):
     ]
     + [(name, value) for name in TEXT_SETTINGS for value in (None, 5, "x" * 1001, "a\x00b")]
     + [(name, value) for name in GROUP_SETTINGS for value in ("sales", 5, True)]
+    + [("language", value) for value in (None, "", "RU", "english language", 5, "x" * 30)]
+    + [
+        ("texts", value)
+        for value in (
+            None,
+            [],
+            {"ru": "hello"},
+            {"EN": {"greeting": "Hi"}},
+            {"en": {"farewell": "Bye"}},
+            {"en": {"greeting": "x" * 1001}},
+            {"en": {"greeting": "Hi {client_name}"}},
+            {"en": {"rating_prompt": "Rate {first_name}"}},
+            {"en": {"greeting": 5}},
+            {"en": {"greeting": "a\x00b"}},
+        )
+    ]
     + [("no_such_setting", True)],
     ids=repr,
 )

@@ -26,6 +26,9 @@ SETTINGS_FIELDS = {
     "forbid_message_edits",
     "forbid_message_deletes",
     "operators_may_block_clients",
+    "language",
+    "texts",
+    "notify_operator_change",
     "default_group_id",
 }
 # Bounded wait for the queue dispatcher, which has no min_position of its own.

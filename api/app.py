@@ -16,6 +16,7 @@ from api.routers import (
     dashboard,
     history,
     me,
+    notes,
     operator_access,
     ops,
     reports,
@@ -123,7 +124,18 @@ def create_api(
     )
     api.state.metrics = metrics
     install_error_handlers(api)
-    routers = (staff, operator_access, me, sessions, tokens, chats, settings, dashboard, stream)
+    routers = (
+        staff,
+        operator_access,
+        me,
+        sessions,
+        tokens,
+        chats,
+        notes,
+        settings,
+        dashboard,
+        stream,
+    )
     for module in (*routers, history, reports, ops):
         api.include_router(module.router)
     document_problems(api)

@@ -74,6 +74,7 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "change_topic": (*_CHAT_STATE, domain_errors.NotAssigned, domain_errors.InvalidValue),
     "edit_message": (*_CHAT_STATE, *_OWN_MESSAGE),
     "delete_message": (*_CHAT_STATE, *_OWN_MESSAGE),
+    "add_note": (domain_errors.InvalidValue, app_errors.Conflict),
     "put_settings": (
         domain_errors.InvalidValue,
         app_errors.UnknownReference,

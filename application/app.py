@@ -7,6 +7,7 @@ from application.authentication import Authentication
 from application.conversation import ConversationCommands
 from application.handoff import HandoffCommands
 from application.moves import MoveCommands
+from application.notes import NoteCommands
 from application.settings import SettingsCommands
 from application.staff import StaffCommands
 from application.timed import TimedActions
@@ -16,6 +17,7 @@ class Switchboard(
     HandoffCommands,
     ConversationCommands,
     MoveCommands,
+    NoteCommands,
     TimedActions,
     StaffCommands,
     SettingsCommands,

@@ -204,7 +204,11 @@ def reassign(
 ) -> ChatOut:
     """To an operator, or to a group where routing picks one (never the one it left)."""
     done = app.reassign(
-        chat_id, caller=caller, operator_id=body.operator_id, group_id=body.group_id
+        chat_id,
+        caller=caller,
+        operator_id=body.operator_id,
+        group_id=body.group_id,
+        comment=body.comment,
     )
     positioned(response, done)
     return chat_out(done.value)
@@ -264,7 +268,7 @@ def get_chat(
             previous = container.history.previous_dialogs(
                 chat.id, str(chat.client["id"]), chat.client.get("channel")
             )
-        return chat_detail_out(chat, previous)
+        return chat_detail_out(chat, previous, notes=caller.role != "bot")
     if caller.role not in AUDIT_ROLES:
         raise forbidden("past states of a chat are for auditors and supervisors")
     if version is not None:

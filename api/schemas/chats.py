@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from api.schemas.common import Body, MessageText, Name, ShortText, Whole, bounded
+from api.schemas.notes import NoteOut, NoteText
 from domain.chat_status import MAX_MUTE_MINUTES, MAX_RATING, MIN_RATING
 from domain.client_profile import MAX_CUSTOM_FIELDS, MAX_CUSTOM_KEY, MAX_CUSTOM_VALUE, MAX_EMAIL
 from domain.errors import InvalidValue
@@ -184,6 +185,7 @@ class MuteIn(Body):
 class ReassignIn(Body):
     operator_id: UUID | None = None
     group_id: UUID | None = None
+    comment: NoteText | None = Field(default=None, description="Kept as a private note.")
 
     @model_validator(mode="after")
     def _names_a_target(self) -> ReassignIn:
@@ -244,6 +246,9 @@ class ChatDetailOut(ChatOut):
         default_factory=list,
         description="The same client's other chats (same client id and channel), newest "
         "first; staff and auditors see them, on the current state only.",
+    )
+    notes: list[NoteOut] = Field(
+        default_factory=list, description="Private notes, oldest first; never shown to bots."
     )
 
 

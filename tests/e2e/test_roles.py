@@ -29,6 +29,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /v1/chats/{chat_id}/messages": {"text": "hello"},
     "POST /v1/chats/{chat_id}/reassign": {"group_id": str(uuid.UUID(int=1))},
     "PATCH /v1/chats/{chat_id}/messages/{message_id}": {"text": "hello"},
+    "POST /v1/chats/{chat_id}/notes": {"text": "hello"},
 }
 
 # fmt: off
@@ -66,6 +67,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "POST /v1/chats/{chat_id}/unmute":                  (404, 404, 404, 403, 403, 403, 401),
     "POST /v1/chats/{chat_id}/reassign":                (404, 404, 404, 403, 403, 403, 401),
     "PATCH /v1/chats/{chat_id}":                        (404, 404, 404, 403, 403, 403, 401),
+    "POST /v1/chats/{chat_id}/notes":                   (404, 404, 404, 403, 403, 403, 401),
     "GET /v1/chats/{chat_id}":                          (404, 404, 404, 404, 404, 404, 401),
     "PATCH /v1/chats/{chat_id}/messages/{message_id}":  (404, 404, 404, 403, 403, 403, 401),
     "DELETE /v1/chats/{chat_id}/messages/{message_id}": (404, 404, 404, 403, 403, 403, 401),

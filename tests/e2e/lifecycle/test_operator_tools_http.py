@@ -56,3 +56,67 @@ def test_invalid_texts_are_refused_and_change_nothing(setup: Setup, body: Any) -
     before = ok(setup.admin.get("/v1/settings"))
     assert_problem(setup.admin.put("/v1/settings", json=body), 422, "validation")
     assert ok(setup.admin.get("/v1/settings")) == before
+
+
+# -- private notes --------------------------------------------------------------------------------
+
+
+def test_staff_add_notes_the_bot_never_reads(setup: Setup, held: dict[str, Any]) -> None:
+    chat_id, op, bot = held["id"], held["op"], held["bot"]
+    note = ok(op.post(f"/v1/chats/{chat_id}/notes", json={"text": "VIP: be kind"}), 201)
+    assert note["author_id"] == held["operator"]["id"] and note["text"] == "VIP: be kind"
+    ok(setup.admin.post(f"/v1/chats/{chat_id}/notes", json={"text": "Refund approved"}), 201)
+
+    detail = ok(op.get(f"/v1/chats/{chat_id}"))
+    assert [n["text"] for n in detail["notes"]] == ["VIP: be kind", "Refund approved"]
+    assert ok(bot.get(f"/v1/chats/{chat_id}"))["notes"] == []
+    texts = [m["text"] for m in messages_of(bot, chat_id)]
+    assert "VIP: be kind" not in texts and "Refund approved" not in texts
+    types = [e["type"] for e in ok(setup.admin.get(f"/v1/chats/{chat_id}/events"))["items"]]
+    assert types.count("NoteAdded") == 2
+
+
+def test_notes_refused_change_nothing(setup: Setup, held: dict[str, Any]) -> None:
+    chat_id, bot = held["id"], held["bot"]
+    _, stranger = setup.operator(setup.group()["id"])
+    path = f"/v1/chats/{chat_id}/notes"
+    version = ok(setup.admin.get(f"/v1/chats/{chat_id}"))["version"]
+
+    assert_problem(held["op"].post(path, json={"text": "x" * 5001}), 422, "validation")
+    assert_problem(held["op"].post(path, json={"text": "   "}), 422, "validation")
+    assert_problem(held["op"].post(path, json={}), 422, "validation")
+    assert_problem(stranger.post(path, json={"text": "Not mine"}), 403, "forbidden")
+    assert_problem(bot.post(path, json={"text": "Hi"}), 403, "forbidden")
+    unknown = "/v1/chats/00000000-0000-0000-0000-000000000001/notes"
+    assert_problem(held["op"].post(unknown, json={"text": "Hi"}), 404, "not_found")
+
+    after = ok(setup.admin.get(f"/v1/chats/{chat_id}"))
+    assert after["version"] == version and after["notes"] == []
+
+
+# -- the reassign comment and the change-of-operator notice ---------------------------------------
+
+
+def test_a_reassign_comment_is_a_note_and_the_client_is_told(setup: Setup, held: dict[str, Any]):
+    chat_id, bot = held["id"], held["bot"]
+    other, _ = setup.operator(held["group"]["id"], first_name="Boris")
+    body = {"operator_id": other["id"], "comment": "Billing question"}
+
+    ok(setup.admin.post(f"/v1/chats/{chat_id}/reassign", json=body))
+
+    assert messages_of(bot, chat_id)[-1]["text"] == (
+        "Your conversation is now with Boris, who will take it from here."
+    )
+    detail = ok(setup.admin.get(f"/v1/chats/{chat_id}"))
+    assert [n["text"] for n in detail["notes"]] == ["Billing question"]
+
+
+def test_a_reassign_comment_too_long_moves_nothing(setup: Setup, held: dict[str, Any]) -> None:
+    chat_id = held["id"]
+    other, _ = setup.operator(held["group"]["id"])
+    before = ok(setup.admin.get(f"/v1/chats/{chat_id}"))
+    body = {"operator_id": other["id"], "comment": "x" * 5001}
+
+    assert_problem(setup.admin.post(f"/v1/chats/{chat_id}/reassign", json=body), 422, "validation")
+
+    assert ok(setup.admin.get(f"/v1/chats/{chat_id}")) == before

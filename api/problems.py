@@ -57,7 +57,12 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "update_operator": (domain_errors.ReservationTaken, app_errors.UnknownReference),
     "set_status": (domain_errors.OperatorDeactivated, domain_errors.InvalidValue),
     "hand_off": (app_errors.UnknownReference, domain_errors.InvalidValue, app_errors.Conflict),
-    "post_message": (*_CHAT_STATE, domain_errors.NotAssigned, domain_errors.NotIntercepted),
+    "post_message": (
+        *_CHAT_STATE,
+        domain_errors.NotAssigned,
+        domain_errors.NotIntercepted,
+        app_errors.UnknownReference,  # a quick_reply_id that is none of the caller's
+    ),
     "list_messages": (domain_errors.InvalidValue,),
     "rate": (domain_errors.NotClosed, domain_errors.AlreadyRated, app_errors.Conflict),
     "intercept": (*_CHAT_STATE, domain_errors.AlreadyIntercepted, *_OPERATOR_TAKES),
@@ -75,6 +80,13 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "edit_message": (*_CHAT_STATE, *_OWN_MESSAGE),
     "delete_message": (*_CHAT_STATE, *_OWN_MESSAGE),
     "add_note": (domain_errors.InvalidValue, app_errors.Conflict),
+    "create_quick_reply": (
+        domain_errors.InvalidValue,
+        app_errors.UnknownReference,
+        app_errors.Conflict,
+    ),
+    "update_quick_reply": (domain_errors.InvalidValue, app_errors.Conflict),
+    "delete_quick_reply": (app_errors.Conflict,),
     "put_settings": (
         domain_errors.InvalidValue,
         app_errors.UnknownReference,

@@ -8,6 +8,7 @@ from application.conversation import ConversationCommands
 from application.handoff import HandoffCommands
 from application.moves import MoveCommands
 from application.notes import NoteCommands
+from application.quick_replies import QuickReplyCommands
 from application.settings import SettingsCommands
 from application.staff import StaffCommands
 from application.timed import TimedActions
@@ -18,6 +19,7 @@ class Switchboard(
     ConversationCommands,
     MoveCommands,
     NoteCommands,
+    QuickReplyCommands,
     TimedActions,
     StaffCommands,
     SettingsCommands,

@@ -114,8 +114,8 @@ def post_message(
     value); staff reply, with buttons for the bot to show if they like."""
     attachments = [a.model_dump() for a in body.attachments]
     if caller.role == "bot":
-        if body.buttons:
-            raise ApiError(422, "validation", "buttons are for operators' messages")
+        if body.buttons or body.quick_reply_id:
+            raise ApiError(422, "validation", "buttons and quick replies are for operators")
         _readable_chat(app, chat_id, caller)
         if body.author == "bot":
             if body.button_value is not None:
@@ -133,9 +133,12 @@ def post_message(
         if body.button_value is not None:
             raise ApiError(422, "validation", "button_value is relayed by bots")
         buttons = [b.model_dump() for b in body.buttons]
-        done = app.reply(
-            chat_id, body.text, caller=caller, attachments=attachments, buttons=buttons
-        )
+        if body.quick_reply_id is not None:
+            done = app.reply_with_quick_reply(chat_id, body.quick_reply_id, caller=caller)
+        else:
+            done = app.reply(
+                chat_id, body.text, caller=caller, attachments=attachments, buttons=buttons
+            )
     else:
         raise forbidden("bots and staff write in chats")
     positioned(response, done)

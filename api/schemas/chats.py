@@ -124,9 +124,16 @@ class MessageIn(Body):
     button_value: bounded(MAX_BUTTON_VALUE, 1) | None = Field(
         None, description="For bots: the value of the button the client pressed."
     )
+    quick_reply_id: UUID | None = Field(
+        None, description="For operators: reply with this quick reply, its text filled in."
+    )
 
     @model_validator(mode="after")
     def _has_content(self) -> MessageIn:
+        if self.quick_reply_id is not None:
+            if self.text or self.attachments or self.buttons:
+                raise ValueError("a quick reply brings its own text: send quick_reply_id alone")
+            return self
         if not self.text.strip() and not self.attachments:
             raise ValueError("a message needs text or attachments")
         return self

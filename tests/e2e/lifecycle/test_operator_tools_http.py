@@ -3,6 +3,7 @@ the reassign comment and notice; each refusal with its status and code, nothing 
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -120,3 +121,74 @@ def test_a_reassign_comment_too_long_moves_nothing(setup: Setup, held: dict[str,
     assert_problem(setup.admin.post(f"/v1/chats/{chat_id}/reassign", json=body), 422, "validation")
 
     assert ok(setup.admin.get(f"/v1/chats/{chat_id}")) == before
+
+
+# -- quick replies --------------------------------------------------------------------------------
+
+
+def test_quick_replies_kept_listed_and_sent(setup: Setup, held: dict[str, Any]) -> None:
+    chat_id, op, bot, group = held["id"], held["op"], held["bot"], held["group"]
+    _, lead = setup.operator(working=False, role="supervisor")
+    text = "Hi {client_name}, {operator_first_name} here. Anything else?"
+    shared = ok(lead.post("/v1/quick-replies", json={"shortcut": "hi", "text": text}), 201)
+    assert shared["scope"] == "company"
+    body = {"shortcut": "refund", "text": "Refunds take 3 days.", "group_id": group["id"]}
+    grouped = ok(lead.post("/v1/quick-replies", json=body), 201)
+    body = {"shortcut": "mine", "text": "My own", "title": "Own", "personal": True}
+    own = ok(op.post("/v1/quick-replies", json=body), 201)
+    assert own["owner_id"] == held["operator"]["id"]
+
+    listed = ok(op.get("/v1/quick-replies"))["items"]
+    mine = {shared["id"], grouped["id"], own["id"]}
+    assert mine <= {r["id"] for r in listed}
+    found = ok(op.get("/v1/quick-replies", params={"q": "REFUNDS"}))["items"]
+    assert [r["id"] for r in found if r["id"] in mine] == [grouped["id"]]
+    by_group = ok(op.get("/v1/quick-replies", params={"group_id": group["id"]}))["items"]
+    assert [r["id"] for r in by_group] == [grouped["id"]]
+    _, stranger = setup.operator(setup.group()["id"], working=False)
+    assert own["id"] not in {r["id"] for r in ok(stranger.get("/v1/quick-replies"))["items"]}
+
+    sent = op.post(f"/v1/chats/{chat_id}/messages", json={"quick_reply_id": shared["id"]})
+    assert ok(sent, 201)["text"] == "Hi Ann, Zoë here. Anything else?"
+    assert messages_of(bot, chat_id)[-1]["text"] == "Hi Ann, Zoë here. Anything else?"
+
+    changed = ok(op.patch(f"/v1/quick-replies/{own['id']}", json={"text": "Mine, changed"}))
+    assert changed["text"] == "Mine, changed"
+    assert op.delete(f"/v1/quick-replies/{own['id']}").status_code == 204
+    assert_problem(op.delete(f"/v1/quick-replies/{own['id']}"), 404, "not_found")
+    assert lead.delete(f"/v1/quick-replies/{shared['id']}").status_code == 204
+    assert lead.delete(f"/v1/quick-replies/{grouped['id']}").status_code == 204
+
+
+def test_quick_replies_refused_record_nothing(setup: Setup, held: dict[str, Any]) -> None:
+    chat_id, op, bot = held["id"], held["op"], held["bot"]
+    _, lead = setup.operator(working=False, role="supervisor")
+    shared = ok(lead.post("/v1/quick-replies", json={"shortcut": "bye", "text": "Bye!"}), 201)
+    head = ok(setup.admin.get("/readyz"))["position"]
+    bad_bodies = [
+        {"shortcut": "two words", "text": "x"},
+        {"shortcut": "x", "text": "Hi {client_email}"},
+        {"shortcut": "x" * 51, "text": "x"},
+        {"shortcut": "x", "text": "x" * 10_001},
+        {"shortcut": "x"},
+        {"shortcut": "x", "text": "y", "personal": "yes"},
+    ]
+    for body in bad_bodies:
+        assert_problem(lead.post("/v1/quick-replies", json=body), 422, "validation")
+    unknown_group = {"shortcut": "x", "text": "y", "group_id": str(uuid.UUID(int=7))}
+    assert_problem(lead.post("/v1/quick-replies", json=unknown_group), 422, "unknown_reference")
+    assert_problem(
+        op.post("/v1/quick-replies", json={"shortcut": "x", "text": "y"}), 403, "forbidden"
+    )
+    path = f"/v1/quick-replies/{shared['id']}"
+    assert_problem(op.patch(path, json={"text": "Mine now"}), 403, "forbidden")
+    assert_problem(op.delete(path), 403, "forbidden")
+    assert_problem(lead.patch(path, json={"text": None}), 422, "validation")
+    messages = f"/v1/chats/{chat_id}/messages"
+    unknown = {"quick_reply_id": str(uuid.UUID(int=9))}
+    assert_problem(op.post(messages, json=unknown), 422, "unknown_reference")
+    both = {"quick_reply_id": shared["id"], "text": "and more"}
+    assert_problem(op.post(messages, json=both), 422, "validation")
+    assert_problem(bot.post(messages, json={"quick_reply_id": shared["id"]}), 422, "validation")
+    assert ok(setup.admin.get("/readyz"))["position"] == head
+    assert lead.delete(path).status_code == 204

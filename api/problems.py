@@ -80,6 +80,7 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "edit_message": (*_CHAT_STATE, *_OWN_MESSAGE),
     "delete_message": (*_CHAT_STATE, *_OWN_MESSAGE),
     "add_note": (domain_errors.InvalidValue, app_errors.Conflict),
+    "ask_resolved": (*_CHAT_STATE, domain_errors.NotAssigned),
     "create_quick_reply": (
         domain_errors.InvalidValue,
         app_errors.UnknownReference,

@@ -14,6 +14,8 @@ from typing import Any
 from domain.errors import InvalidValue
 
 MAX_SYSTEM_TEXT = 1_000
+MAX_LABEL = 100  # a button's label (domain.messages.MAX_BUTTON_TEXT)
+LABELS = ("yes", "no")
 MAX_LANGUAGES = 50
 LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 
@@ -24,6 +26,9 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "rating_prompt": (),
     "ask_resolved": (),
     "inactivity_close": (),
+    # The labels of the buttons under the "anything left?" question.
+    "yes": (),
+    "no": (),
 }
 NAMES = tuple(PLACEHOLDERS)
 
@@ -37,6 +42,8 @@ BUILT_IN: dict[str, dict[str, str]] = {
             "We haven't heard from you for a while, so we've closed this conversation. "
             "Just write to us whenever you need help."
         ),
+        "yes": "Yes, I have another question",
+        "no": "No, that's all",
     },
     "ru": {
         "greeting": "Здравствуйте! Меня зовут {first_name}. Чем я могу вам помочь?",
@@ -47,6 +54,8 @@ BUILT_IN: dict[str, dict[str, str]] = {
             "Мы давно не получали от вас сообщений, поэтому закрыли этот диалог. "
             "Если понадобится помощь, просто напишите нам."
         ),
+        "yes": "Да, есть ещё вопрос",
+        "no": "Нет, это всё",
     },
     "uk": {
         "greeting": "Вітаю! Мене звати {first_name}. Чим я можу вам допомогти?",
@@ -57,6 +66,8 @@ BUILT_IN: dict[str, dict[str, str]] = {
             "Ми давно не отримували від вас повідомлень, тому закрили цей діалог. "
             "Якщо знадобиться допомога, просто напишіть нам."
         ),
+        "yes": "Так, маю ще питання",
+        "no": "Ні, це все",
     },
 }
 
@@ -79,6 +90,8 @@ def check_text_template(name: str, text: Any) -> None:
         raise InvalidValue(f"there is no system text {name!r}; there are {', '.join(NAMES)}")
     if not isinstance(text, str) or len(text) > MAX_SYSTEM_TEXT or "\x00" in text:
         raise InvalidValue(f"a system text is text of at most {MAX_SYSTEM_TEXT} characters")
+    if name in LABELS and len(text) > MAX_LABEL:
+        raise InvalidValue(f"a button's label ({name}) is at most {MAX_LABEL} characters")
     try:
         fields = [(f, s, c) for _, f, s, c in string.Formatter().parse(text) if f is not None]
     except ValueError as error:

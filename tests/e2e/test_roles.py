@@ -68,6 +68,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "POST /v1/chats/{chat_id}/reassign":                (404, 404, 404, 403, 403, 403, 401),
     "PATCH /v1/chats/{chat_id}":                        (404, 404, 404, 403, 403, 403, 401),
     "POST /v1/chats/{chat_id}/notes":                   (404, 404, 404, 403, 403, 403, 401),
+    "POST /v1/chats/{chat_id}/ask-resolved":            (404, 404, 404, 403, 403, 403, 401),
     "GET /v1/chats/{chat_id}":                          (404, 404, 404, 404, 404, 404, 401),
     "PATCH /v1/chats/{chat_id}/messages/{message_id}":  (404, 404, 404, 403, 403, 403, 401),
     "DELETE /v1/chats/{chat_id}/messages/{message_id}": (404, 404, 404, 403, 403, 403, 401),

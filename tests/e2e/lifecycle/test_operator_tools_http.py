@@ -192,3 +192,47 @@ def test_quick_replies_refused_record_nothing(setup: Setup, held: dict[str, Any]
     assert_problem(bot.post(messages, json={"quick_reply_id": shared["id"]}), 422, "validation")
     assert ok(setup.admin.get("/readyz"))["position"] == head
     assert lead.delete(path).status_code == 204
+
+
+# -- "anything left?" and the rating prompt ----------------------------------------------------
+
+
+def test_the_clients_no_closes_the_chat_and_a_score_rates_it(
+    setup: Setup, held: dict[str, Any]
+) -> None:
+    chat_id, op, bot = held["id"], held["op"], held["bot"]
+    asked = ok(op.post(f"/v1/chats/{chat_id}/ask-resolved"), 201)
+    assert asked["author"] == "system"
+    assert [b["value"] for b in asked["buttons"]] == ["yes", "no"]
+    messages = f"/v1/chats/{chat_id}/messages"
+    ok(bot.post(messages, json={"text": "Yes", "button_value": "yes"}), 201)
+    assert ok(op.get(f"/v1/chats/{chat_id}"))["status"] == "active"
+
+    ok(op.post(f"/v1/chats/{chat_id}/ask-resolved"), 201)
+    with changed_settings(setup.admin, rating_prompt=True):
+        ok(bot.post(messages, json={"text": "No", "button_value": "no"}), 201)
+        closed = ok(op.get(f"/v1/chats/{chat_id}"))
+        assert closed["status"] == "closed"
+        assert closed["close_reason"] == "resolved"
+        assert closed["closed_by"]["kind"] == "bot"
+        prompt = closed["messages"][-1]
+        assert [b["value"] for b in prompt["buttons"]] == ["1", "2", "3", "4", "5"]
+
+        echoed = ok(bot.post(messages, json={"text": "4", "button_value": "4"}), 201)
+        assert echoed["button_value"] == "4"
+        assert ok(op.get(f"/v1/chats/{chat_id}"))["rating"] == 4
+
+
+def test_asking_is_refused_to_others_and_records_nothing(setup: Setup, held: dict[str, Any]):
+    chat_id, bot = held["id"], held["bot"]
+    _, other = setup.operator(held["group"]["id"])
+    version = ok(setup.admin.get(f"/v1/chats/{chat_id}"))["version"]
+    path = f"/v1/chats/{chat_id}/ask-resolved"
+
+    assert_problem(other.post(path), 403, "not_assigned")
+    assert_problem(bot.post(path), 403, "forbidden")
+    assert_problem(held["op"].post(f"/v1/chats/{uuid.UUID(int=3)}/ask-resolved"), 404, "not_found")
+    assert ok(setup.admin.get(f"/v1/chats/{chat_id}"))["version"] == version
+
+    ok(held["op"].post(f"/v1/chats/{chat_id}/close"))
+    assert_problem(held["op"].post(path), 409, "chat_closed")

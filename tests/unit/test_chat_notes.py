@@ -187,3 +187,15 @@ def test_a_reassign_comment_too_long_refuses_the_whole_reassign(app, sales):
 
     assert app.head() == before
     assert app.get_chat(chat.id).operator_id == anna.operator_id
+
+
+def test_the_audit_timeline_shows_a_note_as_private():
+    from infrastructure.audit import timeline
+
+    chat = active_chat()
+    drain(chat)
+    chat.add_note(uuid4(), "Call back at 5", author_id=None, at=minutes(2), actor="admin:root")
+
+    (line,) = timeline(drain(chat))
+
+    assert "NoteAdded" in line and line.endswith("private note: 'Call back at 5'")

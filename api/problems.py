@@ -62,6 +62,7 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
         domain_errors.NotAssigned,
         domain_errors.NotIntercepted,
         app_errors.UnknownReference,  # a quick_reply_id that is none of the caller's
+        domain_errors.AlreadyRated,  # a score pressed under the rating prompt, once more
     ),
     "list_messages": (domain_errors.InvalidValue,),
     "rate": (domain_errors.NotClosed, domain_errors.AlreadyRated, app_errors.Conflict),

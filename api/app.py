@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.console import mount_console
 from api.errors import install_error_handlers, problem
 from api.metrics import Metrics, MetricsMiddleware
 from api.problems import document_problems
 from api.routers import (
     chats,
     dashboard,
+    events,
     history,
     me,
     notes,
@@ -27,6 +29,7 @@ from api.routers import (
     staff,
     stream,
     tokens,
+    webhooks,
 )
 from api.runtime import Runtime
 
@@ -140,9 +143,10 @@ def create_api(
         dashboard,
         stream,
     )
-    for module in (*routers, history, reports, ops):
+    for module in (*routers, history, reports, ops, webhooks, events):
         api.include_router(module.router)
     document_problems(api)
+    mount_console(api)  # after the API's documentation: the console is not an operation
     api.add_middleware(BodySizeLimit, limit=max_body_bytes)
     api.add_middleware(DatabaseGuard)
     api.add_middleware(MetricsMiddleware, metrics=metrics)

@@ -108,6 +108,11 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "invite_operator": (*_DEACTIVATED, app_errors.Conflict),
     "deactivate_operator": (app_errors.Conflict,),
     "reactivate_operator": (app_errors.Conflict,),
+    # webhooks
+    "create_webhook": (domain_errors.InvalidValue,),
+    "update_webhook": (domain_errors.InvalidValue, app_errors.Conflict),
+    "delete_webhook": (app_errors.Conflict,),
+    "replay_webhook": (domain_errors.InvalidValue, app_errors.Conflict),
 }
 
 Answers = dict[int, dict[str, str]]  # status -> {code: when}

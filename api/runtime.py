@@ -15,7 +15,9 @@ from api.stream import Hub, LiveBroker
 from application.app import Switchboard
 from projections.dashboard import Dashboard
 from projections.directory import Directory
+from projections.events import EventsOut
 from projections.history import History
+from projections.machinery.positions import PositionWaiter
 from projections.reports import Reports
 
 
@@ -28,6 +30,7 @@ class ApiConfig(Protocol):
     stream_heartbeat_s: float
     stream_queue: int
     stream_send_timeout_s: float
+    webhooks_reach_private: bool
 
 
 class Runtime(Protocol):
@@ -37,6 +40,8 @@ class Runtime(Protocol):
     dashboard: Dashboard
     history: History
     reports: Reports
+    events_out: EventsOut
+    waiter: PositionWaiter
     broker: LiveBroker
     hub: Hub
 

@@ -12,6 +12,7 @@ from application.quick_replies import QuickReplyCommands
 from application.settings import SettingsCommands
 from application.staff import StaffCommands
 from application.timed import TimedActions
+from application.webhooks import WebhookCommands
 
 
 class Switchboard(
@@ -25,6 +26,7 @@ class Switchboard(
     SettingsCommands,
     AccountCommands,
     Authentication,
+    WebhookCommands,
 ):
     """One ``eventsourcing`` Application; each public method is one command or one load.
 

@@ -27,9 +27,12 @@ from infrastructure.database import Database, EmbeddedPostgres, schema_lock
 from infrastructure.dispatching import DISPATCHER, DispatcherFeed
 from infrastructure.live import InProcessBroker, RedisBroker
 from infrastructure.scheduler import Scheduler
+from infrastructure.webhook_sender import WebhookSender
 from projections.dashboard import Dashboard
 from projections.directory import Directory, DirectoryRoutingView
+from projections.events import EventsOut
 from projections.history import History
+from projections.machinery.feed import LogFeed
 from projections.machinery.positions import PositionWaiter
 from projections.machinery.readmodel import SCHEMA, ReadModel
 from projections.machinery.rebuild import create_or_reset
@@ -59,6 +62,7 @@ class Services:
     dashboard: Dashboard
     history: History
     reports: Reports
+    events_out: EventsOut
     read_models: tuple[ReadModel, ...]
     waiter: PositionWaiter
     app: Switchboard
@@ -68,6 +72,7 @@ class Services:
     hub: Hub
     runners: tuple[ReadModelRunner, ...] = ()  # the read models' and the dispatcher's
     scheduler: Scheduler | None = None
+    sender: WebhookSender | None = None  # the worker's
 
     def read_model(self, name: str) -> ReadModel:
         return next(model for model in self.read_models if model.name == name)
@@ -92,8 +97,12 @@ class Services:
             runner.start()
         if self.scheduler is not None:
             self.scheduler.start()
+        if self.sender is not None:
+            self.sender.start()
 
     def stop(self) -> None:
+        if self.sender is not None:
+            self.sender.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
         for runner in self.runners:
@@ -110,7 +119,7 @@ class Services:
 def resolve_database(config: Config) -> tuple[Database, EmbeddedPostgres | None]:
     if config.database_url:
         return Database(config.database_url), None
-    embedded = EmbeddedPostgres(config.data_dir)
+    embedded = EmbeddedPostgres(config.data_dir, config.embedded_postgres_settings())
     return embedded.start(), embedded
 
 
@@ -154,13 +163,13 @@ def build(
         dashboard = Dashboard(read_store, application_name=name, publish=publish)
         history = History(read_store, application_name=name)
         reports = Reports(read_store, application_name=name)
-        read_models: tuple[ReadModel, ...] = (directory, dashboard, history, reports)
+        events_out = EventsOut(read_store, application_name=name)
+        read_models: tuple[ReadModel, ...] = (directory, dashboard, history, reports, events_out)
         for model in read_models:
             if create_or_reset(model, database.connect):
                 log.warning("read model %s changed shape: rebuilding it from the log", model.name)
-        # A runner per read model and the dispatcher's, each reading pages of the log.
-        followers = len(read_models) + 1
-        reader_pool = 2 * followers + 1 if run_projections else 2
+        # The runners' one reading of the log, the log's head, the routing view's.
+        reader_pool = 4 if run_projections else 2
         event_log = EventLogReader({**env, "POSTGRES_POOL_SIZE": str(reader_pool)})
         waiter = PositionWaiter(
             connect=database.connect,
@@ -192,17 +201,27 @@ def build(
         queue_limit=config.stream_queue,
     )
     runners: tuple[ReadModelRunner, ...] = ()
-    scheduler = None
+    scheduler = sender = None
     if run_projections:
         feed = DispatcherFeed(
             dispatcher,
             head=event_log.recorder.max_notification_id,
             reached=partial(waiter.advance, DISPATCHER),
         )
+        # One reading of the log for every read model (and the dispatcher) this process leads.
+        log_feed = LogFeed(event_log)
         runners = tuple(
-            ReadModelRunner(model, event_log, database.connect) for model in (*read_models, feed)
+            ReadModelRunner(model, log_feed, database.connect) for model in (*read_models, feed)
         )
         scheduler = Scheduler(deadlines, database.connect, interval_s=config.scheduler_interval_s)
+        sender = WebhookSender(
+            config,
+            database.url,
+            SCHEMA,
+            waiter,
+            lambda webhook_id, reason: app.disable_webhook(webhook_id, reason).position,
+            read_model=events_out.name,
+        )
     return Services(
         config=config,
         database=database,
@@ -213,6 +232,7 @@ def build(
         dashboard=dashboard,
         history=history,
         reports=reports,
+        events_out=events_out,
         read_models=read_models,
         waiter=waiter,
         app=app,
@@ -222,4 +242,5 @@ def build(
         hub=hub,
         runners=runners,
         scheduler=scheduler,
+        sender=sender,
     )

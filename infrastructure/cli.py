@@ -41,6 +41,8 @@ def serve(
             raise typer.BadParameter("--worker is inline or external")
         settings = settings.model_copy(update={"worker": worker})
     log_config = configure_logging(settings)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    typer.echo(f"Switchboard: the operator console is at http://{shown}:{port}/console/")
     if workers == 1:
         from infrastructure.serving import serve_one
         from infrastructure.web import create_app

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_SIZE = r"^[0-9]+(kB|MB|GB|TB)$"  # a PostgreSQL memory size, e.g. 512MB
+
 
 class Config(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
@@ -104,7 +106,88 @@ class Config(BaseSettings):
         gt=0,
         description="Hours a session (from signing in) lasts, however active.",
     )
+    # The embedded PostgreSQL's memory (``make run``, no DATABASE_URL); a server of your own
+    # is configured on that server (README, "Running it in production").
+    pg_shared_buffers: str = Field(
+        "512MB",
+        alias="SWITCHBOARD_PG_SHARED_BUFFERS",
+        pattern=_SIZE,
+        description="Embedded PostgreSQL: its page cache (read models' working set, the log's "
+        "tail); applied at its next start.",
+    )
+    pg_effective_cache_size: str = Field(
+        "2GB",
+        alias="SWITCHBOARD_PG_EFFECTIVE_CACHE_SIZE",
+        pattern=_SIZE,
+        description="Embedded PostgreSQL: how much of the database the planner may assume is "
+        "cached (shared_buffers and the OS cache).",
+    )
+    pg_work_mem: str = Field(
+        "16MB",
+        alias="SWITCHBOARD_PG_WORK_MEM",
+        pattern=_SIZE,
+        description="Embedded PostgreSQL: memory per sort or hash of a query (reports, history).",
+    )
+    pg_maintenance_work_mem: str = Field(
+        "256MB",
+        alias="SWITCHBOARD_PG_MAINTENANCE_WORK_MEM",
+        pattern=_SIZE,
+        description="Embedded PostgreSQL: memory for building an index (a rebuild indexes its "
+        "loaded tables) and for vacuum.",
+    )
+    pg_max_wal_size: str = Field(
+        "2GB",
+        alias="SWITCHBOARD_PG_MAX_WAL_SIZE",
+        pattern=_SIZE,
+        description="Embedded PostgreSQL: WAL between checkpoints (fewer checkpoints while "
+        "appending and rebuilding).",
+    )
     log_level: str = Field("INFO", alias="SWITCHBOARD_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(
         "text", alias="SWITCHBOARD_LOG_FORMAT", description="json: one JSON object per line."
     )
+
+    def embedded_postgres_settings(self) -> dict[str, str]:
+        """The embedded PostgreSQL's server settings, by their PostgreSQL names."""
+        return {
+            "shared_buffers": self.pg_shared_buffers,
+            "effective_cache_size": self.pg_effective_cache_size,
+            "work_mem": self.pg_work_mem,
+            "maintenance_work_mem": self.pg_maintenance_work_mem,
+            "max_wal_size": self.pg_max_wal_size,
+        }
+
+    # -- webhooks (the worker sends them; see README "Webhooks") -------------------------------
+    webhook_allow_private: bool | None = Field(
+        None,
+        alias="SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE",
+        description="Whether webhook URLs may reach private, loopback and link-local addresses; "
+        "unset: only in the embedded default (no DATABASE_URL).",
+    )
+    webhook_timeout_s: float = Field(
+        10.0, alias="SWITCHBOARD_WEBHOOK_TIMEOUT_S", gt=0, description="A receiver's time."
+    )
+    webhook_attempts: int = Field(
+        8, alias="SWITCHBOARD_WEBHOOK_ATTEMPTS", ge=1, description="Tries per delivery."
+    )
+    webhook_retry_first_s: float = Field(
+        3.0,
+        alias="SWITCHBOARD_WEBHOOK_RETRY_FIRST_S",
+        gt=0,
+        description="The wait before the first retry; each next wait is `factor` times longer "
+        "(each with +-25 % jitter), up to the maximum.",
+    )
+    webhook_retry_factor: float = Field(4.0, alias="SWITCHBOARD_WEBHOOK_RETRY_FACTOR", ge=1)
+    webhook_retry_max_s: float = Field(36_000.0, alias="SWITCHBOARD_WEBHOOK_RETRY_MAX_S", gt=0)
+    webhook_concurrency: int = Field(
+        4,
+        alias="SWITCHBOARD_WEBHOOK_CONCURRENCY",
+        ge=1,
+        description="Requests in flight to one webhook at once (a chat's Events go one by one).",
+    )
+
+    @property
+    def webhooks_reach_private(self) -> bool:
+        if self.webhook_allow_private is not None:
+            return self.webhook_allow_private
+        return self.database_url is None

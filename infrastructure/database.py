@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,11 +128,17 @@ class EmbeddedPostgres:
     """A private PostgreSQL from the pgserver wheel, its data under ``data_dir/pgdata``.
 
     Started on first use, reused when already running (a second process shares it), and
-    stopped when the last process using it exits.
+    stopped when the last process using it exits. ``settings`` (memory, by PostgreSQL's
+    names) go into a file of ours that the server's configuration includes: the first start
+    of a new data directory restarts the server once so that all of them apply; a server
+    already running takes the reloadable ones at once and the rest at its next start.
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    CONF = "switchboard.conf"
+
+    def __init__(self, data_dir: Path, settings: Mapping[str, str] | None = None) -> None:
         self.pgdata = (data_dir / "pgdata").resolve()
+        self.settings = dict(settings or {})
         self._server = None
 
     def start(self) -> Database:
@@ -139,8 +146,45 @@ class EmbeddedPostgres:
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
         log.info("starting embedded PostgreSQL in %s", self.pgdata)
+        fresh = not (self.pgdata / "PG_VERSION").exists()
+        if not fresh:
+            self._write_settings()
         self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
-        return Database(self._server.get_uri())
+        database = Database(self._server.get_uri())
+        if fresh and self.settings:
+            self._write_settings()
+            if self._apply(database):  # shared_buffers waits for a restart: do it now
+                self._server.cleanup()
+                self._server = pgserver.get_server(self.pgdata, cleanup_mode="stop")
+                database = Database(self._server.get_uri())
+        elif self.settings and self._apply(database):
+            log.warning(
+                "the embedded PostgreSQL was already running: some of its settings (%s) "
+                "apply at its next start",
+                ", ".join(self.settings),
+            )
+        return database
+
+    def _write_settings(self) -> None:
+        """Our settings in a file of their own, included by the server's configuration."""
+        lines = [f"{name} = '{value}'\n" for name, value in self.settings.items()]
+        (self.pgdata / self.CONF).write_text("".join(lines))
+        conf = self.pgdata / "postgresql.conf"
+        include = f"include_if_exists = '{self.CONF}'"
+        text = conf.read_text()
+        if include not in text:
+            conf.write_text(f"{text.rstrip()}\n{include}\n")
+
+    def _apply(self, database: Database) -> bool:
+        """Reload the configuration; True when a setting waits for a restart."""
+        with database.connect(autocommit=True) as conn:
+            conn.execute("SELECT pg_reload_conf()")
+            time.sleep(0.2)  # the postmaster signals its children; let them read it
+            pending = conn.execute(
+                "SELECT count(*) FROM pg_settings WHERE pending_restart AND name = ANY(%s)",
+                (list(self.settings),),
+            ).fetchone()[0]
+        return bool(pending)
 
     def stop(self) -> None:
         if self._server is not None:

@@ -66,7 +66,7 @@ def serve_many(config: Config, *, host: str, port: int, workers: int, log_config
 
     embedded = None
     if not config.database_url:
-        embedded = EmbeddedPostgres(config.data_dir)
+        embedded = EmbeddedPostgres(config.data_dir, config.embedded_postgres_settings())
         os.environ["DATABASE_URL"] = embedded.start().url
     metrics_dir = tempfile.mkdtemp(prefix="switchboard-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # the processes' metrics, summed

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 from domain.chat import Chat, status_when_held, transcript_message_id
 from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE, ChatClocks, ServiceLevel
 from domain.group import Group
-from domain.visibility import lost_sight
+from domain.visibility import ChatFacts, lost_sight
 from projections.dashboard.changes import DashboardChanges, LiveChanges, row_facts
 from projections.dashboard.deadlines import DeadlineQueries
 from projections.dashboard.tables import COLUMNS, PREVIEW_CHARS, TABLES
@@ -89,12 +89,16 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
     def apply_at(self, event: Any, position: int, curs: Cursor) -> None:
         self._position = position
         row = self._rows.get(event.originator_id)
-        before = row_facts(row) if row is not None else None
-        self.apply(event, curs)
-        if before is None:
+        if row is None:
+            self.handler(type(event))(self, event, curs)
             return
+        seen = (row["status"], row["operator_id"], row["group_id"])
+        self.handler(type(event))(self, event, curs)
+        after = self._rows[event.originator_id]
+        if (after["status"], after["operator_id"], after["group_id"]) == seen:
+            return  # the facts the visibility rule reads are as they were: nobody lost sight
         # Whoever saw the chat through what this event changed has lost sight of it.
-        lost = lost_sight(before, row_facts(self._rows[event.originator_id]))
+        lost = lost_sight(ChatFacts(*seen), row_facts(after))
         if lost is not None:
             self._departures.append(
                 (position, event.originator_id, lost.operator_id, lost.group_id)

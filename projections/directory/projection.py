@@ -59,7 +59,7 @@ class Directory(DirectoryQueries, ReadModel):
             f"UPDATE {self.table('operators')} AS o SET load = o.load + c.load, "
             "last_assigned_at = COALESCE(c.assigned, o.last_assigned_at), "
             "last_active_at = GREATEST(o.last_active_at, c.active) "
-            "FROM unnest(%s::uuid[], %s::int[], %s::timestamptz[], %s::timestamptz[]) "
+            "FROM unnest(%b::uuid[], %b::int[], %b::timestamptz[], %b::timestamptz[]) "
             "AS c(id, load, assigned, active) WHERE o.id = c.id",
             (
                 operator_ids,

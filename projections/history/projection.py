@@ -80,8 +80,8 @@ class History(HistoryQueries, ReadModel):
         curs.execute(
             f"INSERT INTO {self.table('history_messages')} "
             "(chat_id, message_id, version, line, author, text, at) "
-            "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::int[], %s::int[], %s::text[], "
-            "%s::text[], %s::timestamptz[])",
+            "SELECT * FROM unnest(%b::uuid[], %b::uuid[], %b::int[], %b::int[], %b::text[], "
+            "%b::text[], %b::timestamptz[])",
             [list(column) for column in zip(*self._messages, strict=True)],
         )
         self._messages = []

@@ -8,6 +8,8 @@ listener re-reads the positions from the tracking tables before it listens again
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -34,6 +36,7 @@ class PositionWaiter:
         self._stopping = threading.Event()
         self._listening = threading.Event()
         self._connected = False
+        self._listeners: set[Callable[[], None]] = set()
         self._thread = threading.Thread(target=self._run, name="position-listener", daemon=True)
 
     def start(self) -> None:
@@ -68,9 +71,23 @@ class PositionWaiter:
 
     def advance(self, name: str, position: int) -> None:
         with self._changed:
-            if position > self._positions.get(name, 0):
-                self._positions[name] = position
-                self._changed.notify_all()
+            if position <= self._positions.get(name, 0):
+                return
+            self._positions[name] = position
+            self._changed.notify_all()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+    def listen(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (on the listener's thread: it must not block) after each advance;
+        how asynchronous code waits without holding a thread."""
+        with self._changed:
+            self._listeners.add(listener)
+
+    def unlisten(self, listener: Callable[[], None]) -> None:
+        with self._changed:
+            self._listeners.discard(listener)
 
     def _run(self) -> None:
         backoff = 0.1
@@ -96,3 +113,32 @@ class PositionWaiter:
                 self._listening.set()
                 self._stopping.wait(backoff)
                 backoff = min(backoff * 2, 1.0)
+
+
+async def wait_async(waiter: PositionWaiter, name: str, position: int, timeout: float) -> bool:
+    """``waiter.wait`` for asynchronous code: True once ``name`` reached ``position``; False
+    after ``timeout``. Holds no thread while it waits (long polls may be many)."""
+    loop = asyncio.get_running_loop()
+    woken = asyncio.Event()
+
+    def wake() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(woken.set)
+
+    waiter.listen(wake)
+    try:
+        deadline = loop.time() + timeout
+        while waiter.position(name) < position:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            woken.clear()
+            if waiter.position(name) >= position:
+                break
+            try:
+                await asyncio.wait_for(woken.wait(), remaining)
+            except TimeoutError:
+                return waiter.position(name) >= position
+        return True
+    finally:
+        waiter.unlisten(wake)

@@ -8,8 +8,9 @@ transaction's NOTIFY tells every process which position the model has reached.
 
 from __future__ import annotations
 
+import inspect
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -28,6 +29,8 @@ class Index:
 
     name: str
     using: str
+    # The projection reads through it while it applies events: a rebuild loads with it.
+    while_loading: bool = False
 
     def ddl(self, schema: str, table: str) -> str:
         return f"CREATE INDEX IF NOT EXISTS {self.name} ON {schema}.{table} {self.using}"
@@ -43,8 +46,19 @@ class Table:
 
     def ddl(self, schema: str) -> list[str]:
         """The statements that create the table and its indexes in ``schema``."""
-        table = f"CREATE TABLE IF NOT EXISTS {schema}.{self.name} ({self.columns})"
-        return [table, *(index.ddl(schema, self.name) for index in self.indexes)]
+        return [self.table_ddl(schema), *self.index_ddl(schema)]
+
+    def table_ddl(self, schema: str) -> str:
+        return f"CREATE TABLE IF NOT EXISTS {schema}.{self.name} ({self.columns})"
+
+    def index_ddl(self, schema: str, *, while_loading: bool | None = None) -> list[str]:
+        """Its indexes' statements (``while_loading``: only those kept, or not kept, while a
+        rebuild loads the table)."""
+        return [
+            index.ddl(schema, self.name)
+            for index in self.indexes
+            if while_loading is None or index.while_loading == while_loading
+        ]
 
 
 class ReadModel(PostgresTrackingRecorder):
@@ -54,7 +68,31 @@ class ReadModel(PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore, application_name: str) -> None:
         super().__init__(datastore, tracking_table_name=f"{self.name}_tracking")
         self.application_name = application_name
-        self.sql_create_statements.extend(SQL(ddl) for ddl in self.ddl(datastore.schema))
+        schema = datastore.schema
+        for table in self.tables:
+            self.sql_create_statements.append(SQL(table.table_ddl(schema)))
+            self.sql_create_statements.extend(
+                SQL(ddl) for ddl in table.index_ddl(schema, while_loading=True)
+            )
+        self.index_statements = [
+            SQL(ddl)
+            for table in self.tables
+            for ddl in table.index_ddl(schema, while_loading=False)
+        ]
+
+    def create_table(self, *, indexes: bool = True) -> None:
+        """Create the tracking table and this model's tables, and (``indexes``) their
+        secondary indexes; a rebuild loads its tables first and indexes them after."""
+        super().create_table()
+        if indexes:
+            self.create_indexes()
+
+    def create_indexes(self) -> None:
+        """The secondary indexes, each built once over whatever the tables hold: after a bulk
+        load, a sorted build instead of an insert into every index for every row."""
+        with self.datastore.transaction(commit=True) as curs:
+            for statement in self.index_statements:
+                curs.execute(statement)
 
     @classmethod
     def ddl(cls, schema: str) -> list[str]:
@@ -113,7 +151,7 @@ class ReadModel(PostgresTrackingRecorder):
         if not missing:
             return
         curs.execute(
-            f"SELECT {', '.join(columns)} FROM {self.table(table)} WHERE id = ANY(%s)",
+            f"SELECT {', '.join(columns)} FROM {self.table(table)} WHERE id = ANY(%b)",
             (list(missing),),
         )
         found = {row["id"]: row for row in curs.fetchall()}
@@ -124,7 +162,25 @@ class ReadModel(PostgresTrackingRecorder):
 
     def apply_at(self, event: Any, position: int, curs: Cursor) -> None:
         """Apply one event found at ``position`` of the log (read models that keep it override)."""
-        self.apply(event, curs)
+        self.handler(type(event))(self, event, curs)
+
+    @classmethod
+    def handler(cls, event_type: type) -> Callable[[Any, Any, Cursor], None]:
+        """``apply``'s implementation for ``event_type``, found once per class and event type.
+
+        Reading ``self.apply`` makes the ``singledispatchmethod`` build and wrap a new bound
+        method every time: a tenth of a rebuild's time went there.
+        """
+        handlers = cls.__dict__.get("_handlers")
+        if handlers is None:
+            handlers = {}
+            cls._handlers = handlers
+        found = handlers.get(event_type)
+        if found is None:
+            method = inspect.getattr_static(cls, "apply")
+            method.__get__(None, cls)  # the library's deferred registrations, if any, now
+            found = handlers[event_type] = method.dispatcher.dispatch(event_type)
+        return found
 
     def changes(self, curs: Cursor, after: int, upto: int) -> Any:
         """What changed between the positions, read in the batch's transaction, to announce

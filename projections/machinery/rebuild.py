@@ -59,16 +59,14 @@ def rebuild_together(
     with staging_store.transaction(commit=True) as curs:
         curs.execute(SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(Identifier(schema)))
         curs.execute(SQL("CREATE SCHEMA {}").format(Identifier(schema)))
-    staged = [type(live)(staging_store, application_name=live.application_name) for live in lives]
-    for model in staged:
-        model.create_table()
-
+    staged = stage(lives, staging_store)
     position = 0
     while True:
         head = log.recorder.max_notification_id() or 0
         if head - position <= swap_within:
             break
         position = _catch_up(staged, log, position, head, on_progress, page)
+    build_indexes(staged)
 
     positions = {}
     for live, model in zip(lives, staged, strict=True):
@@ -77,6 +75,22 @@ def rebuild_together(
     with staging_store.transaction(commit=True) as curs:
         curs.execute(SQL("DROP SCHEMA {} CASCADE").format(Identifier(schema)))
     return positions
+
+
+def stage(lives: Sequence[ReadModel], staging_store: PostgresDatastore) -> list[ReadModel]:
+    """Staged copies of the read models, their tables created without secondary indexes
+    (``build_indexes`` makes those once the tables are loaded)."""
+    staged = [type(live)(staging_store, application_name=live.application_name) for live in lives]
+    for model in staged:
+        model.create_table(indexes=False)
+    return staged
+
+
+def build_indexes(staged: Sequence[ReadModel]) -> None:
+    """Index the loaded tables: one sorted build per index, not a row-by-row insert into each
+    (the live models' catch-up reads only primary keys)."""
+    for model in staged:
+        model.create_indexes()
 
 
 def _swap(live: ReadModel, staged: ReadModel, log: Application[Any], position: int) -> int:

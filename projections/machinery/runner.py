@@ -1,14 +1,14 @@
 """Keeps a read model following the event log, live, in batches, across failures.
 
-The library's subscription (LISTEN/NOTIFY on the event table, then a select of what is new)
-feeds a queue; the projecting loop takes everything queued so far, up to ``BATCH_SIZE``,
-and applies it as one transaction. Catching up, batches are hundreds of events; live, a
-batch is usually the one new event. On any error the subscription is dropped and started
-again from the position the read model committed, so nothing is skipped or applied twice;
-so is a subscription that stalled (the log's head ahead of the runner, nothing arriving).
+The process's ``LogFeed`` reads the log once for all its read models; the runner takes
+everything queued for its model so far, up to ``BATCH_SIZE``, and applies it as one
+transaction. Catching up, batches are hundreds of events; live, a batch is usually the one
+new event. On any error the runner leaves the feed, lets go of its lock and joins again from
+the position the read model committed, so nothing is skipped or applied twice.
 
 Any number of processes may run a read model's runner: a PostgreSQL advisory lock lets one
-follow the log while the others wait as hot standbys and take over when it goes away.
+follow the log while the others wait as hot standbys and take over when it goes away. Only a
+runner that holds its lock joins the feed: a model led by another process is not fed here.
 """
 
 from __future__ import annotations
@@ -16,41 +16,48 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from eventsourcing.application import Application
-from eventsourcing.projection import ApplicationSubscription
+from eventsourcing.persistence import Tracking
 
-from projections.machinery.readmodel import ReadModel
+from projections.machinery.feed import BATCH_SIZE, CHECK_S, STALL_S, LogFeed, Member
+
+__all__ = ["BATCH_SIZE", "STALL_S", "Follower", "ReadModelRunner"]
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 500
-CHECK_S = 0.5  # how long the runner waits for an event before it looks at the log's head
-STALL_S = 1.0  # how long the head may stay ahead, nothing arriving, before a new subscription
-_END = object()
+
+class Follower(Protocol):
+    """What a runner keeps following the log: a read model, or the dispatcher's feed."""
+
+    name: str
+
+    def position(self) -> int: ...
+
+    def process_batch(self, batch: list[tuple[Any, Tracking]]) -> int: ...
 
 
 class ReadModelRunner:
     def __init__(
         self,
-        read_model: ReadModel,
-        log_reader: Application[Any],
+        read_model: Follower,
+        feed: LogFeed | Application[Any],
         connect: Callable[[], psycopg.Connection],
     ) -> None:
+        """``feed``: the process's shared reading of the log (or a log reader, to read it
+        for this runner alone)."""
         self.read_model = read_model
-        self.log_reader = log_reader
+        self.feed = feed if isinstance(feed, LogFeed) else LogFeed(feed)
         self._connect = connect
         self._lock_key = self.lock_key_for(read_model.name)
         self.standby = True
         self.processed_position = 0
         self.errors = 0
         self._stopping = threading.Event()
-        self._subscription: ApplicationSubscription | None = None
         self._thread = threading.Thread(
             target=self._run, name=f"projection-{read_model.name}", daemon=True
         )
@@ -65,14 +72,15 @@ class ReadModelRunner:
         return zlib.crc32(f"switchboard-readmodel:{name}".encode())
 
     def start(self) -> None:
+        self.feed.attach()
         self._thread.start()
 
     def stop(self) -> None:
+        if self._stopping.is_set():
+            return
         self._stopping.set()
-        subscription = self._subscription
-        if subscription is not None:
-            subscription.stop()
         self._thread.join(timeout=10)
+        self.feed.detach()
 
     def _run(self) -> None:
         backoff = 0.1
@@ -101,93 +109,30 @@ class ReadModelRunner:
         return False
 
     def _follow(self) -> None:
-        """Follow the log from the committed position, and again from there after a stall."""
+        """Join the feed from the committed position and apply what it hands over."""
         try:
-            while not self._stopping.is_set() and self._subscribe_and_project():
-                log.info(
-                    "read model %s heard of no event for %.0f s while the log was ahead; "
-                    "subscribing again from its position",
-                    self.name,
-                    STALL_S,
-                )
+            self.processed_position = self.read_model.position()
+            member = self.feed.join(self.name, self.processed_position)
+            try:
+                self._project(member)
+            finally:
+                self.feed.leave(member)
         finally:
             self.standby = True
 
-    def _subscribe_and_project(self) -> bool:
-        """Project what one subscription delivers; True when it stalled (restart it)."""
-        start = self.read_model.position()
-        self.processed_position = start
-        items: queue.Queue[Any] = queue.Queue(maxsize=10 * BATCH_SIZE)
-        subscription = ApplicationSubscription(self.log_reader, gt=start)
-        self._subscription = subscription
-        if self._stopping.is_set():
-            subscription.stop()
-        reader = threading.Thread(
-            target=self._read, args=(subscription, items), name=f"{self.name}-reader", daemon=True
-        )
-        with subscription:
-            reader.start()
+    def _project(self, member: Member) -> None:
+        """Apply what arrives, in batches, until the runner stops (or a batch fails)."""
+        while not self._stopping.is_set():
             try:
-                return self._project(items)
-            finally:
-                subscription.stop()
-                reader.join(timeout=10)
-
-    def _behind_the_log(self) -> bool:
-        """Whether the log's head is ahead of what this runner has processed.
-
-        The library's subscription makes its first select on one thread and starts to LISTEN
-        on another; an event committed between the two is announced to nobody. Its sign is
-        public: the log's head stays ahead of this runner while nothing arrives.
-        """
-        head = self.log_reader.recorder.max_notification_id() or 0
-        return head > self.processed_position
-
-    @staticmethod
-    def _read(subscription: ApplicationSubscription, items: queue.Queue[Any]) -> None:
-        try:
-            for item in subscription:
-                items.put(item)
-        except BaseException as error:  # handed to the projecting thread, which raises it
-            items.put(error)
-        else:
-            items.put(_END)
-
-    def _project(self, items: queue.Queue[Any]) -> bool:
-        """Apply what arrives, in batches, until the subscription ends (False) or stalls (True)."""
-        ahead_since: float | None = None
-        while True:
-            try:
-                first = items.get(timeout=CHECK_S)
+                batch = list(member.items.get(timeout=CHECK_S))
             except queue.Empty:
-                if self._stopping.is_set():
-                    return False
-                if not self._behind_the_log():
-                    ahead_since = None
-                elif ahead_since is None:
-                    ahead_since = time.monotonic()
-                elif time.monotonic() - ahead_since >= STALL_S:
-                    return True
                 continue
-            ahead_since = None
-            batch, done = [], False
-            item = first
-            while True:
-                if item is _END:
-                    done = True
-                    break
-                if isinstance(item, BaseException):
-                    if batch:
-                        self.processed_position = self.read_model.process_batch(batch)
-                    raise item
-                batch.append(item)
-                if len(batch) >= BATCH_SIZE:
-                    break
+            while len(batch) < BATCH_SIZE:
                 try:
-                    item = items.get_nowait()
+                    batch += member.items.get_nowait()
                 except queue.Empty:
                     break
-            if batch:
-                self.processed_position = self.read_model.process_batch(batch)
-            if done:
-                return False
+            for start in range(0, len(batch), BATCH_SIZE):
+                self.processed_position = self.read_model.process_batch(
+                    batch[start : start + BATCH_SIZE]
+                )

@@ -188,7 +188,7 @@ class Reports(ReadModel):
             curs,
             f"SELECT c.*, s.state FROM {self.table('report_chats')} AS c "
             f"LEFT JOIN {self.table('sla_chat_state')} AS s ON s.chat_id = c.id "
-            "WHERE c.id = ANY(%s)",
+            "WHERE c.id = ANY(%b)",
             (ids,),
         )
         self._batch_chats.update(dict.fromkeys(ids))

@@ -240,9 +240,23 @@ class ChatTally:
     queue_wait_max_s: float | None = None
 
     def merge(self, other: ChatTally, sign: int = 1) -> None:
-        """Add ``other`` (``sign`` -1: take it back, leaving the maximum as it is)."""
-        for name in COUNTED:
-            setattr(self, name, getattr(self, name) + sign * getattr(other, name))
+        """Add ``other`` (``sign`` -1: take it back, leaving the maximum as it is).
+
+        Field by field, written out: a loop of getattr and setattr over the fields took a
+        tenth of a reports rebuild (``COUNTED`` lists them; a test checks both agree)."""
+        self.requested += sign * other.requested
+        self.queue_left += sign * other.queue_left
+        self.queue_wait_us += sign * other.queue_wait_us
+        self.waiting += sign * other.waiting
+        self.closed += sign * other.closed
+        self.abandoned += sign * other.abandoned
+        self.rated += sign * other.rated
+        self.rating_sum += sign * other.rating_sum
+        self.score_1 += sign * other.score_1
+        self.score_2 += sign * other.score_2
+        self.score_3 += sign * other.score_3
+        self.score_4 += sign * other.score_4
+        self.score_5 += sign * other.score_5
         if sign > 0:
             self.queue_wait_max_s = _max(self.queue_wait_max_s, other.queue_wait_max_s)
 

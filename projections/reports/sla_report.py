@@ -28,6 +28,7 @@ from projections.reports.rollup import (
     split_hours,
 )
 from projections.reports.sections import Percentiles, sla_report, sla_sections
+from projections.reports.tables import hours_tables
 from projections.reports.upkeep import Tables
 
 Part = date | None  # a day of the report, or (``None``) its whole period
@@ -56,8 +57,11 @@ def read_sla_report(
         edges += [(key, a, b) for a, b in outside]
     responses = {key: {kind: ResponseTally() for kind in KINDS} for key, _, _ in parts}
     chats = {key: ChatTally() for key, _, _ in parts}
+    scope = report_scope(group_id, operator_id)
     tables = {name: table(name) for name in _READS}
-    chosen = {"scope": report_scope(group_id, operator_id)}
+    response_hours, chat_hours = hours_tables(scope)
+    tables.update(report_response_hours=table(response_hours), report_chat_hours=table(chat_hours))
+    chosen = {"scope": scope}
     if hours:
         _read_spans(curs, _HOURS_SQL, tables, chosen, hours, responses, chats)
     if edges:
@@ -175,7 +179,7 @@ def _percentiles(
     return percentiles, estimated
 
 
-_READS = ("report_response_hours", "report_chat_hours", "sla_facts", "report_chats")
+_READS = ("sla_facts", "report_chats")
 
 # Each span (``n``, from 1: a part's whole hours, or a partial hour at its edge), summed up in
 # one row per kind; the histograms as their rows' (first bucket, fields) to add up in Python.

@@ -30,6 +30,7 @@ from projections.reports.rollup import (
     ResponseTally,
     duration_bucket,
 )
+from projections.reports.tables import hours_tables
 
 Tables = Callable[[str], str]  # a table's name as the read model's schema qualifies it
 CHAT_COLUMNS = tuple(f.name for f in fields(ReportChat))
@@ -37,11 +38,11 @@ CHAT_COLUMNS = tuple(f.name for f in fields(ReportChat))
 _chat_row, _tally_row = attrgetter(*CHAT_COLUMNS), attrgetter(*COLUMNS)
 # The roll-up's rows go in one statement per table, as arrays of their columns' types.
 _CHAT_HOUR_ARRAYS = ", ".join(
-    "%s::float8[]"
+    "%b::float8[]"
     if name == "queue_wait_max_s"
-    else "%s::bigint[]"
+    else "%b::bigint[]"
     if name == "queue_wait_us"
-    else "%s::int[]"
+    else "%b::int[]"
     for name in COLUMNS
 )
 _RESPONSE_COLUMNS = (
@@ -79,9 +80,9 @@ def write_facts(curs: Cursor, table: Tables, facts: list[ResponseFact]) -> None:
     curs.execute(
         f"INSERT INTO {table('sla_facts')} (chat_id, number, kind, group_id, "
         "operator_id, started_at, stopped_at, duration_s, duration_bucket, sl_s, "
-        "within_sl, answered) SELECT * FROM unnest(%s::uuid[], %s::int[], %s::text[], "
-        "%s::uuid[], %s::uuid[], %s::timestamptz[], %s::timestamptz[], %s::float8[], "
-        "%s::smallint[], %s::int[], %s::bool[], %s::bool[])",
+        "within_sl, answered) SELECT * FROM unnest(%b::uuid[], %b::int[], %b::text[], "
+        "%b::uuid[], %b::uuid[], %b::timestamptz[], %b::timestamptz[], %b::float8[], "
+        "%b::smallint[], %b::int[], %b::bool[], %b::bool[])",
         [list(column) for column in zip(*rows, strict=True)],
     )
 
@@ -91,7 +92,7 @@ def write_clocks(
 ) -> None:
     """Forget the clocks of chats whose clocks are over; keep the running ones'."""
     if done:
-        curs.execute(f"DELETE FROM {table('sla_chat_state')} WHERE chat_id = ANY(%s)", (done,))
+        curs.execute(f"DELETE FROM {table('sla_chat_state')} WHERE chat_id = ANY(%b)", (done,))
     if running:
         curs.executemany(
             f"INSERT INTO {table('sla_chat_state')} (chat_id, state) VALUES (%s, %s) "
@@ -134,15 +135,26 @@ def write_chat_hours(
                 kept = new.queue_wait_max_s if new is not None else None
                 if old.queue_left and (kept is None or kept < old.queue_wait_max_s):
                     recount.add(key)
-    if not deltas:
-        return
-    hours_table = table("report_chat_hours")
+    apart: dict[str, dict[tuple[datetime, str], ChatTally]] = {}
+    for key, delta in deltas.items():
+        apart.setdefault(hours_tables(key[1])[1], {})[key] = delta
+    for name, part in apart.items():
+        _write_chat_deltas(curs, table, table(name), part, recount & part.keys())
+
+
+def _write_chat_deltas(
+    curs: Cursor,
+    table: Tables,
+    hours_table: str,
+    deltas: dict[tuple[datetime, str], ChatTally],
+    recount: set[tuple[datetime, str]],
+) -> None:
     columns = ", ".join(COLUMNS)
     sums = ", ".join(f"{name} = t.{name} + EXCLUDED.{name}" for name in COUNTED)
     rows = [(hour, scope, *_tally_row(delta)) for (hour, scope), delta in deltas.items()]
     curs.execute(
         f"INSERT INTO {hours_table} AS t (hour, scope, {columns}) "
-        f"SELECT * FROM unnest(%s::timestamptz[], %s::text[], {_CHAT_HOUR_ARRAYS}) "
+        f"SELECT * FROM unnest(%b::timestamptz[], %b::text[], {_CHAT_HOUR_ARRAYS}) "
         f"ON CONFLICT (scope, hour) DO UPDATE SET {sums}, "
         "queue_wait_max_s = GREATEST(t.queue_wait_max_s, EXCLUDED.queue_wait_max_s)",
         [list(column) for column in zip(*rows, strict=True)],
@@ -158,7 +170,7 @@ def write_chat_hours(
             "COALESCE(c.group_id::text, %(none)s), %(operator)s || c.operator_id::text, "
             "%(operator)s || c.operator_id::text || ':' || COALESCE(c.group_id::text, %(none)s)"
             ")) WHERE (t.hour, t.scope) IN "
-            "(SELECT * FROM unnest(%(hours)s::timestamptz[], %(scopes)s::text[]))",
+            "(SELECT * FROM unnest(%(hours)b::timestamptz[], %(scopes)b::text[]))",
             {
                 "all": ALL_GROUPS,
                 "none": NO_GROUP,
@@ -171,7 +183,7 @@ def write_chat_hours(
     hours, scopes = zip(*deltas, strict=True)
     curs.execute(
         f"DELETE FROM {hours_table} WHERE (hour, scope) IN "
-        "(SELECT * FROM unnest(%s::timestamptz[], %s::text[])) "
+        "(SELECT * FROM unnest(%b::timestamptz[], %b::text[])) "
         "AND requested = 0 AND closed = 0",
         (list(hours), list(scopes)),
     )
@@ -182,12 +194,21 @@ def write_response_hours(
 ) -> None:
     """Add a batch's stopped clocks, per (UTC hour, scope, kind), to their hours' rows: read
     once, written once."""
-    hours_table = table("report_response_hours")
+    apart: dict[str, dict[tuple[datetime, str, str], ResponseTally]] = {}
+    for key, tally in tallies.items():
+        apart.setdefault(hours_tables(key[1])[0], {})[key] = tally
+    for name, part in apart.items():
+        _write_response_tallies(curs, table(name), part)
+
+
+def _write_response_tallies(
+    curs: Cursor, hours_table: str, tallies: dict[tuple[datetime, str, str], ResponseTally]
+) -> None:
     hours, scopes, kinds = zip(*tallies, strict=True)
     stored = read_apart(
         curs,
         f"SELECT {_RESPONSE_COLUMNS} FROM {hours_table} WHERE (hour, scope, kind) IN "
-        "(SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[]))",
+        "(SELECT * FROM unnest(%b::timestamptz[], %b::text[], %b::text[]))",
         (list(hours), list(scopes), list(kinds)),
     )
     for row in stored:
@@ -208,8 +229,8 @@ def write_response_hours(
     ]
     curs.execute(
         f"INSERT INTO {hours_table} ({_RESPONSE_COLUMNS}) SELECT * FROM unnest("
-        "%s::timestamptz[], %s::text[], %s::text[], %s::int[], %s::int[], %s::bigint[], "
-        "%s::float8[], %s::int[], %s::smallint[], %s::bytea[]) "
+        "%b::timestamptz[], %b::text[], %b::text[], %b::int[], %b::int[], %b::bigint[], "
+        "%b::float8[], %b::int[], %b::smallint[], %b::bytea[]) "
         "ON CONFLICT (scope, hour, kind) DO UPDATE SET answered = EXCLUDED.answered, "
         "within_sl = EXCLUDED.within_sl, duration_us = EXCLUDED.duration_us, "
         "max_s = EXCLUDED.max_s, unanswered = EXCLUDED.unanswered, "

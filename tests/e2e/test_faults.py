@@ -162,7 +162,7 @@ def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
             # Each read model is followed by exactly one of the two workers now.
             leading = re.compile(r'^switchboard_read_model_leader{read_model="(\w+)"} 1\.0$', re.M)
             led = [name for worker in workers for name in leading.findall(worker.metrics())]
-            assert sorted(led) == sorted(set(led)) and len(led) == 5, led
+            assert sorted(led) == sorted(set(led)) and len(led) == 6, led  # the read models
     finally:
         for worker in workers:
             worker.kill()

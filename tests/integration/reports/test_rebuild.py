@@ -37,6 +37,8 @@ def test_a_rebuild_one_event_at_a_time_gives_the_same_rows(container: Services, 
             ("sla_chat_state", "chat_id"),
             ("report_response_hours", "scope, hour, kind"),
             ("report_chat_hours", "scope, hour"),
+            ("report_operator_response_hours", "scope, hour, kind"),
+            ("report_operator_chat_hours", "scope, hour"),
         ):
             assert rows(replay, table, order) == rows(container.reports, table, order), table
         assert rows(replay, "sla_facts", "chat_id") != []

@@ -44,7 +44,12 @@ from tests.integration.reports.story import chats, csat, queue, stats
 T0 = datetime(2026, 3, 27, 21, 17, tzinfo=UTC)  # Berlin moves its clocks on the 29th
 STORY_DAYS = 4
 ZONES = ("UTC", "Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu")
-ROLLUP = {"report_response_hours": "scope, hour, kind", "report_chat_hours": "scope, hour"}
+ROLLUP = {
+    "report_response_hours": "scope, hour, kind",
+    "report_chat_hours": "scope, hour",
+    "report_operator_response_hours": "scope, hour, kind",
+    "report_operator_chat_hours": "scope, hour",
+}
 RAW = {
     "sla_facts": "chat_id, number",
     "report_chats": "id",
@@ -421,9 +426,14 @@ def test_the_roll_up_is_its_raw_rows_summed_up(
             expected_responses.setdefault(key, ResponseTally()).add(fact)
     got_responses = {
         (r["scope"], r["hour"], r["kind"]): ResponseTally.from_row(r)
-        for r in rows(model, "report_response_hours", "scope")
+        for name in ("report_response_hours", "report_operator_response_hours")
+        for r in rows(model, name, "scope")
     }
     assert got_responses == expected_responses
+    # The operators' scopes are kept apart from the groups': in tables of their own.
+    for name in ROLLUP:
+        apart = {r["scope"].startswith("operator:") for r in rows(model, name, "scope")}
+        assert apart <= {"operator" in name}, name
 
     expected_chats: dict[tuple, ChatTally] = {}
     for row in rows(model, "report_chats", "id"):
@@ -435,6 +445,7 @@ def test_the_roll_up_is_its_raw_rows_summed_up(
             expected_chats.setdefault((scope, hour), ChatTally()).merge(tally)
     got_chats = {
         (r.pop("scope"), r.pop("hour")): ChatTally(**r)
-        for r in rows(model, "report_chat_hours", "scope")
+        for name in ("report_chat_hours", "report_operator_chat_hours")
+        for r in rows(model, name, "scope")
     }
     assert got_chats == expected_chats

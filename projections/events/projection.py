@@ -1,0 +1,228 @@
+"""The Events read model: the one follower that turns the log into Events and schedules
+their deliveries, in the transaction that records its position (the log is the outbox).
+
+It keeps what it needs in its own tables (chats' external ids, bots and operators;
+operators' first names; messages as shown; the webhooks), fed by the events themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.dispatch import singledispatchmethod
+from psycopg import Cursor
+from psycopg.sql import SQL
+from psycopg.types.json import Jsonb
+
+from domain.chat import Chat
+from domain.operator import Operator
+from domain.webhook import Webhook
+from projections.events.mapping import ChatFacts, bot_of, event_id, fact_for, iso, message_state
+from projections.events.queries import EventQueries
+from projections.events.tables import DELIVERIES, OUTBOX_DDL, TABLES
+from projections.machinery.readmodel import ReadModel
+
+_MESSAGE_EVENTS = (Chat.MessagePosted, Chat.MessageEdited, Chat.MessageDeleted)
+_NAMING_OPERATORS = (Chat.Assigned, Chat.Intercepted, Chat.Reassigned)
+# A webhook takes an Event when it is active, names the type (or none) and the bot (or none).
+_MATCHES = (
+    "(cardinality(w.events) = 0 OR {type} = ANY(w.events)) AND (w.bot IS NULL OR w.bot = {bot})"
+)
+
+
+class EventsOut(EventQueries, ReadModel):
+    name = "events"
+    tables = TABLES
+
+    def __init__(self, datastore, application_name: str) -> None:
+        super().__init__(datastore, application_name)
+        self.sql_create_statements.extend(SQL(ddl) for ddl in OUTBOX_DDL)
+        self.begin_batch()
+
+    def begin_batch(self) -> None:
+        self._chats: dict[UUID, ChatFacts | None] = {}
+        self._operators: dict[UUID, str | None] = {}
+        self._messages: dict[UUID, dict[str, Any] | None] = {}
+
+    def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
+        """Read, in a few statements, the chats, operators and messages the batch touches."""
+        chat_ids = {e.originator_id for e in events if isinstance(e, Chat.Event)}
+        rows: dict[Any, Any] = {}
+        self.read_rows(
+            curs,
+            "event_chats",
+            ("id", "external_id", "bot", "operator_id"),
+            chat_ids - self._chats.keys(),
+            rows,
+        )
+        for chat_id, row in rows.items():
+            self._chats[chat_id] = None if row is None else ChatFacts(**row)
+        operator_ids = {c.operator_id for c in self._chats.values() if c and c.operator_id}
+        operator_ids |= {e.operator_id for e in events if isinstance(e, _NAMING_OPERATORS)}
+        operator_ids.discard(None)
+        rows = {}
+        self.read_rows(
+            curs,
+            "event_operators",
+            ("id", "first_name"),
+            operator_ids - self._operators.keys(),
+            rows,
+        )
+        self._operators.update((k, row and row["first_name"]) for k, row in rows.items())
+        message_ids = {
+            e.message_id for e in events if isinstance(e, Chat.MessageEdited | Chat.MessageDeleted)
+        }
+        rows = {}
+        self.read_rows(
+            curs, "event_messages", ("id", "message"), message_ids - self._messages.keys(), rows
+        )
+        self._messages.update((k, row and row["message"]) for k, row in rows.items())
+
+    def apply_at(self, event: Any, position: int, curs: Cursor) -> None:
+        self.on(event, position, curs)
+
+    def apply(self, event: Any, curs: Cursor) -> None:
+        raise NotImplementedError("the Events read model applies events with their position")
+
+    @singledispatchmethod
+    def on(self, event: Any, position: int, curs: Cursor) -> None:
+        """Events that tell a bot nothing change nothing here; their position is tracked."""
+
+    # -- what the Events need to know ------------------------------------------------------
+
+    @on.register
+    def _(self, e: Operator.OperatorRegistered, position: int, curs: Cursor) -> None:
+        self._name_operator(e.originator_id, e.first_name, curs)
+
+    @on.register
+    def _(self, e: Operator.ProfileUpdated, position: int, curs: Cursor) -> None:
+        self._name_operator(e.originator_id, e.first_name, curs)
+
+    def _name_operator(self, operator_id: UUID, first_name: str, curs: Cursor) -> None:
+        self._operators[operator_id] = first_name
+        curs.execute(
+            f"INSERT INTO {self.table('event_operators')} (id, first_name) VALUES (%s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name",
+            (operator_id, first_name),
+        )
+
+    @on.register
+    def _(self, e: Chat.ChatRequested, position: int, curs: Cursor) -> None:
+        chat = ChatFacts(e.originator_id, e.external_id, bot_of(e.actor))
+        self._chats[chat.id] = chat
+        curs.execute(
+            f"INSERT INTO {self.table('event_chats')} (id, external_id, bot) VALUES (%s, %s, %s)",
+            (chat.id, chat.external_id, chat.bot),
+        )
+
+    @on.register
+    def _(self, e: Chat.Event, position: int, curs: Cursor) -> None:
+        chat = self._chats.get(e.originator_id)
+        if chat is None:
+            return
+        message = self._message(e, curs) if isinstance(e, _MESSAGE_EVENTS) else None
+        fact = fact_for(e, chat, message)
+        if isinstance(e, Chat.Assigned | Chat.Reassigned):
+            chat.operator_id = e.operator_id
+            curs.execute(
+                f"UPDATE {self.table('event_chats')} SET operator_id = %s WHERE id = %s",
+                (chat.operator_id, chat.id),
+            )
+        if fact is None:
+            return
+        operator = None
+        if fact.operator_id is not None:
+            name = self._operators.get(fact.operator_id)
+            operator = {"id": str(fact.operator_id), "first_name": name}
+        the_id = event_id(chat.id, e.originator_version, fact.type)
+        curs.execute(
+            f"INSERT INTO {self.table('events')} (position, id, type, chat_id, external_id, "
+            "bot, occurred_at, operator, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                position,
+                the_id,
+                fact.type,
+                chat.id,
+                chat.external_id,
+                chat.bot,
+                e.timestamp,
+                Jsonb(operator) if operator else None,
+                Jsonb(fact.data),
+            ),
+        )
+        matches = _MATCHES.format(type="%s", bot="%s")
+        curs.execute(
+            f"INSERT INTO {DELIVERIES} (webhook_id, position, event_id, chat_id, type, "
+            f"scheduled_by) SELECT w.id, %s, %s, %s, %s, %s FROM {self.table('webhooks')} w "
+            f"WHERE w.active AND {matches} ON CONFLICT DO NOTHING",
+            (position, the_id, chat.id, fact.type, position, fact.type, chat.bot),
+        )
+
+    def _message(self, e: Any, curs: Cursor) -> dict[str, Any] | None:
+        """The message after ``e``, as the chat keeps it (``Chat``'s own ``apply``)."""
+        if isinstance(e, Chat.MessagePosted):
+            message = message_state(e)
+        else:
+            message = self._messages.get(e.message_id)
+            if message is None:
+                return None
+            message = dict(message)
+            if isinstance(e, Chat.MessageEdited):
+                message.update(text=e.text, edited_at=iso(e.timestamp))
+            else:
+                message.update(text="", deleted_at=iso(e.timestamp))
+        self._messages[e.message_id] = message
+        curs.execute(
+            f"INSERT INTO {self.table('event_messages')} (id, chat_id, message) "
+            "VALUES (%s, %s, %s) ON CONFLICT (id) DO UPDATE SET message = excluded.message",
+            (e.message_id, e.originator_id, Jsonb(message)),
+        )
+        return message
+
+    # -- webhooks --------------------------------------------------------------------------
+
+    @on.register
+    def _(self, e: Webhook.WebhookRegistered, position: int, curs: Cursor) -> None:
+        curs.execute(
+            f"INSERT INTO {self.table('webhooks')} (id, url, events, bot, description, secret, "
+            "active, created_at) VALUES (%s, %s, %s, %s, %s, %s, true, %s)",
+            (e.originator_id, e.url, list(e.events), e.bot, e.description, e.secret, e.timestamp),
+        )
+
+    @on.register
+    def _(self, e: Webhook.WebhookChanged, position: int, curs: Cursor) -> None:
+        curs.execute(
+            f"UPDATE {self.table('webhooks')} SET url = %s, events = %s, description = %s, "
+            "active = %s WHERE id = %s",
+            (e.url, list(e.events), e.description, e.active, e.originator_id),
+        )
+
+    @on.register
+    def _(self, e: Webhook.WebhookDisabled, position: int, curs: Cursor) -> None:
+        curs.execute(
+            f"UPDATE {self.table('webhooks')} SET active = false WHERE id = %s", (e.originator_id,)
+        )
+
+    @on.register
+    def _(self, e: Webhook.WebhookDeleted, position: int, curs: Cursor) -> None:
+        curs.execute(f"DELETE FROM {self.table('webhooks')} WHERE id = %s", (e.originator_id,))
+        curs.execute(f"DELETE FROM {DELIVERIES} WHERE webhook_id = %s", (e.originator_id,))
+
+    @on.register
+    def _(self, e: Webhook.ReplayRequested, position: int, curs: Cursor) -> None:
+        """Every matching Event from ``from_position`` on is due again (once per request:
+        applying the request again, as a rebuild does, finds it already done)."""
+        matches = _MATCHES.format(type="e.type", bot="e.bot")
+        curs.execute(
+            f"INSERT INTO {DELIVERIES} (webhook_id, position, event_id, chat_id, type, "
+            "scheduled_by) SELECT w.id, e.position, e.id, e.chat_id, e.type, %s "
+            f"FROM {self.table('events')} e JOIN {self.table('webhooks')} w ON w.id = %s "
+            f"WHERE e.position >= %s AND e.position < %s AND {matches} "
+            "ON CONFLICT (webhook_id, position) DO UPDATE SET status = 'pending', attempts = 0, "
+            "next_attempt_at = now(), leased_until = NULL, last_status_code = NULL, "
+            "last_error = NULL, delivered_at = NULL, scheduled_by = excluded.scheduled_by "
+            f"WHERE {DELIVERIES}.scheduled_by < excluded.scheduled_by",
+            (position, e.originator_id, e.from_position, position),
+        )

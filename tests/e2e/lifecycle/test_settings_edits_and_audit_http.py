@@ -224,16 +224,17 @@ def test_the_audit_trail_records_each_step_and_replays_the_past(
     second_actor = f"operator:{second['id']}"
     assert [(e["type"], e["actor"]) for e in tail] == [
         ("Reassigned", f"operator:{lead['id']}"),
+        ("MessagePosted", "system"),  # the client is told who took over
         ("Muted", second_actor),
         ("Unmuted", second_actor),
         ("TopicChanged", second_actor),
         ("Closed", second_actor),
         ("Rated", f"bot:{bot_name}"),
     ]
-    reassigned, muted, _, topic, closed, rated = (e["data"] for e in tail)
+    reassigned, _, muted, _, topic, closed, rated = (e["data"] for e in tail)
     assert reassigned["from_operator_id"] == first["id"]
     assert reassigned["operator_id"] == second["id"]
-    assert _at(muted["until"]) - times[start + 1] == timedelta(minutes=15)
+    assert _at(muted["until"]) - times[start + 2] == timedelta(minutes=15)
     assert (topic["topic"], topic["subtopic"]) == ("billing", "vat")
     assert closed["reason"] == "solved"
     assert (rated["score"], rated["comment"]) == (5, "great")

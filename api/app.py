@@ -19,8 +19,11 @@ from api.routers import (
     events,
     history,
     me,
+    notes,
     operator_access,
     ops,
+    questions,
+    quick_replies,
     reports,
     sessions,
     settings,
@@ -127,7 +130,20 @@ def create_api(
     )
     api.state.metrics = metrics
     install_error_handlers(api)
-    routers = (staff, operator_access, me, sessions, tokens, chats, settings, dashboard, stream)
+    routers = (
+        staff,
+        operator_access,
+        me,
+        sessions,
+        tokens,
+        chats,
+        notes,
+        questions,
+        quick_replies,
+        settings,
+        dashboard,
+        stream,
+    )
     for module in (*routers, clients, history, reports, ops, webhooks, events):
         api.include_router(module.router)
     document_problems(api)

@@ -68,6 +68,8 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
         domain_errors.NotAssigned,
         domain_errors.NotIntercepted,
         client_errors.ClientBlocked,
+        app_errors.UnknownReference,  # a quick_reply_id that is none of the caller's
+        domain_errors.AlreadyRated,  # a score pressed under the rating prompt, once more
     ),
     "list_messages": (domain_errors.InvalidValue,),
     "rate": (domain_errors.NotClosed, domain_errors.AlreadyRated, app_errors.Conflict),
@@ -85,6 +87,15 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "change_topic": (*_CHAT_STATE, domain_errors.NotAssigned, domain_errors.InvalidValue),
     "edit_message": (*_CHAT_STATE, *_OWN_MESSAGE),
     "delete_message": (*_CHAT_STATE, *_OWN_MESSAGE),
+    "add_note": (domain_errors.InvalidValue, app_errors.Conflict),
+    "ask_resolved": (*_CHAT_STATE, domain_errors.NotAssigned),
+    "create_quick_reply": (
+        domain_errors.InvalidValue,
+        app_errors.UnknownReference,
+        app_errors.Conflict,
+    ),
+    "update_quick_reply": (domain_errors.InvalidValue, app_errors.Conflict),
+    "delete_quick_reply": (app_errors.Conflict,),
     "put_settings": (
         domain_errors.InvalidValue,
         app_errors.UnknownReference,

@@ -12,6 +12,7 @@ from api.schemas import (
     GroupOut,
     LastMessage,
     MessageOut,
+    NoteOut,
     OperatorOut,
     PreviousChat,
 )
@@ -28,13 +29,19 @@ def chat_out(chat: Chat) -> ChatOut:
 
 
 def chat_detail_out(
-    chat: Chat, previous: list[dict[str, Any]] = (), client_card: Any = None
+    chat: Chat,
+    previous: list[dict[str, Any]] = (),
+    client_card: Any = None,
+    *,
+    notes: bool = True,
 ) -> ChatDetailOut:
+    """``notes``: false for a bot, which never reads staff's private notes."""
     return ChatDetailOut(
         **_chat_fields(chat),
         client_card=client_card,
         messages=[message_out(chat.id, m) for m in chat.messages],
         previous_chats=[PreviousChat(**row) for row in previous],
+        notes=[NoteOut(**note) for note in chat.notes] if notes else [],
     )
 
 

@@ -8,6 +8,8 @@ from application.clients import ClientCommands
 from application.conversation import ConversationCommands
 from application.handoff import HandoffCommands
 from application.moves import MoveCommands
+from application.notes import NoteCommands
+from application.quick_replies import QuickReplyCommands
 from application.settings import SettingsCommands
 from application.staff import StaffCommands
 from application.timed import TimedActions
@@ -18,6 +20,8 @@ class Switchboard(
     HandoffCommands,
     ConversationCommands,
     MoveCommands,
+    NoteCommands,
+    QuickReplyCommands,
     TimedActions,
     StaffCommands,
     SettingsCommands,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
@@ -22,8 +23,10 @@ from domain.actors import SYSTEM
 from domain.chat import Chat
 from domain.group import NAME_RESERVATION, Group, name_key
 from domain.operator import Operator
+from domain.questions import rating_buttons
 from domain.reservation import Reservation
 from domain.settings import DEFAULTS, CompanySettings
+from domain.system_texts import system_text
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -115,7 +118,22 @@ class SwitchboardBase(Application[UUID]):
     def company_settings(self) -> dict[str, Any]:
         """The admin's settings, with defaults for what was never set."""
         settings = self._find(CompanySettings, CompanySettings.fixed_id())
-        return dict(settings.values) if settings is not None else dict(DEFAULTS)
+        return DEFAULTS | settings.values if settings is not None else dict(DEFAULTS)
+
+    def _post_system_text(
+        self,
+        chat: Chat,
+        settings: dict[str, Any],
+        name: str,
+        *,
+        at: datetime,
+        buttons: list[dict[str, str]] | None = None,
+        **fields: str,
+    ) -> None:
+        """System message ``name`` in the client's language; none where its text is empty."""
+        text = system_text(settings, name, chat.client.get("language"), **fields)
+        if text.strip():
+            chat.post_system_message(uuid4(), text, at=at, actor=SYSTEM, buttons=buttons)
 
     # -- closing (by an operator, or by the engine) --------------------------------------------
 
@@ -126,17 +144,20 @@ class SwitchboardBase(Application[UUID]):
         caller: Principal | None,
         reason: str | None,
         settings: dict[str, Any] | None = None,
+        actor: str | None = None,
     ) -> Operator | None:
-        """Close ``chat`` (unsaved); returns its operator with the place released."""
+        """Close ``chat`` (unsaved); returns its operator with the place released. Without a
+        ``caller`` the engine closes it, as ``actor`` (a bot relaying the client's answer) or
+        as the system."""
         at = self.clock.now()
-        actor = caller.actor if caller else SYSTEM
+        actor = caller.actor if caller else actor or SYSTEM
         operator_id = caller.operator_id if caller else None
         supervisor = caller is None or caller.supervises
         settings = settings or self.company_settings()
         chat.check_open()
         chat.check_may_act(operator_id, supervisor=supervisor)
-        if settings["rating_prompt"] and settings["rating_prompt_text"].strip():
-            chat.post_system_message(uuid4(), settings["rating_prompt_text"], at=at, actor=SYSTEM)
+        if settings["rating_prompt"]:
+            self._post_system_text(chat, settings, "rating_prompt", at=at, buttons=rating_buttons())
         holder = chat.close(
             operator_id=operator_id,
             supervisor=supervisor,

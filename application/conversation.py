@@ -7,19 +7,19 @@ from datetime import datetime
 from uuid import UUID, uuid4
 
 from application.auth import Principal
-from application.base import SwitchboardBase
 from application.errors import Forbidden
 from application.ports import Done
+from application.questions import QuestionCommands
 from application.retry import retry_on_conflict
 from domain.actors import SYSTEM
 from domain.chat import QUEUED, Chat
 from domain.chat_messages import Attachments, Buttons
 from domain.errors import NotAssigned
 from domain.operator import Operator
-from domain.settings import greeting
+from domain.system_texts import system_text
 
 
-class ConversationCommands(SwitchboardBase):
+class ConversationCommands(QuestionCommands):
     # -- the bot's side -----------------------------------------------------------------------
 
     @retry_on_conflict
@@ -33,6 +33,10 @@ class ConversationCommands(SwitchboardBase):
         button_value: str | None = None,
     ) -> Done[dict]:
         chat = self._get(Chat, chat_id)
+        if button_value is not None and not attachments:
+            answered = self._answer_question(chat, text, button_value, bot=bot)
+            if answered is not None:
+                return answered
         chat.relay_client_message(
             uuid4(),
             text,
@@ -81,8 +85,12 @@ class ConversationCommands(SwitchboardBase):
             # Taken from the queue after an earlier intercept: it is active again at once.
             return Done(chat, self._saved(chat, operator))
         holder = operator or self._get(Operator, operator_id)
-        text = greeting(
-            self.company_settings(), first_name=holder.first_name, last_name=holder.last_name
+        text = system_text(
+            self.company_settings(),
+            "greeting",
+            chat.client.get("language"),
+            first_name=holder.first_name,
+            last_name=holder.last_name,
         )
         if text.strip():
             chat.post_system_message(uuid4(), text, at=at, actor=SYSTEM)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+from datetime import datetime
+from uuid import UUID, uuid4
 
 from application.auth import Principal
 from application.base import SwitchboardBase
 from application.errors import UnknownReference
 from application.ports import Done
 from application.retry import retry_on_conflict
-from domain.chat import Chat
+from domain.chat import ACTIVE, Chat
+from domain.chat_notes import check_note
 from domain.errors import ReassignForbidden
 from domain.group import Group
 from domain.operator import Operator
@@ -26,15 +28,19 @@ class MoveCommands(SwitchboardBase):
         caller: Principal,
         operator_id: UUID | None = None,
         group_id: UUID | None = None,
+        comment: str | None = None,
         attempt: int = 1,
     ) -> Done[Chat]:
         """Move a chat to another operator, or to a group where routing picks one.
 
         Both operators' loads change in the same transaction as the chat. Given both, the
-        chat goes to that operator and counts in that group.
+        chat goes to that operator and counts in that group. ``comment`` is kept as a private
+        note; where the company wants it, the client is told who took the chat over.
         """
         chat = self._get(Chat, chat_id)
         chat.check_open()
+        if comment is not None:
+            check_note(comment)
         if not caller.supervises:
             if not self.company_settings()["operators_may_reassign"]:
                 raise ReassignForbidden("only supervisors reassign chats here")
@@ -61,7 +67,25 @@ class MoveCommands(SwitchboardBase):
                 # Back to routing in the group, never straight back to the operator it left.
                 target_group = group or self._find_live_group(chat.group_id)
                 target = routing.route(chat, target_group, at=at, exclude=holder_id)
+            self._after_reassign(chat, target, comment, caller=caller, at=at)
             return Done(chat, self._saved(chat, holder, target))
+
+    def _after_reassign(
+        self,
+        chat: Chat,
+        target: Operator | None,
+        comment: str | None,
+        *,
+        caller: Principal,
+        at: datetime,
+    ) -> None:
+        if comment is not None:
+            chat.add_note(uuid4(), comment, author_id=caller.operator_id, at=at, actor=caller.actor)
+        settings = self.company_settings()
+        # A client still talking with the bot has met no operator yet: nothing to tell.
+        if target is not None and chat.status == ACTIVE and settings["notify_operator_change"]:
+            names = {"first_name": target.first_name, "last_name": target.last_name}
+            self._post_system_text(chat, settings, "transfer", at=at, **names)
 
     def _find_live_group(self, group_id: UUID | None) -> Group | None:
         group = self._find(Group, group_id) if group_id else None
@@ -133,7 +157,7 @@ class MoveCommands(SwitchboardBase):
             message_id,
             operator_id=caller.operator_id,
             supervisor=caller.supervises,
-            allowed=not self.company_settings()["forbid_message_edits"],
+            allowed=not self.company_settings()["forbid_message_deletes"],
             at=self.clock.now(),
             actor=caller.actor,
         )

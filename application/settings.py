@@ -15,7 +15,7 @@ class SettingsCommands(SwitchboardBase):
     def change_settings(self, changes: dict[str, Any], *, actor: str) -> Done[dict[str, Any]]:
         """Change the settings named in ``changes``; the others keep their values."""
         settings = self._find(CompanySettings, CompanySettings.fixed_id())
-        current = settings.values if settings is not None else DEFAULTS
+        current = DEFAULTS | settings.values if settings is not None else DEFAULTS
         default_group = changes.get("default_group_id")
         # A new default group must exist; the same one again (deleted since) is no change.
         if default_group is not None and default_group != current["default_group_id"]:
@@ -26,5 +26,5 @@ class SettingsCommands(SwitchboardBase):
             settings = CompanySettings.start(at=at, actor=actor)
         changed = settings.change(changes, at=at, actor=actor)
         if not changed and not first:
-            return Done(dict(settings.values), self.head(), recorded=False)
-        return Done(dict(settings.values), self._saved(settings))
+            return Done(DEFAULTS | settings.values, self.head(), recorded=False)
+        return Done(DEFAULTS | settings.values, self._saved(settings))

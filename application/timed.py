@@ -39,6 +39,7 @@ class TimedActions(SwitchboardBase):
         now = self.clock.now()
         if now - last_activity(chat) < timedelta(minutes=minutes):
             return Done(False, None, recorded=False)
+        self._post_system_text(chat, settings, "inactivity_close", at=now)
         operator = self._close(chat, caller=None, reason=INACTIVITY_REASON, settings=settings)
         return Done(True, self._saved(chat, operator))
 

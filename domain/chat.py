@@ -12,6 +12,7 @@ from domain import messages
 from domain.actors import closer
 from domain.chat_messages import ChatMessages
 from domain.chat_moves import ChatMoves
+from domain.chat_notes import ChatNotes
 from domain.chat_status import (
     ACTIVE,
     ASSIGNED,
@@ -42,7 +43,7 @@ __all__ += ["AUTHORS", "MAX_MUTE_MINUTES", "status_when_held", "transcript_messa
 __all__ += ["MAX_TEXT", "MAX_TOPIC", "OPEN_STATUSES", "check_text", "check_topic"]
 
 
-class Chat(ChatMessages, ChatMoves, Aggregate):
+class Chat(ChatMessages, ChatMoves, ChatNotes, Aggregate):
     # 2: ``closed_by`` is who closed it (``domain.actors.closer``), no longer the actor string;
     # messages carry attachments, buttons and a pressed button's value.
     class_version = 2
@@ -150,6 +151,17 @@ class Chat(ChatMessages, ChatMoves, Aggregate):
             message = chat.message(self.message_id)
             message["text"] = ""
             message["deleted_at"] = self.timestamp
+
+    class NoteAdded(Event):
+        """A private note between staff (``domain.chat_notes``), not a message."""
+
+        note_id: UUID
+        author_id: UUID | None
+        text: str
+
+        def apply(self, chat: Chat) -> None:
+            note = {"id": self.note_id, "author_id": self.author_id, "text": self.text}
+            chat.notes = [*chat.notes, {**note, "actor": self.actor, "at": self.timestamp}]
 
     class Reassigned(Event):
         """The chat moves to another operator, or back to a group's routing (operator None)."""

@@ -119,7 +119,10 @@ class ChatMessages:
         at: datetime,
         actor: str,
     ) -> None:
-        message = self._own_message(message_id, operator_id, supervisor=supervisor, allowed=allowed)
+        self.check_open()
+        if not allowed:
+            raise EditsForbidden("the company does not allow editing messages")
+        message = self._own_message(message_id, operator_id, supervisor=supervisor)
         check_text(text)
         if text != message["text"]:
             self.trigger_event(
@@ -136,16 +139,17 @@ class ChatMessages:
         at: datetime,
         actor: str,
     ) -> None:
-        self._own_message(message_id, operator_id, supervisor=supervisor, allowed=allowed)
+        self.check_open()
+        if not allowed:
+            raise EditsForbidden("the company does not allow deleting messages")
+        self._own_message(message_id, operator_id, supervisor=supervisor)
         self.trigger_event(self.MessageDeleted, timestamp=at, actor=actor, message_id=message_id)
 
     def _own_message(
-        self, message_id: UUID, operator_id: UUID | None, *, supervisor: bool, allowed: bool
+        self, message_id: UUID, operator_id: UUID | None, *, supervisor: bool
     ) -> dict[str, Any]:
-        """An operator edits or deletes their own messages, where the company allows it."""
+        """An operator edits or deletes their own messages."""
         self.check_open()
-        if not allowed:
-            raise EditsForbidden("the company does not allow editing or deleting messages")
         message = self.message(message_id)
         messages.check_editable(message, operator_id, supervisor=supervisor)
         return message

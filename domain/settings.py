@@ -10,6 +10,7 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import Aggregate
 
 from domain.errors import InvalidValue
+from domain.system_texts import check_language, check_texts
 
 SETTINGS_NAMESPACE = UUID("5b0d6a3e-8f43-4c1f-9f6e-0c2d1f3a7b21")
 GREETING_FIELDS = ("first_name", "last_name")
@@ -27,11 +28,19 @@ DEFAULTS: dict[str, Any] = {
     # None turns the rule off.
     "inactivity_close_minutes": 15,
     "absent_after_minutes": None,
+    # Before version 2 one flag, forbid_message_edits, forbade edits and deletes alike.
     "forbid_message_edits": False,
+    "forbid_message_deletes": False,
+    # Read by client blocking: may an operator (not only a supervisor) block a client?
+    "operators_may_block_clients": False,
+    # The company's language: system messages to a client whose language it has no texts for.
+    "language": "en",
+    # Overrides of the built-in system texts: {language: {name: text}} (domain.system_texts).
+    "texts": {},
+    # On a reassign, a system message tells the client who took the chat over.
+    "notify_operator_change": True,
     # The group of a handoff that names none; None (or a deleted group): no default.
     "default_group_id": None,
-    # Operators may block and unblock clients too (supervisors always may).
-    "operators_may_block_clients": False,
 }
 
 
@@ -49,6 +58,10 @@ def check_setting(name: str, value: Any) -> None:
             return
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MINUTES:
             raise InvalidValue(f"{name} is off (null) or from 1 to {MAX_MINUTES} minutes")
+    elif name == "language":
+        check_language(value)
+    elif name == "texts":
+        check_texts(value)
     elif name == "default_group_id":
         if value is not None and not isinstance(value, UUID):
             raise InvalidValue("default_group_id is a group's id, or null for none")
@@ -77,12 +90,31 @@ def check_template(template: str) -> None:
             raise InvalidValue(f"greeting_template takes {{{name}}} plain, without ':' or '!'")
 
 
+def split_edit_flag(values: dict[str, Any]) -> None:
+    """An old single ``forbid_message_edits`` forbade deletes too."""
+    if "forbid_message_edits" in values and "forbid_message_deletes" not in values:
+        values["forbid_message_deletes"] = values["forbid_message_edits"]
+
+
 class CompanySettings(Aggregate):
     """There is one: its id is fixed, so every process finds the same settings."""
+
+    # 2: forbid_message_deletes apart from forbid_message_edits.
+    class_version = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """A snapshot taken before version 2."""
+        split_edit_flag(state.get("values", {}))
 
     class SettingsChanged(Aggregate.Event):
         actor: str
         changes: dict[str, Any]
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            split_edit_flag(state["changes"])
 
         def apply(self, settings: CompanySettings) -> None:
             settings.values.update(self.changes)
@@ -104,11 +136,15 @@ class CompanySettings(Aggregate):
     def change(self, changes: dict[str, Any], *, at: datetime, actor: str) -> bool:
         for name, value in changes.items():
             check_setting(name, value)
-        changed = {name: value for name, value in changes.items() if self.values[name] != value}
+        changed = {name: value for name, value in changes.items() if self.current(name) != value}
         if not changed:
             return False
         self.trigger_event(self.SettingsChanged, timestamp=at, actor=actor, changes=changed)
         return True
+
+    def current(self, name: str) -> Any:
+        """A setting added after this company's last snapshot has its default."""
+        return self.values.get(name, DEFAULTS[name])
 
 
 def greeting(values: dict[str, Any], *, first_name: str, last_name: str) -> str:

@@ -30,6 +30,7 @@ _SUMMARIES = {
     "MessagePosted": lambda e: f"{e.author} wrote: {_quote(e.display_text)}",
     "MessageEdited": lambda e: f"message {e.message_id} edited to: {_quote(e.text)}",
     "MessageDeleted": lambda e: f"message {e.message_id} deleted",
+    "NoteAdded": lambda e: f"private note: {_quote(e.text)}",
     "Reassigned": lambda e: (
         f"reassigned from {e.from_operator_id or 'the queue'} to "
         f"{e.operator_id or 'routing'}{_opt(' in group ', e.group_id)}"

@@ -116,8 +116,8 @@ def post_message(
     value); staff reply, with buttons for the bot to show if they like."""
     attachments = [a.model_dump() for a in body.attachments]
     if caller.role == "bot":
-        if body.buttons:
-            raise ApiError(422, "validation", "buttons are for operators' messages")
+        if body.buttons or body.quick_reply_id:
+            raise ApiError(422, "validation", "buttons and quick replies are for operators")
         app.check_client_may_write(_readable_chat(app, chat_id, caller))
         if body.author == "bot":
             if body.button_value is not None:
@@ -135,9 +135,12 @@ def post_message(
         if body.button_value is not None:
             raise ApiError(422, "validation", "button_value is relayed by bots")
         buttons = [b.model_dump() for b in body.buttons]
-        done = app.reply(
-            chat_id, body.text, caller=caller, attachments=attachments, buttons=buttons
-        )
+        if body.quick_reply_id is not None:
+            done = app.reply_with_quick_reply(chat_id, body.quick_reply_id, caller=caller)
+        else:
+            done = app.reply(
+                chat_id, body.text, caller=caller, attachments=attachments, buttons=buttons
+            )
     else:
         raise forbidden("bots and staff write in chats")
     positioned(response, done)
@@ -206,7 +209,11 @@ def reassign(
 ) -> ChatOut:
     """To an operator, or to a group where routing picks one (never the one it left)."""
     done = app.reassign(
-        chat_id, caller=caller, operator_id=body.operator_id, group_id=body.group_id
+        chat_id,
+        caller=caller,
+        operator_id=body.operator_id,
+        group_id=body.group_id,
+        comment=body.comment,
     )
     positioned(response, done)
     return chat_out(done.value)
@@ -273,7 +280,7 @@ def get_chat(
                 chat.client.get("channel"),
                 card_chats=found.chat_ids if found is not None else [],
             )
-        return chat_detail_out(chat, previous, card)
+        return chat_detail_out(chat, previous, card, notes=caller.role != "bot")
     if caller.role not in AUDIT_ROLES:
         raise forbidden("past states of a chat are for auditors and supervisors")
     if version is not None:

@@ -43,6 +43,7 @@ from api.schemas.common import (
     Whole,
     bounded,
 )
+from api.schemas.notes import NoteIn, NoteOut
 from api.schemas.reading import DashboardRow, HistoryRow, LastMessage
 from api.schemas.reports import (
     ChatCounts,
@@ -110,6 +111,8 @@ __all__ = [
     "MuteIn",
     "Name",
     "NoNul",
+    "NoteIn",
+    "NoteOut",
     "OperatorActivity",
     "OperatorActivityReport",
     "OperatorCreated",

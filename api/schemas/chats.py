@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from api.schemas.client_card import ClientOut
 from api.schemas.common import Body, MessageText, Name, ShortText, Whole, bounded
+from api.schemas.notes import NoteOut, NoteText
 from domain.chat_status import MAX_MUTE_MINUTES, MAX_RATING, MIN_RATING
 from domain.client_profile import MAX_CUSTOM_FIELDS, MAX_CUSTOM_KEY, MAX_CUSTOM_VALUE, MAX_EMAIL
 from domain.errors import InvalidValue
@@ -124,9 +125,16 @@ class MessageIn(Body):
     button_value: bounded(MAX_BUTTON_VALUE, 1) | None = Field(
         None, description="For bots: the value of the button the client pressed."
     )
+    quick_reply_id: UUID | None = Field(
+        None, description="For operators: reply with this quick reply, its text filled in."
+    )
 
     @model_validator(mode="after")
     def _has_content(self) -> MessageIn:
+        if self.quick_reply_id is not None:
+            if self.text or self.attachments or self.buttons:
+                raise ValueError("a quick reply brings its own text: send quick_reply_id alone")
+            return self
         if not self.text.strip() and not self.attachments:
             raise ValueError("a message needs text or attachments")
         return self
@@ -185,6 +193,7 @@ class MuteIn(Body):
 class ReassignIn(Body):
     operator_id: UUID | None = None
     group_id: UUID | None = None
+    comment: NoteText | None = Field(default=None, description="Kept as a private note.")
 
     @model_validator(mode="after")
     def _names_a_target(self) -> ReassignIn:
@@ -249,6 +258,9 @@ class ChatDetailOut(ChatOut):
     )
     client_card: ClientOut | None = Field(
         None, description="The client's card, for staff and auditors, on the current state only."
+    )
+    notes: list[NoteOut] = Field(
+        default_factory=list, description="Private notes, oldest first; never shown to bots."
     )
 
 

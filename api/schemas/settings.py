@@ -9,12 +9,21 @@ from pydantic import BaseModel, Field, Strict, model_validator
 
 from api.schemas.common import Body, Flag, bounded
 from domain.settings import MAX_MINUTES, MAX_TEMPLATE
+from domain.system_texts import MAX_SYSTEM_TEXT, NAMES
 
 Template = bounded(MAX_TEMPLATE)
 
 # -- company settings -------------------------------------------------------------------------
 
 Minutes = Annotated[int, Strict(), Field(ge=1, le=MAX_MINUTES)]
+Language = Annotated[
+    str, Field(min_length=2, max_length=20, pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
+]
+TEXTS_HELP = (
+    "Overrides of the built-in system texts (en, ru, uk), by language and name: "
+    + ", ".join(NAMES)
+    + f"; each at most {MAX_SYSTEM_TEXT} characters. A PUT replaces all of them."
+)
 
 
 class SettingsOut(BaseModel):
@@ -34,10 +43,18 @@ class SettingsOut(BaseModel):
         "never. An operator's own auto_logout_s, when set, wins."
     )
     forbid_message_edits: bool
+    forbid_message_deletes: bool
+    language: str = Field(description="System messages to a client whose language has no texts.")
+    texts: dict[str, dict[str, str]] = Field(description=TEXTS_HELP)
+    notify_operator_change: bool = Field(
+        description="On a reassign, a system message tells the client who took over."
+    )
+    operators_may_block_clients: bool = Field(
+        description="Operators, not only supervisors, may block clients."
+    )
     default_group_id: UUID | None = Field(
         description="The group of a handoff that names none; null (or a deleted group): none."
     )
-    operators_may_block_clients: bool
 
 
 class SettingsIn(Body):
@@ -51,8 +68,12 @@ class SettingsIn(Body):
     inactivity_close_minutes: Minutes | None = None
     absent_after_minutes: Minutes | None = None
     forbid_message_edits: Flag | None = None
-    default_group_id: UUID | None = None
+    forbid_message_deletes: Flag | None = None
+    language: Language | None = None
+    texts: dict[Language, dict[str, str]] | None = Field(default=None, description=TEXTS_HELP)
+    notify_operator_change: Flag | None = None
     operators_may_block_clients: Flag | None = None
+    default_group_id: UUID | None = None
 
     @model_validator(mode="after")
     def _null_only_turns_minutes_off(self) -> SettingsIn:

@@ -29,6 +29,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /v1/chats/{chat_id}/messages": {"text": "hello"},
     "POST /v1/chats/{chat_id}/reassign": {"group_id": str(uuid.UUID(int=1))},
     "PATCH /v1/chats/{chat_id}/messages/{message_id}": {"text": "hello"},
+    "POST /v1/chats/{chat_id}/notes": {"text": "hello"},
 }
 
 # fmt: off
@@ -66,10 +67,16 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "POST /v1/chats/{chat_id}/unmute":                  (404, 404, 404, 403, 403, 403, 401),
     "POST /v1/chats/{chat_id}/reassign":                (404, 404, 404, 403, 403, 403, 401),
     "PATCH /v1/chats/{chat_id}":                        (404, 404, 404, 403, 403, 403, 401),
+    "POST /v1/chats/{chat_id}/notes":                   (404, 404, 404, 403, 403, 403, 401),
+    "POST /v1/chats/{chat_id}/ask-resolved":            (404, 404, 404, 403, 403, 403, 401),
     "GET /v1/chats/{chat_id}":                          (404, 404, 404, 404, 404, 404, 401),
     "PATCH /v1/chats/{chat_id}/messages/{message_id}":  (404, 404, 404, 403, 403, 403, 401),
     "DELETE /v1/chats/{chat_id}/messages/{message_id}": (404, 404, 404, 403, 403, 403, 401),
     "GET /v1/chats/{chat_id}/events":                   (404, 404, 403, 403, 403, 404, 401),
+    "GET /v1/quick-replies":                            (200, 200, 200, 403, 403, 403, 401),
+    "POST /v1/quick-replies":                           (422, 422, 422, 403, 403, 403, 401),
+    "PATCH /v1/quick-replies/{reply_id}":               (404, 404, 404, 403, 403, 403, 401),
+    "DELETE /v1/quick-replies/{reply_id}":              (404, 404, 404, 403, 403, 403, 401),
     "GET /v1/settings":                                 (200, 200, 200, 403, 403, 403, 401),
     "PUT /v1/settings":                                 (200, 403, 403, 403, 403, 403, 401),
     "GET /v1/dashboard":                                (200, 200, 200, 403, 403, 403, 401),

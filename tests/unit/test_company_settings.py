@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import uuid4
 
 import pytest
+from eventsourcing.domain import Snapshot
 
 from domain.errors import InvalidValue
 from domain.settings import DEFAULTS, CompanySettings, check_setting, check_template, greeting
+from tests.clock import FakeClock
 from tests.unit.chat_lifecycle_helpers import (
     SUPERVISOR,
     T0,
@@ -16,6 +19,7 @@ from tests.unit.chat_lifecycle_helpers import (
     names,
     rebuilt,
 )
+from tests.unit.fakes import in_memory_switchboard
 
 # -- company settings -------------------------------------------------------------------------
 
@@ -102,16 +106,25 @@ BOOLEAN_SETTINGS = [
     "rating_prompt",
     "operators_may_reassign",
     "forbid_message_edits",
+    "forbid_message_deletes",
     "operators_may_block_clients",
+    "notify_operator_change",
 ]
 MINUTES_SETTINGS = ["inactivity_close_minutes", "absent_after_minutes"]
 TEXT_SETTINGS = ["greeting_template", "rating_prompt_text"]
 GROUP_SETTINGS = ["default_group_id"]
+LANGUAGE_SETTINGS = ["language"]
+TEXTS_SETTINGS = ["texts"]
 
 
 def test_every_setting_has_a_rule_here():
     assert set(DEFAULTS) == set(
-        BOOLEAN_SETTINGS + MINUTES_SETTINGS + TEXT_SETTINGS + GROUP_SETTINGS
+        BOOLEAN_SETTINGS
+        + MINUTES_SETTINGS
+        + TEXT_SETTINGS
+        + GROUP_SETTINGS
+        + LANGUAGE_SETTINGS
+        + TEXTS_SETTINGS
     )
 
 
@@ -120,7 +133,9 @@ def test_every_setting_has_a_rule_here():
     [(name, value) for name in BOOLEAN_SETTINGS for value in (True, False)]
     + [(name, value) for name in MINUTES_SETTINGS for value in (None, 1, 60, 7 * 24 * 60)]
     + [(name, value) for name in TEXT_SETTINGS for value in ("", "x" * 1000, "Bonjour !")]
-    + [(name, value) for name in GROUP_SETTINGS for value in (None, uuid4())],
+    + [(name, value) for name in GROUP_SETTINGS for value in (None, uuid4())]
+    + [("language", value) for value in ("ru", "uk", "pt-br", "de")]
+    + [("texts", value) for value in ({}, {"ru": {"greeting": "Привет, я {first_name}"}})],
 )
 def test_values_each_setting_accepts(name, value):
     check_setting(name, value)
@@ -141,6 +156,22 @@ def test_values_each_setting_accepts(name, value):
     ]
     + [(name, value) for name in TEXT_SETTINGS for value in (None, 5, "x" * 1001, "a\x00b")]
     + [(name, value) for name in GROUP_SETTINGS for value in ("sales", 5, True)]
+    + [("language", value) for value in (None, "", "RU", "english language", 5, "x" * 30)]
+    + [
+        ("texts", value)
+        for value in (
+            None,
+            [],
+            {"ru": "hello"},
+            {"EN": {"greeting": "Hi"}},
+            {"en": {"farewell": "Bye"}},
+            {"en": {"greeting": "x" * 1001}},
+            {"en": {"greeting": "Hi {client_name}"}},
+            {"en": {"rating_prompt": "Rate {first_name}"}},
+            {"en": {"greeting": 5}},
+            {"en": {"greeting": "a\x00b"}},
+        )
+    ]
     + [("no_such_setting", True)],
     ids=repr,
 )
@@ -207,3 +238,57 @@ def test_a_name_with_braces_is_not_read_as_a_placeholder():
     text = greeting({"greeting_template": "Hi, {first_name}"}, first_name="{x}", last_name="")
 
     assert text == "Hi, {x}"
+
+
+# -- one flag for edits and deletes, before version 2 -----------------------------------------
+
+
+def test_edits_and_deletes_are_forbidden_apart():
+    company = settings_started()
+
+    company.change({"forbid_message_edits": True}, at=T0, actor=SUPERVISOR)
+
+    assert company.values["forbid_message_edits"] is True
+    assert company.values["forbid_message_deletes"] is False
+    assert DEFAULTS["operators_may_block_clients"] is False
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_an_old_single_edit_flag_forbade_deletes_too(flag):
+    app = in_memory_switchboard(FakeClock())
+    company = CompanySettings.start(at=T0, actor=SUPERVISOR)
+    company.change({"forbid_message_edits": True}, at=T0, actor=SUPERVISOR)
+    company.change({"forbid_message_edits": flag}, at=T0, actor=SUPERVISOR)
+    stored = [app.mapper.to_stored_event(event) for event in drain(company)]
+    old = []
+    for event in stored:
+        state = app.mapper.transcoder.decode(event.state)
+        state.pop("class_version", None)
+        old.append(replace(event, state=app.mapper.transcoder.encode(state)))
+    app.recorder.insert_events(old)
+
+    loaded = app.repository.get(company.id)
+
+    assert loaded.values["forbid_message_edits"] is flag
+    assert loaded.values["forbid_message_deletes"] is flag
+
+
+def test_a_settings_snapshot_from_before_version_2_reads_the_old_flag_for_both():
+    company = settings_started()
+    company.change({"forbid_message_edits": True}, at=T0, actor=SUPERVISOR)
+    drain(company)
+    snapshot = Snapshot.take(company)
+    values = {
+        k: v
+        for k, v in snapshot.state["values"].items()
+        if k not in ("forbid_message_deletes", "operators_may_block_clients")
+    }
+    old_state = dict(snapshot.state, values=values)
+    old_state.pop("class_version")
+
+    loaded = replace(snapshot, state=old_state).mutate(None)
+
+    assert loaded.values["forbid_message_deletes"] is True
+    # A setting added since has its default, and can be changed.
+    assert loaded.current("operators_may_block_clients") is False
+    assert loaded.change({"operators_may_block_clients": True}, at=T0, actor=SUPERVISOR)

@@ -54,15 +54,17 @@ def test_a_supervisor_reassigns_a_chat_and_both_loads_change_in_the_same_save(ap
     assert stored.status == ACTIVE, "the new operator carries on the conversation"
     assert app.get_operator(anna.operator_id).chat_ids == []
     assert app.get_operator(ben.operator_id).chat_ids == [chat.id]
-    # One command wrote the three facts and nothing else; its position is the last of them.
+    # One command wrote the three facts and the client's notice (notify_operator_change is on
+    # by default) and nothing else; its position is the last of them.
     assert sorted(recorded_since(app, before)) == sorted(
         [
             (chat.id, "Reassigned"),
+            (chat.id, "MessagePosted"),
             (anna.operator_id, "ChatReleased"),
             (ben.operator_id, "ChatTaken"),
         ]
     )
-    assert done.position == app.head() == before + 3
+    assert done.position == app.head() == before + 4
 
 
 def test_the_reassigned_event_records_who_moved_the_chat_from_whom_to_whom(app, sales):
@@ -190,7 +192,8 @@ def test_reassign_to_a_group_routes_to_its_least_loaded_working_member(app, sale
     assert (stored.operator_id, stored.group_id) == (carl.operator_id, support.id)
     assert stored.status == ACTIVE
     assert (load(app, anna), load(app, ben), load(app, carl)) == (0, 1, 1)
-    assert event_names(app, chat.id)[-2:] == ["Reassigned", "Assigned"]
+    # The client is told who took over, once routing has picked them.
+    assert event_names(app, chat.id)[-3:] == ["Reassigned", "Assigned", "MessagePosted"]
 
 
 def test_reassign_to_its_own_group_skips_the_operator_it_left(app, sales):
@@ -478,7 +481,7 @@ def test_the_greeting_is_not_the_operators_to_edit(app, answered):
 @pytest.mark.parametrize("caller", ["operator", "supervisor"])
 def test_no_edits_or_deletes_where_the_company_forbids_them(app, answered, caller):
     chat, anna, message_id = answered
-    configure(app, forbid_message_edits=True)
+    configure(app, forbid_message_edits=True, forbid_message_deletes=True)
     who = anna if caller == "operator" else ADMIN
     before = app.head()
 
@@ -489,3 +492,27 @@ def test_no_edits_or_deletes_where_the_company_forbids_them(app, answered, calle
 
     assert app.head() == before
     assert app.get_chat(chat.id).message(message_id)["text"] == "Helo"
+
+
+def test_edits_and_deletes_are_forbidden_apart(app, answered):
+    chat, anna, message_id = answered
+    configure(app, forbid_message_edits=True)
+
+    with pytest.raises(EditsForbidden):
+        app.edit_message(chat.id, message_id, "Hello", caller=anna)
+    app.delete_message(chat.id, message_id, caller=anna)
+
+    assert app.get_chat(chat.id).message(message_id)["deleted_at"] is not None
+
+
+def test_deletes_forbidden_leave_edits_allowed(app, answered):
+    chat, anna, message_id = answered
+    configure(app, forbid_message_deletes=True)
+    before = app.head()
+
+    with pytest.raises(EditsForbidden):
+        app.delete_message(chat.id, message_id, caller=anna)
+    assert app.head() == before
+    app.edit_message(chat.id, message_id, "Hello", caller=anna)
+
+    assert app.get_chat(chat.id).message(message_id)["text"] == "Hello"

@@ -24,8 +24,12 @@ SETTINGS_FIELDS = {
     "inactivity_close_minutes",
     "absent_after_minutes",
     "forbid_message_edits",
-    "default_group_id",
+    "forbid_message_deletes",
     "operators_may_block_clients",
+    "language",
+    "texts",
+    "notify_operator_change",
+    "default_group_id",
 }
 # Bounded wait for the queue dispatcher, which has no min_position of its own.
 DISPATCHER_WAIT_S = 10.0

@@ -184,8 +184,9 @@ def test_the_company_may_forbid_edits(setup: Setup, held: dict[str, Any]) -> Non
     path = f"/v1/chats/{chat_id}/messages/{mine['message_id']}"
     with changed_settings(setup.admin, forbid_message_edits=True):
         assert_problem(op.patch(path, json={"text": "typo here"}), 403, "edits_forbidden")
-        assert_problem(op.delete(path), 403, "edits_forbidden")
         assert_problem(setup.admin.patch(path, json={"text": "typo here"}), 403, "edits_forbidden")
+    with changed_settings(setup.admin, forbid_message_deletes=True):
+        assert_problem(op.delete(path), 403, "edits_forbidden")
     assert [m["text"] for m in messages_of(held["bot"], chat_id)][-1] == "typo hre"
     # Allowed again once the company lifts it.
     assert ok(op.patch(path, json={"text": "typo here"}))["text"] == "typo here"
@@ -223,16 +224,17 @@ def test_the_audit_trail_records_each_step_and_replays_the_past(
     second_actor = f"operator:{second['id']}"
     assert [(e["type"], e["actor"]) for e in tail] == [
         ("Reassigned", f"operator:{lead['id']}"),
+        ("MessagePosted", "system"),  # the client is told who took over
         ("Muted", second_actor),
         ("Unmuted", second_actor),
         ("TopicChanged", second_actor),
         ("Closed", second_actor),
         ("Rated", f"bot:{bot_name}"),
     ]
-    reassigned, muted, _, topic, closed, rated = (e["data"] for e in tail)
+    reassigned, _, muted, _, topic, closed, rated = (e["data"] for e in tail)
     assert reassigned["from_operator_id"] == first["id"]
     assert reassigned["operator_id"] == second["id"]
-    assert _at(muted["until"]) - times[start + 1] == timedelta(minutes=15)
+    assert _at(muted["until"]) - times[start + 2] == timedelta(minutes=15)
     assert (topic["topic"], topic["subtopic"]) == ("billing", "vat")
     assert closed["reason"] == "solved"
     assert (rated["score"], rated["comment"]) == (5, "great")

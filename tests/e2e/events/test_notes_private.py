@@ -11,9 +11,9 @@ from tests.e2e.lifecycle.helpers import ok
 
 def test_notes_never_reach_the_bots_feed(setup: Setup) -> None:
     _, bot, _, staff = bot_and_operator(setup)
-    other, _ = setup.operator(bot.group_id)  # type: ignore[attr-defined]
-    chat_id = handoff(bot)["id"]
+    chat_id = handoff(bot)["id"]  # the group's one operator gets it
     ok(staff.post(f"/v1/chats/{chat_id}/intercept"))
+    other, _ = setup.operator(bot.group_id)  # type: ignore[attr-defined]
     ok(staff.post(f"/v1/chats/{chat_id}/notes", json={"text": "secret-note-7"}), 201)
     body = {"operator_id": other["id"], "comment": "secret-comment-8"}
     last = setup.admin.post(f"/v1/chats/{chat_id}/reassign", json=body)

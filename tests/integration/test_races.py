@@ -251,7 +251,12 @@ def test_parallel_handoffs_of_one_process_lose_no_races_while_operators_outnumbe
 
     def hand_off(thread: int) -> None:
         for n in range(12):
-            app.handoff(bot=BOT, external_id=f"t{thread}-{n}", client={"id": "c"}, group_id=sales)
+            app.handoff(
+                bot=BOT,
+                external_id=f"t{thread}-{n}",
+                client={"id": f"c{thread}-{n}"},
+                group_id=sales,
+            )
 
     outcomes = race(8, hand_off)
     assert outcomes == [None] * 8

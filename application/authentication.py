@@ -10,8 +10,10 @@ next request, with no time-to-live to wait out, and an unchanged log costs one s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -33,6 +35,16 @@ AUTH_TOPICS = tuple(
 PAGE = 1000
 MAX_GRANTS = 10_000
 TOUCH_EVERY_S = 1.0  # a token's use is written at most this often per process
+
+
+@runtime_checkable
+class TopicsSince(Protocol):
+    """A recorder that reads the log's head and the events of some topics since a position
+    in one statement (``infrastructure.recorder``); others take two."""
+
+    def select_topics_since(
+        self, after: int, topics: Sequence[str], limit: int
+    ) -> tuple[int, list[tuple[int, UUID]]]: ...
 
 
 @dataclass(frozen=True)
@@ -109,8 +121,22 @@ class Authentication(SwitchboardBase):
 
     def _evict_changed_grants(self) -> int:
         """Drop the grants that events since the last check may have changed; returns the log
-        position checked to. The head is read outside the lock; one request at a time looks
-        at what came since, and the others then find it done."""
+        position checked to. The log is read outside the lock; one request at a time applies
+        what came since, and the others then find it done."""
+        since = self._grants_position
+        if since is not None and self._grants and isinstance(self.recorder, TopicsSince):
+            # The head and the changes since the last check, in one round trip.
+            head, found = self.recorder.select_topics_since(since, AUTH_TOPICS, PAGE)
+            if len(found) < PAGE:
+                with self._grants_lock:
+                    checked = self._grants_position
+                    if checked is not None and head <= checked:
+                        return checked
+                    # Read from ``since``, at or before where the position is now: it covers
+                    # everything from there to the head.
+                    self._evict({originator_id for _, originator_id in found})
+                    self._grants_position = head
+                    return head
         head = self.recorder.max_notification_id() or 0
         with self._grants_lock:
             checked = self._grants_position

@@ -115,6 +115,15 @@ class OneStatementRecorder(PostgresApplicationRecorder):
             table=Identifier(self.events_table_name),
             id_type=SQL(self.datastore.originator_id_type),
         )
+        # The log's head and, up to it, the events of some topics after a position, in one
+        # statement (one snapshot): what a process checks before it trusts its cached grants.
+        self.select_topics_since_statement = SQL(
+            "SELECT h.head, e.notification_id, e.originator_id "
+            "FROM (SELECT max(notification_id) AS head FROM {schema}.{table}) h "
+            "LEFT JOIN LATERAL (SELECT notification_id, originator_id FROM {schema}.{table} "
+            "WHERE notification_id > %s AND notification_id <= h.head AND topic = ANY(%s) "
+            "ORDER BY notification_id LIMIT %s) e ON true"
+        ).format(schema=schema, table=Identifier(self.events_table_name))
 
     def _create_table(self, curs: Cursor[DictRow]) -> None:
         curs.execute("SELECT pg_advisory_xact_lock(%s)", (CREATE_LOCK_KEY,))
@@ -138,6 +147,21 @@ class OneStatementRecorder(PostgresApplicationRecorder):
                 )
                 for row in curs.fetchall()
             ]
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_topics_since(
+        self, after: int, topics: Sequence[str], limit: int
+    ) -> tuple[int, list[tuple[int, Any]]]:
+        """The log's head, and the (notification id, originator id) of at most ``limit``
+        events of ``topics`` after ``after`` up to that head, read in one snapshot."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self.select_topics_since_statement, (after, list(topics), limit), prepare=True
+            )
+            rows = curs.fetchall()
+        head = (rows[0]["head"] if rows else None) or 0
+        found = [(r["notification_id"], r["originator_id"]) for r in rows if r["notification_id"]]
+        return head, found
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(

@@ -220,7 +220,10 @@ def test_parallel_handoffs_with_room_to_spare_all_succeed(container: Services) -
         for n in range(30):
             try:
                 app.handoff(
-                    bot=BOT, external_id=f"t{thread}-{n}", client={"id": "c"}, group_id=sales
+                    bot=BOT,
+                    external_id=f"t{thread}-{n}",
+                    client={"id": f"c{thread}-{n}"},
+                    group_id=sales,
                 )
             except Conflict as error:
                 failures.append(error)

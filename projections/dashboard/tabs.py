@@ -87,6 +87,29 @@ def in_tab(tab: str, viewer: Viewer, chat: ChatFacts, status: str | None = None)
     return own is None or any(clause.admits(chat) for clause in own)
 
 
+def tab_where(
+    tab: str, viewer: Viewer, status: str | None = None, columns: dict[str, str] = CHAT_FACTS
+) -> tuple[list[str], list[Any]]:
+    """``in_tab`` as SQL conditions (all must hold) with their parameters, over ``columns``."""
+    statuses = tab_statuses(tab, status)
+    conditions = [(Clause(statuses=statuses),)] if statuses != STATUSES else []
+    own = tab_clauses(tab, viewer)
+    if own is not None:
+        conditions.append(narrowed(own, statuses))
+    # Only the rule's clauses the tab can show (a filter the indexes can serve).
+    conditions.append(narrowed(clauses(viewer), statuses))
+    where: list[str] = []
+    params: list[Any] = []
+    rendered: list[tuple[str, list[Any]]] = []
+    for found in conditions:
+        condition = visible_where(found, columns)
+        if condition[0] != "true" and condition not in rendered:  # "mine": once
+            rendered.append(condition)
+            where.append(condition[0])
+            params.extend(condition[1])
+    return where, params
+
+
 class TabQueries:
     """The part of the dashboard that serves its tabs."""
 
@@ -107,22 +130,7 @@ class TabQueries:
         """One page of a tab as this viewer may see it (``status``: only chats in that
         status); returns rows and the next cursor."""
         column, direction = ORDER[tab]
-        statuses = tab_statuses(tab, status)
-        where: list[str] = []
-        params: list[Any] = []
-        conditions = [(Clause(statuses=statuses),)] if statuses != STATUSES else []
-        own = tab_clauses(tab, viewer)
-        if own is not None:
-            conditions.append(narrowed(own, statuses))
-        # Only the rule's clauses the tab can show (a filter the indexes can serve).
-        conditions.append(narrowed(clauses(viewer), statuses))
-        rendered: list[tuple[str, list[Any]]] = []
-        for found in conditions:
-            condition = visible_where(found, CHAT_FACTS)
-            if condition[0] != "true" and condition not in rendered:  # "mine": once
-                rendered.append(condition)
-                where.append(condition[0])
-                params.extend(condition[1])
+        where, params = tab_where(tab, viewer, status)
         if operator_id is not None:
             where.append("operator_id = %s")
             params.append(operator_id)

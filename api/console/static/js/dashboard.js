@@ -130,8 +130,11 @@ export class Dashboard {
   async read(position) {
     const query = position ? { min_position: position } : {};
     const fresh = new Map();
-    // A supervisor's "all" holds every other folder's chats (the latest ones, open or not).
-    const reads = this.tabs.includes("all") ? ["all"] : this.tabs;
+    // A supervisor's "all" holds every other folder's chats (the latest ones, open or not);
+    // an operator's New, Active and Help hold nothing Mine and Queue do not: each read once.
+    const covered = this.tabs.includes("mine") && this.tabs.includes("queue");
+    const reads = this.tabs.includes("all") ? ["all"]
+      : this.tabs.filter((t) => !(covered && ["new", "active", "help"].includes(t)));
     for (const tab of reads) {
       const items = tab === "closed"
         ? (await this.api.get("/v1/dashboard", { tab, limit: CLOSED_LOADED, ...query })).items

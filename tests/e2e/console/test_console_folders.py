@@ -58,6 +58,7 @@ def test_a_deleted_groups_chat_shows_in_help_and_a_new_chat_in_new_then_mine(
 
     # Intercepted, it leaves New for Mine, where it is active.
     card(page, fresh["id"]).get_by_role("button").click()
+    expect(pane.locator(".chat-head h2")).to_have_text(fresh["client"]["phone"])
     pane.get_by_role("button", name="Intercept").click()
     expect(pane.get_by_role("textbox", name="Reply")).to_be_enabled()
     expect(card(page, fresh["id"])).to_have_count(0)

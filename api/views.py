@@ -122,7 +122,9 @@ def dashboard_row(row: dict[str, Any]) -> DashboardRow:
             at=row["last_message_at"],
         )
     return DashboardRow(
-        **{k: v for k, v in row.items() if not k.startswith("last_")}, last_message=last
+        **{k: v for k, v in row.items() if not k.startswith("last_")},
+        last_message=last,
+        client_id=client_id_of(row["client"]),
     )
 
 

@@ -1,7 +1,9 @@
 """The queue dispatcher, a policy: when room appears, the oldest queued chat is assigned.
 
 Events that can make room or add to a queue (a chat queued, closed or released, an operator
-turning working, changing groups or capacity, a group turning automatic) trigger a drain.
+turning working, changing groups or capacity, a group turning automatic or deleted, a chat
+moved to the help queue) trigger a drain. A drain first moves the chats left waiting in
+deleted groups to the help queue (no group), from where they are assigned like any other.
 Before draining it waits until the read models it reads (dashboard and directory) have seen
 the triggering events, so it decides on a picture that includes them. Draining is safe to
 repeat: assignment re-checks every aggregate.
@@ -33,6 +35,8 @@ def makes_room(event: Any) -> bool:
     return isinstance(
         event,
         Chat.Queued
+        | Chat.MovedToHelp
+        | Group.GroupDeleted  # its waiting chats move to the help queue
         | Chat.Closed
         | Operator.ChatReleased
         | Operator.GroupsChanged
@@ -61,6 +65,7 @@ class Dispatcher:
 
     def drain(self) -> int:
         """Assign waiting chats, oldest first, while operators have room; returns how many."""
+        self.move_stranded()
         assigned, seen = 0, set()
         while True:
             waiting = [c for c in self.waiting.waiting(DRAIN_LIMIT) if c not in seen]
@@ -79,6 +84,16 @@ class Dispatcher:
             # A full page: more may wait. Read the next page once the dashboard shows this one.
             if reached:
                 self._wait_for(("dashboard",), reached)
+
+    def move_stranded(self) -> int:
+        """Move chats waiting in deleted groups to the help queue; returns how many moved.
+
+        A page at a time: each move is an event that starts another drain, which reads the
+        next page once the dashboard shows the moves."""
+        moved = 0
+        for chat_id in self.waiting.stranded(DRAIN_LIMIT):
+            moved += self.app.move_to_help(chat_id).recorded
+        return moved
 
     def _wait_for(self, names: Sequence[str], position: int) -> None:
         for name in names:

@@ -12,6 +12,7 @@ from application.errors import UnknownReference
 from application.ports import Done
 from application.retry import retry_on_conflict
 from application.routing import Assignment
+from domain.actors import SYSTEM
 from domain.chat import QUEUED, Chat
 from domain.client import Client, client_id_of
 from domain.errors import InvalidValue
@@ -153,3 +154,19 @@ class HandoffCommands(SwitchboardBase):
                 outcome = Assignment.SKIPPED if chat.passed_over else Assignment.NO_ROOM
                 return Done(outcome, None, recorded=False)
             return Done(Assignment.ASSIGNED, self._saved(chat, operator))
+
+    @retry_on_conflict
+    def move_to_help(self, chat_id: UUID) -> Done[bool]:
+        """A chat left waiting in a deleted group moves to the help queue (no group), where
+        every operator sees it and the dispatcher gives it to anyone with room.
+
+        Run by the dispatcher for the chats the dashboard shows in deleted groups. Safe to
+        repeat: the chat and its group decide (the value says whether it moved).
+        """
+        chat = self._find(Chat, chat_id)
+        group = self._find(Group, chat.group_id) if chat and chat.group_id else None
+        if chat is None or group is None:
+            return Done(False, None, recorded=False)
+        if not chat.move_to_help(group, at=self.clock.now(), actor=SYSTEM):
+            return Done(False, None, recorded=False)
+        return Done(True, self._saved(chat))

@@ -47,6 +47,10 @@ class WaitingChats(Protocol):
         automatically), oldest first (requested_at, id)."""
         ...
 
+    def stranded(self, limit: int) -> list[UUID]:
+        """Queued chats still in a deleted group (to move to the help queue), oldest first."""
+        ...
+
 
 class ChatDeadlines(Protocol):
     """Chats whose deadline has passed, as a read model sees them (the aggregate decides)."""

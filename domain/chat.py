@@ -182,6 +182,15 @@ class Chat(ChatMessages, ChatMoves, ChatNotes, Aggregate):
                 chat.status = status_when_held(chat.intercepted_at is not None)
                 chat.assigned_at = self.timestamp
 
+    class MovedToHelp(Event):
+        """The chat's group was deleted while it waited: it waits on in no group, the help
+        queue, which every operator sees and the dispatcher drains to anyone with room."""
+
+        from_group_id: UUID
+
+        def apply(self, chat: Chat) -> None:
+            chat.group_id = None
+
     class Muted(Event):
         until: datetime | None
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from domain.chat_status import check_mute_minutes
+from domain.chat_status import QUEUED, check_mute_minutes
 from domain.errors import AlreadyIntercepted
+from domain.group import Group
 from domain.texts import check_topic
 
 
@@ -42,6 +43,16 @@ class ChatMoves:
             group_id=group_id,
         )
         return holder
+
+    def move_to_help(self, group: Group, *, at: datetime, actor: str) -> bool:
+        """The chat waits in ``group``, which is deleted: it leaves the group for the help
+        queue. False when there is nothing to do (no longer waiting there, or the group is
+        not deleted): the engine may ask again."""
+        waiting = self.is_open and self.status == QUEUED and self.operator_id is None
+        if not waiting or self.group_id != group.id or not group.deleted:
+            return False
+        self.trigger_event(self.MovedToHelp, timestamp=at, actor=actor, from_group_id=group.id)
+        return True
 
     def mute(
         self,

@@ -93,6 +93,8 @@ class ChatClocks:
         match event:
             case Chat.Queued():
                 self.group_id = event.group_id
+            case Chat.MovedToHelp():
+                self.group_id = None
             case Chat.Assigned():
                 self.group_id, self.operator_id = event.group_id, event.operator_id
             case Chat.Reassigned():

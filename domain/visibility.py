@@ -2,15 +2,10 @@
 chat read check.
 
 - A supervisor (or an admin) sees every chat.
-- An operator sees, live, the chats they hold (assigned, active, or closed while theirs) and
-  the chats queued in one of their groups.
+- An operator sees, live, the chats they hold (assigned, active, or closed while theirs), the
+  chats queued in one of their groups, and the chats queued in no group: the help queue, which
+  every operator sees (a chat waiting in a group that is deleted is moved there).
 - In history, an operator sees the chats they held at any time, whoever holds them now.
-
-The unrouted queue (queued, no group) is the supervisors': an operator sees a queued chat only
-through one of their groups. The dashboard and the stream always did so; the chat read check
-let every operator read unrouted queued chats too, and now agrees with them (an operator may
-still intercept one, and then holds it). Issue 17's ``help`` tab opens unrouted chats (and those
-of deleted groups) to every operator: a ``Way`` added to ``LIVE``.
 
 The rule is data: ``Way``s, bound to a viewer as ``Clause``s, any of which admits a chat.
 ``sees`` checks them in Python; ``projections.machinery.visibility`` renders the same clauses as
@@ -54,26 +49,29 @@ class ChatFacts:
 
 @dataclass(frozen=True)
 class Way:
-    """One way an operator sees a chat: its ``fact`` is the viewer's id (``by`` "operator")
-    or one of their groups (``by`` "groups"), while its status is one of ``statuses``
-    (``None``: any)."""
+    """One way an operator sees a chat: its ``fact`` is the viewer's id (``by`` "operator"),
+    one of their groups (``by`` "groups") or unset (``by`` "nobody": every viewer sees it),
+    while its status is one of ``statuses`` (``None``: any)."""
 
     fact: str
     by: str
     statuses: frozenset[str] | None = None
 
 
-LIVE = (Way(OPERATOR, "operator"), Way(GROUP, "groups", frozenset({QUEUED})))
+# The help queue: chats waiting in no group, in every operator's sight.
+HELP = Way(GROUP, "nobody", frozenset({QUEUED}))
+LIVE = (Way(OPERATOR, "operator"), Way(GROUP, "groups", frozenset({QUEUED})), HELP)
 RECORD = (Way(HOLDERS, "operator"),)
 
 
 @dataclass(frozen=True)
 class Clause:
-    """Admits the chats whose ``fact`` is one of ``values`` (``holders``: that one of them held)
-    and whose status is one of ``statuses`` (``None``: any). No ``fact``: every chat."""
+    """Admits the chats whose ``fact`` is one of ``values`` (``None`` among them: unset;
+    ``holders``: that one of them held) and whose status is one of ``statuses`` (``None``:
+    any). No ``fact``: every chat."""
 
     fact: str | None = None
-    values: frozenset[UUID] = frozenset()
+    values: frozenset[UUID | None] = frozenset()
     statuses: frozenset[str] | None = None
 
     def admits(self, chat: ChatFacts) -> bool:
@@ -96,10 +94,13 @@ def clauses(viewer: Viewer, ways: Sequence[Way] = LIVE) -> tuple[Clause, ...]:
         return EVERY
     bound = []
     for way in ways:
+        values: frozenset[UUID | None]
         if way.by == "operator":
             values = frozenset() if viewer.operator_id is None else frozenset({viewer.operator_id})
+        elif way.by == "nobody":
+            values = frozenset({None})
         else:
-            values = viewer.group_ids
+            values = frozenset(viewer.group_ids)
         if values:  # a clause over no values admits nothing
             bound.append(Clause(way.fact, values, way.statuses))
     return tuple(bound)
@@ -122,31 +123,42 @@ def sees(viewer: Viewer, chat: ChatFacts, ways: Sequence[Way] = LIVE) -> bool:
     return any(clause.admits(chat) for clause in clauses(viewer, ways))
 
 
-def audience(chat: ChatFacts, ways: Sequence[Way] = LIVE) -> frozenset[tuple[str, UUID]]:
-    """Through which (fact, value) operators see the chat: its holder, its group's queue."""
+def audience(chat: ChatFacts, ways: Sequence[Way] = LIVE) -> frozenset[tuple[str, UUID | None]]:
+    """Through which (fact, value) operators see the chat: its holder, its group's queue, or
+    (fact, ``None``) the help queue, which everyone sees."""
     return frozenset(
         (way.fact, value)
         for way in ways
         if (way.statuses is None or chat.status in way.statuses)
-        and isinstance(value := chat.value(way.fact), UUID)
+        and (
+            isinstance(value := chat.value(way.fact), UUID)
+            or (way.by == "nobody" and value is None)
+        )
     )
 
 
 def lost_sight(before: ChatFacts, after: ChatFacts) -> ChatFacts | None:
-    """What a move took the chat away from, as the facts of a departure (status ``None``),
-    or ``None`` when everyone who saw it still does."""
-    lost = dict(audience(before) - audience(after))
+    """What a move took the chat away from, as the facts of a departure, or ``None`` when
+    everyone who saw it still does. A departure's status is ``None``, except when the chat
+    left the help queue: then the status it had there, which tells every viewer."""
+    lost = audience(before) - audience(after)
     if not lost:
         return None
-    return ChatFacts(None, lost.get(OPERATOR), lost.get(GROUP))
+    named = {fact: value for fact, value in lost if value is not None}
+    status = before.status if any(value is None for _, value in lost) else None
+    return ChatFacts(status, named.get(OPERATOR), named.get(GROUP))
 
 
 def departure_clauses(viewer: Viewer) -> tuple[Clause, ...]:
     """The clauses over departures: a viewer saw what a departure names (its status checked
-    when it was recorded); supervisors see every chat, so nothing departs from them."""
+    when it was recorded; the help queue's, by the status the departure keeps); supervisors
+    see every chat, so nothing departs from them."""
     if viewer.supervises:
         return ()
-    return tuple(replace(clause, statuses=None) for clause in clauses(viewer))
+    return tuple(
+        clause if None in clause.values else replace(clause, statuses=None)
+        for clause in clauses(viewer)
+    )
 
 
 def saw(viewer: Viewer, departure: ChatFacts) -> bool:

@@ -25,6 +25,7 @@ _SUMMARIES = {
         f"{len(e.transcript)} transcript line(s)"
     ),
     "Queued": lambda e: f"queued{_opt(' in group ', e.group_id)}",
+    "MovedToHelp": lambda e: f"moved to the help queue: group {e.from_group_id} was deleted",
     "Assigned": lambda e: f"assigned to operator {e.operator_id}{_opt(' in group ', e.group_id)}",
     "Intercepted": lambda e: f"intercepted by operator {e.operator_id}",
     "MessagePosted": lambda e: f"{e.author} wrote: {_quote(e.display_text)}",

@@ -23,6 +23,7 @@ class LastMessage(BaseModel):
 class DashboardRow(BaseModel):
     id: UUID
     external_id: str
+    client_id: UUID = Field(description="The client card's id (`GET /v1/clients/{id}`).")
     status: str
     operator_id: UUID | None
     group_id: UUID | None

@@ -32,8 +32,9 @@ def row_facts(row: dict[str, Any]) -> ChatFacts:
 
 
 def departure_facts(departure: dict[str, Any]) -> ChatFacts:
-    """A departure: the holder (``operator_id``) or group queue (``group_id``) a chat left."""
-    return ChatFacts(None, departure["operator_id"], departure["group_id"])
+    """A departure: the holder (``operator_id``) or group queue (``group_id``) a chat left,
+    or (``status`` set) the help queue."""
+    return ChatFacts(departure.get("status"), departure["operator_id"], departure["group_id"])
 
 
 @dataclass
@@ -41,8 +42,8 @@ class DashboardChanges:
     """What one committed batch changed: rows as they now are, and who lost sight of a chat.
 
     ``rows`` is ``None`` when there were too many to carry: the listener reads them itself.
-    A departure is a chat leaving an operator (``operator_id``) or a group's queue
-    (``group_id``) at ``position``.
+    A departure is a chat leaving an operator (``operator_id``), a group's queue
+    (``group_id``) or the help queue (``status``) at ``position``.
     """
 
     after: int
@@ -136,7 +137,7 @@ class LiveChanges:
         if len(rows) > limit:
             rows = None
         curs.execute(
-            f"SELECT position, chat_id, operator_id, group_id "
+            f"SELECT position, chat_id, operator_id, group_id, status "
             f"FROM {self.table('dashboard_departures')} "
             f"WHERE position > %s AND position <= %s AND {departures_where} ORDER BY position",
             (after, upto, *departures_params),

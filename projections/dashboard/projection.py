@@ -55,7 +55,7 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         # row), read once in ``prepare_batch`` and written once in ``end_batch``.
         self._rows: dict[UUID, dict[str, Any] | None] = {}
         self._changed: set[UUID] = set()
-        self._departures: list[tuple[int, UUID, UUID | None, UUID | None]] = []
+        self._departures: list[tuple[int, UUID, UUID | None, UUID | None, str | None]] = []
 
     # -- batches ------------------------------------------------------------------------------
 
@@ -80,7 +80,7 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         if self._departures:
             curs.executemany(
                 f"INSERT INTO {self.table('dashboard_departures')} "
-                "(position, chat_id, operator_id, group_id) VALUES (%s, %s, %s, %s) "
+                "(position, chat_id, operator_id, group_id, status) VALUES (%s, %s, %s, %s, %s) "
                 "ON CONFLICT DO NOTHING",
                 self._departures,
             )
@@ -101,7 +101,7 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         lost = lost_sight(ChatFacts(*seen), row_facts(after))
         if lost is not None:
             self._departures.append(
-                (position, event.originator_id, lost.operator_id, lost.group_id)
+                (position, event.originator_id, lost.operator_id, lost.group_id, lost.status)
             )
 
     # -- events to rows -----------------------------------------------------------------------
@@ -168,6 +168,12 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         # The clock keeps running; its deadline follows the new group's service level.
         timers = self._timers(curs, row, e, regroup=True)
         self._update(row, operator_id=e.operator_id, group_id=e.group_id, status=status, **timers)
+
+    @apply.register
+    def _(self, e: Chat.MovedToHelp, curs: Cursor) -> None:
+        if (row := self._row(e)) is not None:
+            # Its group is gone: the running clock's deadline follows no group's SL now.
+            self._update(row, group_id=None, **self._timers(curs, row, e, regroup=True))
 
     @apply.register
     def _(self, e: Chat.Muted, curs: Cursor) -> None:

@@ -41,7 +41,7 @@ COLUMNS = [
 ]
 # The columns the visibility rule reads, in the chats and the departures tables.
 CHAT_FACTS = {"status": "status", "operator_id": "operator_id", "group_id": "group_id"}
-DEPARTURE_FACTS = {"operator_id": "operator_id", "group_id": "group_id"}
+DEPARTURE_FACTS = {"status": "status", "operator_id": "operator_id", "group_id": "group_id"}
 
 TABLES = (
     Table(
@@ -98,6 +98,7 @@ TABLES = (
         chat_id uuid NOT NULL,
         operator_id uuid,
         group_id uuid,
+        status text,
         PRIMARY KEY (position, chat_id)
         """,
     ),

@@ -34,6 +34,19 @@ class WaitingQueries:
             )
             return [row["id"] for row in curs.fetchall()]
 
+    def stranded(self, limit: int) -> list[UUID]:
+        """Queued chats still in a deleted group, oldest first: the engine moves them to the
+        help queue (no group)."""
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                f"SELECT c.id FROM {self.table('dashboard_groups')} g "
+                f"JOIN {self.table('dashboard_chats')} c ON c.group_id = g.group_id "
+                "AND c.status = 'queued' WHERE g.deleted "
+                "ORDER BY c.requested_at, c.id LIMIT %s",
+                (limit,),
+            )
+            return [row["id"] for row in curs.fetchall()]
+
     def record_routing(
         self, curs: Cursor, event: Group.GroupCreated | Group.GroupUpdated | Group.GroupDeleted
     ) -> None:

@@ -89,6 +89,11 @@ def _queued(e: Any, chat: ChatFacts, message: Any) -> Fact:
     return Fact("chat.queued", None, {"group_id": _uuid(e.group_id)})
 
 
+def _moved_to_help(e: Any, chat: ChatFacts, message: Any) -> Fact:
+    # Its group was deleted while it waited: it waits on in no group.
+    return Fact("chat.queued", None, {"group_id": None, "from_group_id": _uuid(e.from_group_id)})
+
+
 def _assigned(e: Any, chat: ChatFacts, message: Any) -> Fact:
     return Fact("chat.assigned", e.operator_id, {"group_id": _uuid(e.group_id)})
 
@@ -137,6 +142,7 @@ def _message(type_: str) -> Callable[[Any, ChatFacts, Any], Fact]:
 
 FACTS: dict[str, Callable[[Any, ChatFacts, Any], Fact]] = {
     "Chat.Queued": _queued,
+    "Chat.MovedToHelp": _moved_to_help,
     "Chat.Assigned": _assigned,
     "Chat.Intercepted": _intercepted,
     "Chat.Reassigned": _reassigned,

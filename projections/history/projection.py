@@ -170,6 +170,10 @@ class History(HistoryQueries, ReadModel):
         self._update(self._row(e), status="queued", group_id=e.group_id)
 
     @apply.register
+    def _(self, e: Chat.MovedToHelp, curs: Cursor) -> None:
+        self._update(self._row(e), group_id=None)
+
+    @apply.register
     def _(self, e: Chat.Assigned, curs: Cursor) -> None:
         self._hand_to(self._row(e), e.operator_id, e.group_id)
 

@@ -24,10 +24,18 @@ def visible_where(found: Sequence[Clause], columns: Mapping[str, str]) -> tuple[
         if clause.statuses is not None:
             parts.append(_status_in(columns["status"], clause.statuses))
         if clause.fact is not None:
-            column, values = columns[clause.fact], sorted(clause.values)
+            column = columns[clause.fact]
+            values = sorted(value for value in clause.values if value is not None)
             if clause.fact == HOLDERS:
                 parts.append(f"{column} {'@>' if len(values) == 1 else '&&'} %s::uuid[]")
                 params.append(values)
+            elif None in clause.values:
+                # Unset: the help queue's chats (and, given ids too, theirs as well).
+                if values:
+                    parts.append(f"({column} IS NULL OR {column} = ANY(%s))")
+                    params.append(values)
+                else:
+                    parts.append(f"{column} IS NULL")
             elif len(values) == 1:
                 parts.append(f"{column} = %s")
                 params.append(values[0])

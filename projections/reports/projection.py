@@ -58,6 +58,7 @@ class _BatchChat:
 # The chat events the reports follow: a batch reads the rows of their chats up front.
 _CHAT_EVENTS = (
     Chat.Queued,
+    Chat.MovedToHelp,
     Chat.Assigned,
     Chat.Reassigned,
     Chat.Intercepted,
@@ -135,6 +136,12 @@ class Reports(ReadModel):
     def _(self, e: Chat.Queued, curs: Cursor) -> None:
         if batch := self._chat(curs, e.originator_id):
             batch.chat.queue(e.group_id, e.timestamp)
+            self._clocks(curs, batch, e)
+
+    @apply.register
+    def _(self, e: Chat.MovedToHelp, curs: Cursor) -> None:
+        if batch := self._chat(curs, e.originator_id):
+            batch.chat.group_id = None  # its group is gone: it counts in no group's now
             self._clocks(curs, batch, e)
 
     @apply.register

@@ -358,7 +358,11 @@ class RoutingModel(RuleBasedStateMachine):
                 continue
             group = groups.get(chat.group_id) if chat.group_id else None
             assert chat.group_id is None or group is not None, f"{label}: unknown group"
-            if group is not None and (group.manual or group.deleted):
+            if group is not None and group.deleted:
+                # The engine moves a deleted group's waiting chats to the help queue.
+                waiting.append(f"{label} still waits in deleted group {chat.group_id}")
+                continue
+            if group is not None and group.manual:
                 continue
             could = sorted(o for o_id, o in free.items() if o_id != passed_over(chat))
             if could:

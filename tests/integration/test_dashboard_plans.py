@@ -210,6 +210,9 @@ def test_no_dashboard_query_reads_the_whole_table_at_100k_rows(
     recorder.log.clear()
     assert dashboard.waiting(200)
     statements.append(("waiting", *recorder.log[0]))
+    recorder.log.clear()
+    assert dashboard.stranded(200)  # the synthetic queue of a deleted group
+    statements.append(("stranded", *recorder.log[0]))
     # The live stream: a client resuming a little behind the log reads what changed since.
     for who, viewer in viewers.items():
         recorder.log.clear()

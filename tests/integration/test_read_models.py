@@ -30,6 +30,17 @@ def seen(container: Services, position: int | None) -> None:
     assert container.wait_for("directory", position, WAIT_S) is True
 
 
+def settled(container: Services) -> None:
+    """The read models and the dispatcher have seen the whole log (its moves too)."""
+    for _ in range(20):
+        head = container.app.head()
+        for name in ("directory", "dashboard", "dispatcher"):
+            assert container.wait_for(name, head, WAIT_S) is True, name
+        if container.app.head() == head:
+            return
+    raise AssertionError("the log kept growing")
+
+
 def group(container: Services, name: str, **options) -> UUID:
     return container.app.create_group(actor=ADMIN.actor, name=name, **options).value.id
 
@@ -119,15 +130,16 @@ def test_tabs_show_an_operator_their_own_chats_and_their_groups_queue(
     assert app.get_chat(mine).operator_id == alice.operator_id
     assert {app.get_chat(c).status for c in (queued_sales, queued_billing, unrouted)} == {"queued"}
 
+    # The unrouted chat waits in the help queue, which every operator sees.
     assert ids(tab(container, "mine", alice)) == [mine]
-    assert ids(tab(container, "queue", alice)) == [queued_sales]
+    assert ids(tab(container, "queue", alice)) == [queued_sales, unrouted]
     assert ids(tab(container, "closed", alice)) == [closed]
-    assert set(ids(tab(container, "all", alice))) == {closed, mine, queued_sales}
+    assert set(ids(tab(container, "all", alice))) == {closed, mine, queued_sales, unrouted}
 
     assert ids(tab(container, "mine", bob)) == []
-    assert ids(tab(container, "queue", bob)) == [queued_billing]
+    assert ids(tab(container, "queue", bob)) == [queued_billing, unrouted]
     assert ids(tab(container, "closed", bob)) == []
-    assert ids(tab(container, "all", bob)) == [queued_billing]
+    assert ids(tab(container, "all", bob)) == [unrouted, queued_billing]
 
     assert ids(tab(container, "mine", sue)) == []
     queue = tab(container, "queue", sue)
@@ -400,14 +412,20 @@ def test_waiting_lists_the_queued_chats_the_engine_may_assign_oldest_first(
         chats.append(handoff(container, name, group_id).value.id)
         clock.advance(seconds=1)
     in_auto, in_manual, unrouted, in_gone, later = chats
-    seen(container, app.delete_group(gone, actor=ADMIN.actor).position)
+    seen(container, app.head())
 
-    # Nobody works, so all five wait; the engine may take neither a manual nor a deleted group's.
+    # Nobody works, so all five wait; the engine may not take a manual group's.
     assert {app.get_chat(c).status for c in chats} == {"queued"}
-    assert container.dashboard.waiting(10) == [in_auto, unrouted, later]
+    assert container.dashboard.waiting(10) == [in_auto, unrouted, in_gone, later]
     assert container.dashboard.waiting(2) == [in_auto, unrouted]
+
+    # A deleted group's chat is moved to the help queue (no group), and may go from there.
+    app.delete_group(gone, actor=ADMIN.actor)
+    settled(container)
+    assert app.get_chat(in_gone).group_id is None
+    assert container.dashboard.stranded(10) == []
+    assert container.dashboard.waiting(10) == [in_auto, unrouted, in_gone, later]
 
     # A manual group switched to automatic routing: its queue may drain too.
     seen(container, app.update_group(manual, actor=ADMIN.actor, routing="auto").position)
-    assert container.dashboard.waiting(10) == [in_auto, in_manual, unrouted, later]
-    assert in_gone not in container.dashboard.waiting(10)
+    assert container.dashboard.waiting(10) == [in_auto, in_manual, unrouted, in_gone, later]

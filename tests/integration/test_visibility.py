@@ -27,7 +27,7 @@ from domain.visibility import (
     sees,
 )
 from projections.dashboard.tables import CHAT_FACTS, DEPARTURE_FACTS
-from projections.dashboard.tabs import TAB_STATUSES
+from projections.dashboard.tabs import TAB_STATUSES, TABS, in_tab, tab_where
 from projections.machinery.visibility import visible_where
 
 # Few ids, so that random chats and viewers often meet.
@@ -62,8 +62,7 @@ def conn(pg_server_url: str) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-def selected(conn: psycopg.Connection, rows: list[ChatFacts], found, columns) -> set[int]:
-    """Which of ``rows`` the clauses' SQL selects."""
+def fill(conn: psycopg.Connection, rows: list[ChatFacts]) -> None:
     conn.execute("TRUNCATE chats")
     with conn.cursor() as curs:
         curs.executemany(
@@ -73,6 +72,11 @@ def selected(conn: psycopg.Connection, rows: list[ChatFacts], found, columns) ->
                 for n, c in enumerate(rows)
             ],
         )
+
+
+def selected(conn: psycopg.Connection, rows: list[ChatFacts], found, columns) -> set[int]:
+    """Which of ``rows`` the clauses' SQL selects."""
+    fill(conn, rows)
     sql, params = visible_where(found, columns)
     return {row["n"] for row in conn.execute(f"SELECT n FROM chats WHERE {sql}", params)}
 
@@ -118,15 +122,46 @@ def test_a_departure_reaches_exactly_who_lost_sight_of_the_chat(
     # Who saw the chat through what it left, in Python and in SQL over the departures' columns.
     sql_saw = selected(conn, [departure], departure_clauses(viewer), DEPARTURE_FACTS) == {0}
     assert saw(viewer, departure) is sql_saw
-    # A viewer who saw it before and not after was told by the departure.
+    # A viewer who saw it before and not after was told by the departure; nobody else was.
     if sees(viewer, before) and not sees(viewer, after):
         assert saw(viewer, departure)
+    if saw(viewer, departure):
+        assert sees(viewer, before)
 
 
-def test_the_unrouted_queue_is_the_supervisors() -> None:
+@SLOW_DB
+@given(
+    rows=st.lists(chats, max_size=25),
+    viewer=viewers,
+    tab=st.sampled_from(TABS),
+    status=st.none() | st.sampled_from(sorted(STATUSES)),
+)
+def test_a_tabs_sql_selects_exactly_the_chats_in_the_tab(
+    conn: psycopg.Connection, rows: list[ChatFacts], viewer: Viewer, tab: str, status: str | None
+) -> None:
+    # The dashboard's query for a tab, over a table of these chats.
+    fill(conn, rows)
+    where, params = tab_where(tab, viewer, status, COLUMNS)
+    sql = f"SELECT n FROM chats WHERE {' AND '.join(where) or 'true'}"
+    found = {row["n"] for row in conn.execute(sql, params)}
+    assert found == {n for n, chat in enumerate(rows) if in_tab(tab, viewer, chat, status)}
+
+
+def test_the_help_queue_is_everyones() -> None:
     unrouted = ChatFacts(QUEUED, None, None)
-    operator = Viewer(OPERATORS[0], group_ids=frozenset(GROUPS))
-    assert not sees(operator, unrouted)
+    operator = Viewer(OPERATORS[0], group_ids=frozenset(GROUPS[:1]))
+    stranger = Viewer(OPERATORS[1])  # in no group at all
+    assert sees(operator, unrouted) and sees(stranger, unrouted)
     assert sees(Viewer(None, supervises=True), unrouted)
     assert sees(operator, ChatFacts(QUEUED, None, GROUPS[0]))
+    assert not sees(stranger, ChatFacts(QUEUED, None, GROUPS[0]))
     assert not sees(operator, ChatFacts("assigned", OPERATORS[1], GROUPS[0]))
+    assert not sees(stranger, ChatFacts("assigned", OPERATORS[2], None))
+    # Taken from the help queue: everyone who saw it there is told, with the status it had.
+    taken = lost_sight(unrouted, ChatFacts("active", OPERATORS[0], None))
+    assert taken == ChatFacts(QUEUED, None, None)
+    assert saw(stranger, taken) and saw(operator, taken)
+    # Leaving an operator, a chat in no group tells nobody else.
+    left = lost_sight(ChatFacts("active", OPERATORS[2], None), ChatFacts("active", None, None))
+    assert left == ChatFacts(None, OPERATORS[2], None)
+    assert not saw(stranger, left)

@@ -12,6 +12,7 @@ from application.errors import NotFound
 from application.passwords import Passwords
 from application.ports import ReadModelPositions, WaitingChats
 from domain.chat import QUEUED
+from domain.group import Group
 from domain.operator import Operator
 from domain.routing import Candidate
 from tests.clock import FakeClock
@@ -79,14 +80,23 @@ class LogScanWaitingChats(WaitingChats):
         self.app = app
 
     def waiting(self, limit: int) -> list[UUID]:
+        chats = self._chats()
+        queued = [c for c in chats if c.status == QUEUED and self._routes_itself(c.group_id)]
+        queued.sort(key=lambda chat: (chat.requested_at, chat.id))
+        return [chat.id for chat in queued[:limit]]
+
+    def stranded(self, limit: int) -> list[UUID]:
+        queued = [c for c in self._chats() if c.status == QUEUED and c.group_id is not None]
+        gone = [c for c in queued if self.app._find(Group, c.group_id).deleted]
+        gone.sort(key=lambda chat: (chat.requested_at, chat.id))
+        return [chat.id for chat in gone[:limit]]
+
+    def _chats(self) -> list:
         ids: dict[UUID, None] = {}
         for notification in self.app.recorder.select_notifications(start=None, limit=10**9):
             if notification.topic.startswith("domain.chat:Chat."):
                 ids[notification.originator_id] = None
-        chats = [self.app.get_chat(chat_id) for chat_id in ids]
-        queued = [c for c in chats if c.status == QUEUED and self._routes_itself(c.group_id)]
-        queued.sort(key=lambda chat: (chat.requested_at, chat.id))
-        return [chat.id for chat in queued[:limit]]
+        return [self.app.get_chat(chat_id) for chat_id in ids]
 
     def _routes_itself(self, group_id: UUID | None) -> bool:
         if group_id is None:

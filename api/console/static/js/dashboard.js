@@ -7,14 +7,17 @@ const TAB_NAMES = {
   new: "New", mine: "Mine", active: "Active", queue: "Queue", help: "Help", closed: "Closed",
   all: "All",
 };
-const ORDER = ["new", "mine", "active", "queue", "help", "closed", "all"];
+// The folders the console shows, in this order (the server's "active" tab is in Mine).
+const ORDER = ["new", "mine", "queue", "help", "closed", "all"];
 const CLOSED_LOADED = 200; // the closed folder shows the latest ones
 
-// Which folder a row belongs to, as the server's tabs define them.
-function belongs(tab, row, me) {
+// Which folder a row belongs to, as the server's tabs define them. ownGroup(id): whether a
+// group is the caller's (an operator is sent only their own groups' queues).
+function belongs(tab, row, me, ownGroup = () => true) {
   const open = row.status === "assigned" || row.status === "active";
   switch (tab) {
-    case "new": return (row.status === "assigned" && row.operator_id === me) || row.status === "queued";
+    case "new": return (row.status === "assigned" && row.operator_id === me)
+      || (row.status === "queued" && Boolean(row.group_id) && ownGroup(row.group_id));
     case "mine": return open && row.operator_id === me;
     case "active": return row.status === "active" && row.operator_id === me;
     case "queue": return row.status === "queued";
@@ -44,9 +47,10 @@ export async function acceptedTabs(supervises) {
 }
 
 export class Dashboard {
-  constructor(api, { me, tabs, onOpen }) {
+  constructor(api, { me, tabs, onOpen, ownGroup }) {
     this.api = api;
     this.me = me; // the operator's id, or null
+    this.ownGroup = ownGroup; // a supervisor's own groups, for the New folder
     this.tabs = tabs;
     this.tab = tabs.includes("mine") && me ? "mine" : tabs.includes("queue") ? "queue" : tabs[0];
     this.onOpen = onOpen;
@@ -126,8 +130,11 @@ export class Dashboard {
   async read(position) {
     const query = position ? { min_position: position } : {};
     const fresh = new Map();
-    // A supervisor's "all" holds every other folder's chats (the latest ones, open or not).
-    const reads = this.tabs.includes("all") ? ["all"] : this.tabs;
+    // A supervisor's "all" holds every other folder's chats (the latest ones, open or not);
+    // an operator's New, Active and Help hold nothing Mine and Queue do not: each read once.
+    const covered = this.tabs.includes("mine") && this.tabs.includes("queue");
+    const reads = this.tabs.includes("all") ? ["all"]
+      : this.tabs.filter((t) => !(covered && ["new", "active", "help"].includes(t)));
     for (const tab of reads) {
       const items = tab === "closed"
         ? (await this.api.get("/v1/dashboard", { tab, limit: CLOSED_LOADED, ...query })).items
@@ -164,7 +171,7 @@ export class Dashboard {
     for (const id of this.dirty) {
       const row = this.rows.get(id);
       const card = this.cards.get(id);
-      if (row && belongs(this.tab, row, this.me)) {
+      if (row && belongs(this.tab, row, this.me, this.ownGroup)) {
         if (card) this.patch(card, row);
         else this.insert(row);
       } else if (card) {
@@ -179,7 +186,7 @@ export class Dashboard {
   updateCounts() {
     const counts = Object.fromEntries(this.tabs.map((t) => [t, 0]));
     for (const row of this.rows.values()) {
-      for (const tab of this.tabs) if (belongs(tab, row, this.me)) counts[tab] += 1;
+      for (const tab of this.tabs) if (belongs(tab, row, this.me, this.ownGroup)) counts[tab] += 1;
     }
     for (const [tab, el] of this.counts) {
       const text = String(counts[tab]);
@@ -195,7 +202,7 @@ export class Dashboard {
       button.tabIndex = name === tab ? 0 : -1;
     }
     this.list.setAttribute("aria-labelledby", `tab-${tab}`);
-    const rows = [...this.rows.values()].filter((r) => belongs(tab, r, this.me));
+    const rows = [...this.rows.values()].filter((r) => belongs(tab, r, this.me, this.ownGroup));
     rows.sort((a, b) => sortKey(tab, a) - sortKey(tab, b));
     this.cards.clear();
     replaceChildren(this.list, rows.map((row) => this.card(row)));

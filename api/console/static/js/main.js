@@ -214,6 +214,8 @@ class Session {
     });
     this.dashboard = new Dashboard(api, {
       me: this.me, tabs,
+      // A supervisor sees every queue; their New folder holds their own groups' ones.
+      ownGroup: (id) => !this.supervises || Boolean(this.operator?.group_ids?.includes(id)),
       onOpen: (id) => { this.workspace.classList.add("chat-open"); this.pane.open(id); },
     });
     this.workspace = h("div", { class: "workspace" }, this.dashboard.el, this.pane.el);

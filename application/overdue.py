@@ -4,7 +4,8 @@
   aggregate knows whether its running clock is already marked);
 - ``reassign_overdue`` (company setting ``reassign_overdue_after_s``) moves a chat still
   unanswered that long after its SL to another operator of its group, recorded as
-  ``Reassigned`` by the system. Never back to the operator holding it; when nobody else of the
+  ``Reassigned`` by the system, once per clock (a chat reassigned while overdue, by anyone,
+  stays with its new operator). Never to the operator holding it; when nobody else of the
   group has room, nothing is recorded and the scheduler's next pass tries again.
 The scheduler's rules call these; each checks the aggregates again, so each is safe to repeat.
 """

@@ -4,8 +4,9 @@ A mixin of ``Chat``, like ``ChatMoves``: the ``ResponseOverdue`` event stays nes
 ``Chat``. The aggregate keeps its running clock by passing each of its events to
 ``domain.clocks.ChatClocks``, the one code that says when a clock starts and stops (a muted
 client's messages start none), and computes the deadline with ``ChatClocks.due_at``. A clock
-is marked overdue at most once: one that stops (answered, closed) or starts anew (the client's
-next turn) is unmarked.
+is marked overdue at most once, and an overdue chat moves on at most once (the engine's move,
+or anyone's reassign of it): a clock that stops (answered, closed) or starts anew (the client's
+next turn) starts clean.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class ChatOverdue:
     clock_started_at: datetime | None = None
     operator_replied: bool = False
     overdue: bool = False
+    overdue_moved: bool = False  # reassigned while overdue: the engine moves it no more
 
     def response_clocks(self) -> ChatClocks:
         """The chat's response clocks as ``domain.clocks`` runs them."""
@@ -66,13 +68,16 @@ class ChatOverdue:
         if before is None:
             self._keep_clocks(_clocks().ChatClocks.requested(event))
             return
+        if self.overdue and isinstance(event, self.Reassigned):  # type: ignore[attr-defined]
+            self.overdue_moved = True
         before.apply(event, _no_sl)
         self._keep_clocks(before)
 
     def _keep_clocks(self, clocks: ChatClocks) -> None:
         running = (clocks.clock_kind, clocks.clock_started_at)
         if running != (self.clock_kind, self.clock_started_at):
-            self.overdue = False  # answered, closed, or the client's next turn
+            # Answered, closed, or the client's next turn.
+            self.overdue, self.overdue_moved = False, False
         self.clock_kind, self.clock_started_at = running
         self.operator_replied = clocks.operator_replied
 
@@ -97,10 +102,11 @@ class ChatOverdue:
         return True
 
     def overdue_move_due(self, sl: ServiceLevel, after_s: int, *, at: datetime) -> bool:
-        """Whether a chat marked overdue, still unanswered, has been ``after_s`` past its SL
-        with the operator holding it (one who got it after the SL has as long again)."""
+        """Whether a chat marked overdue, still unanswered and not moved since, has been
+        ``after_s`` past its SL with the operator holding it (one who got it after the SL, from
+        the queue, has as long from then)."""
         due_at = self.due_at(sl)
-        if not self.overdue or due_at is None or self.operator_id is None:
+        if not self.overdue or self.overdue_moved or due_at is None or self.operator_id is None:
             return False
         since = max(due_at, self.assigned_at or due_at)
         return at - since >= timedelta(seconds=after_s)
@@ -119,6 +125,5 @@ def upcast_clocks(state: dict[str, Any]) -> None:
         waiting = [m["at"] for m in messages[answers[-1] + 1 :] if m["author"] == "client"]
         if waiting:
             kind, started = clocks.NEXT_RESPONSE, waiting[0]
-    state.update(
-        clock_kind=kind, clock_started_at=started, operator_replied=bool(answers), overdue=False
-    )
+    state.update(clock_kind=kind, clock_started_at=started, operator_replied=bool(answers))
+    state.update(overdue=False, overdue_moved=False)

@@ -135,7 +135,7 @@ def test_a_queued_chat_is_marked_with_nobody_holding_it() -> None:
     assert event.operator_id is None
 
 
-def test_an_overdue_chat_may_move_after_its_delay_and_its_new_operator_gets_as_long() -> None:
+def test_an_overdue_chat_may_move_once_per_clock_after_its_delay() -> None:
     chat = held()
     assert chat.overdue_move_due(sl(), 120, at=at(500)) is False, "not marked yet"
     chat.mark_overdue(sl(), at=at(61), actor="system")
@@ -144,11 +144,30 @@ def test_an_overdue_chat_may_move_after_its_delay_and_its_new_operator_gets_as_l
     assert chat.overdue_move_due(sl(), 120, at=at(180)) is True
 
     chat.reassign(operator_id=BOB, group_id=None, at=at(200), actor="system")
-    assert chat.overdue_move_due(sl(), 120, at=at(319)) is False
-    assert chat.overdue_move_due(sl(), 120, at=at(320)) is True
+    assert chat.overdue_moved is True
+    assert chat.overdue_move_due(sl(), 120, at=at(86_400)) is False, "moved once: it stays"
 
-    reply(chat, 330)
-    assert chat.overdue_move_due(sl(), 120, at=at(9999)) is False, "answered"
+    reply(chat, 300)
+    assert (chat.overdue, chat.overdue_moved) == (False, False)
+    client(chat, 310)  # the next turn starts clean: marked, then moved again
+    chat.mark_overdue(sl(), at=at(431), actor="system")
+    assert chat.overdue_move_due(sl(), 120, at=at(550)) is True
+
+
+def test_a_chat_reassigned_by_anyone_while_overdue_is_not_moved_by_the_engine() -> None:
+    chat = held()
+    chat.mark_overdue(sl(), at=at(61), actor="system")
+    chat.reassign(operator_id=BOB, group_id=None, at=at(70), actor="supervisor")
+    assert chat.overdue_move_due(sl(), 1, at=at(9999)) is False
+
+
+def test_a_chat_that_came_from_the_queue_after_its_sl_gets_the_whole_delay() -> None:
+    chat = requested()
+    chat.queue(None, at=at(0), actor="system")
+    chat.mark_overdue(sl(), at=at(61), actor="system")
+    chat.assign(ANN, None, at=at(300), actor="system")
+    assert chat.overdue_move_due(sl(), 120, at=at(419)) is False
+    assert chat.overdue_move_due(sl(), 120, at=at(420)) is True
 
 
 def test_a_queued_overdue_chat_has_nobody_to_move_it_from() -> None:
@@ -172,7 +191,7 @@ def test_the_clock_and_its_mark_survive_rebuilding_from_events_and_snapshots() -
 
     for copy in (rebuilt, restored):
         assert (copy.clock_kind, copy.clock_started_at) == (NEXT_RESPONSE, at(20))
-        assert (copy.operator_replied, copy.overdue) == (True, True)
+        assert (copy.operator_replied, copy.overdue, copy.overdue_moved) == (True, True, False)
 
 
 @pytest.mark.parametrize(
@@ -198,7 +217,7 @@ def test_a_snapshot_from_before_the_clock_gets_the_clock_its_messages_show(
     assert state["clock_kind"] == kind
     assert state["clock_started_at"] == (None if started is None else at(started))
     assert state["operator_replied"] is ("operator" in authors)
-    assert state["overdue"] is False
+    assert (state["overdue"], state["overdue_moved"]) == (False, False)
 
 
 def test_a_closed_chats_old_snapshot_has_no_clock() -> None:
@@ -220,3 +239,38 @@ def test_a_groups_service_levels_apply_and_the_defaults_without_a_group() -> Non
     assert group_sl(group)(group.id, NEXT_RESPONSE) == 45
     assert group_sl(None)(None, FIRST_RESPONSE) == 60
     assert group_sl(None)(None, NEXT_RESPONSE) == 120
+
+
+def test_a_version_2_snapshot_of_a_waiting_chat_loads_with_its_clock_running() -> None:
+    chat = held()
+    reply(chat, 10)
+    client(chat, 20)
+    chat.collect_events()
+    taken = Snapshot.take(chat)
+    kept = ("clock_kind", "clock_started_at", "operator_replied", "overdue", "overdue_moved")
+    state = {k: v for k, v in taken.state.items() if k not in kept}
+    old = Snapshot(
+        originator_id=taken.originator_id,
+        originator_version=taken.originator_version,
+        timestamp=taken.timestamp,
+        topic=taken.topic,
+        state={**state, "class_version": 2},
+    )
+
+    loaded = old.mutate(None)
+
+    assert (loaded.clock_kind, loaded.clock_started_at) == (NEXT_RESPONSE, at(20))
+    assert loaded.mark_overdue(sl(following=120), at=at(141), actor="system") is True
+
+
+def test_the_audit_timeline_reads_the_mark_plainly() -> None:
+    from infrastructure.audit import timeline
+
+    chat = held()
+    chat.collect_events()
+    chat.mark_overdue(sl(), at=at(61), actor="system")
+
+    (line,) = timeline(chat.collect_events())
+    assert "ResponseOverdue" in line and "system" in line
+    summary = f"first response overdue: due 2026-03-02 09:01:00Z, held by operator {ANN}"
+    assert line.endswith(summary)

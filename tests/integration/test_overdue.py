@@ -57,7 +57,7 @@ def test_the_scheduler_marks_each_clock_once_and_the_row_shows_it_until_answered
     assert row(container, chat.id)["overdue"] is True
     assert overdue_names(container, chat.id) == ["first_response", "next_response"]
 
-    app.close(chat.id, caller=anna)
+    app.close_chat(chat.id, caller=anna, reason=None)
     settle(container)
     closed = row(container, chat.id)
     assert (closed["overdue"], closed["sl_due_at"]) == (False, None)

@@ -102,8 +102,9 @@ def test_with_nobody_else_free_the_chat_stays_and_a_later_pass_moves_it(
     app, sales, _, anna = team
     app.change_settings({"reassign_overdue_after_s": 1}, actor=ADMIN.actor)
     chat = app.handoff(bot=BOT, external_id="c1", client={"id": "1"}, group_id=sales.id).value
+    settle(container)
     clock.advance(seconds=61)
-    container.scheduler.tick()
+    assert container.scheduler.tick().chats_overdue == 1
     settle(container)
     clock.advance(minutes=5)
     before = app.head()

@@ -206,6 +206,7 @@ def test_a_dropped_read_model_schema_is_rebuilt_to_the_same_rows(
     before = snapshot(database_url)
     assert {"dashboard_chats", "operators", "groups"} <= set(before)
     assert len(before["dashboard_chats"]) == len(chats) + 1
+    assert any(row["overdue"] for row in before["dashboard_chats"]), "marks are rebuilt too"
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {SCHEMA} CASCADE")

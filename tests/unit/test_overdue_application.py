@@ -8,6 +8,8 @@ from uuid import uuid4
 
 import pytest
 
+from application.deadlines import Deadlines
+from application.ports import ChatDeadlines, OperatorDeadlines
 from domain.errors import InvalidValue
 from domain.settings import DEFAULTS
 from tests.unit.helpers import (
@@ -236,3 +238,63 @@ def test_a_client_talking_with_an_operator_is_told_who_took_over(app, clock, ove
     assert last["author"] == "system"
     assert "Ben" in last["text"]
     assert app.get_chat(chat.id).status == "active"
+
+
+# -- the scheduler's rule ---------------------------------------------------------------------
+
+
+class EveryChat(ChatDeadlines):
+    """A deadlines port that names every chat in the log for the overdue rules (and nothing
+    else): whatever a read model names, the aggregates alone decide."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def _every_chat(self) -> list:
+        ids: dict = {}
+        for notification in self.app.recorder.select_notifications(start=None, limit=10**9):
+            if notification.topic.startswith("domain.chat:Chat."):
+                ids[notification.originator_id] = None
+        return list(ids)
+
+    def expired_mutes(self, now):
+        return []
+
+    def quiet_chats(self, before):
+        return []
+
+    def overdue_chats(self, now):
+        return self._every_chat()
+
+    def overdue_held_chats(self, before):
+        return self._every_chat()
+
+
+class NobodyIdle(OperatorDeadlines):
+    def idle_operators(self, now, default_minutes):
+        return []
+
+
+def test_a_pass_marks_and_moves_only_what_is_due_and_a_second_pass_does_nothing(app, clock, sales):
+    configure(app, reassign_overdue_after_s=60, inactivity_close_minutes=None)
+    anna = operator(app, "anna@example.com", sales)
+    ben = operator(app, "ben@example.com", sales, working=False)
+    late = taken(app, anna, "conv-1", sales)
+    answered = taken(app, anna, "conv-2", sales)
+    app.intercept(answered.id, caller=anna)
+    app.reply(answered.id, "Hello", caller=anna)
+    deadlines = Deadlines(app, EveryChat(app), NobodyIdle())
+
+    clock.advance(seconds=60)
+    assert deadlines.tick().total == 0
+    clock.advance(seconds=1)
+    assert (deadlines.tick().chats_overdue, deadlines.tick().total) == (1, 0)
+    app.set_status(ben.operator_id, "working", caller=ben)
+    clock.advance(seconds=59)  # 60 s past the SL
+    done = deadlines.tick()
+    assert (done.chats_overdue, done.overdue_reassigned, done.total) == (0, 1, 1)
+    assert deadlines.tick().total == 0
+
+    assert app.get_chat(late.id).operator_id == ben.operator_id
+    assert app.get_chat(answered.id).operator_id == anna.operator_id
+    assert "ResponseOverdue" not in event_names(app, answered.id)

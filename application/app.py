@@ -9,6 +9,7 @@ from application.conversation import ConversationCommands
 from application.handoff import HandoffCommands
 from application.moves import MoveCommands
 from application.notes import NoteCommands
+from application.overdue import OverdueActions
 from application.quick_replies import QuickReplyCommands
 from application.settings import SettingsCommands
 from application.staff import StaffCommands
@@ -23,6 +24,7 @@ class Switchboard(
     NoteCommands,
     QuickReplyCommands,
     TimedActions,
+    OverdueActions,
     StaffCommands,
     SettingsCommands,
     AccountCommands,

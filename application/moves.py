@@ -81,6 +81,12 @@ class MoveCommands(SwitchboardBase):
     ) -> None:
         if comment is not None:
             chat.add_note(uuid4(), comment, author_id=caller.operator_id, at=at, actor=caller.actor)
+        self._tell_client_of_transfer(chat, target, at=at)
+
+    def _tell_client_of_transfer(
+        self, chat: Chat, target: Operator | None, *, at: datetime
+    ) -> None:
+        """Where the company wants it, the client is told who took the chat over."""
         settings = self.company_settings()
         # A client still talking with the bot has met no operator yet: nothing to tell.
         if target is not None and chat.status == ACTIVE and settings["notify_operator_change"]:

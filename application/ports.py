@@ -63,6 +63,14 @@ class ChatDeadlines(Protocol):
         """Active chats nobody has written in after ``before``, the client not waiting."""
         ...
 
+    def overdue_chats(self, now: datetime) -> list[UUID]:
+        """Chats whose response clock ran past its SL before ``now``, not yet marked."""
+        ...
+
+    def overdue_held_chats(self, before: datetime) -> list[UUID]:
+        """Chats an operator holds, marked overdue, whose SL passed before ``before``."""
+        ...
+
 
 class OperatorDeadlines(Protocol):
     def idle_operators(

@@ -157,7 +157,18 @@ class RoutingAttempt:
     def choose(
         self, chat: Chat, group: Group | None, *, at: datetime, exclude: UUID | None = None
     ) -> Operator | None:
-        """Assign the chat to the best operator who can take it; None if nobody can.
+        """Assign the chat to the best operator who can take it; None if nobody can."""
+        operator = self.pick(group, exclude=exclude)
+        if operator is not None:
+            operator.take_chat(chat.id, at=at, actor=SYSTEM)
+            chat.assign(operator.id, group.id if group else None, at=at, actor=SYSTEM)
+        return operator
+
+    def pick(
+        self, group: Group | None, *, exclude: UUID | None = None, own_group: bool = False
+    ) -> Operator | None:
+        """The best operator who can take a chat of ``group`` now (``own_group``: only one of
+        the group's own); None if nobody can. The caller gives them the chat.
 
         Candidates come ranked from the routing view; each is checked on its own aggregate,
         so a stale view costs a look further down the list, never an operator over capacity.
@@ -170,12 +181,12 @@ class RoutingAttempt:
                 break
             ranked = self._ranked_before(group_id, exclude) if not look else None
             if ranked is None:
-                ranked = self._ranked(group_id, exclude)
+                ranked = self._ranked(group_id, exclude, own_group)
             # Nobody free in the group as far as the picture shows: someone may just have
             # turned working there. Look again before sending the chat elsewhere.
             outside = bool(ranked) and not _in_group(ranked[0], group_id)
             if not look and outside and view.catch_up(ROUTING_CATCH_UP_S):
-                ranked = self._ranked(group_id, exclude)
+                ranked = self._ranked(group_id, exclude, own_group)
             if self.number > 1:
                 # Racing writers all ranked the same best operator; after a lost race, try
                 # the best few in random order so that they stop colliding (the group's own
@@ -190,8 +201,6 @@ class RoutingAttempt:
                 operator = self._routing.find_operator(candidate.operator_id)
                 if operator is None or not operator.can_take:
                     continue
-                operator.take_chat(chat.id, at=at, actor=SYSTEM)
-                chat.assign(operator.id, group_id, at=at, actor=SYSTEM)
                 return operator
         return None
 
@@ -202,11 +211,13 @@ class RoutingAttempt:
             return None
         return ranking[1]
 
-    def _ranked(self, group_id: UUID | None, exclude: UUID | None) -> list[Candidate]:
+    def _ranked(
+        self, group_id: UUID | None, exclude: UUID | None, own_group: bool = False
+    ) -> list[Candidate]:
         view = self._routing.view
         # The group's own operators come first; the others only matter when none has room.
         candidates = [c for c in view.candidates(group_id) if c.operator_id != exclude]
-        if group_id is not None and not any(c.available for c in candidates):
+        if group_id is not None and not own_group and not any(c.available for c in candidates):
             candidates = [c for c in view.candidates() if c.operator_id != exclude]
         # An operator another run of this process is giving a chat to (not yet saved) goes
         # after the others: concurrent commands do not race for the same operator's version.

@@ -13,6 +13,7 @@ from domain.actors import closer
 from domain.chat_messages import ChatMessages
 from domain.chat_moves import ChatMoves
 from domain.chat_notes import ChatNotes
+from domain.chat_overdue import ChatOverdue, upcast_clocks
 from domain.chat_status import (
     ACTIVE,
     ASSIGNED,
@@ -43,10 +44,11 @@ __all__ += ["AUTHORS", "MAX_MUTE_MINUTES", "status_when_held", "transcript_messa
 __all__ += ["MAX_TEXT", "MAX_TOPIC", "OPEN_STATUSES", "check_text", "check_topic"]
 
 
-class Chat(ChatMessages, ChatMoves, ChatNotes, Aggregate):
+class Chat(ChatMessages, ChatMoves, ChatNotes, ChatOverdue, Aggregate):
     # 2: ``closed_by`` is who closed it (``domain.actors.closer``), no longer the actor string;
-    # messages carry attachments, buttons and a pressed button's value.
-    class_version = 2
+    # messages carry attachments, buttons and a pressed button's value. 3: the running
+    # response clock and its overdue mark (``domain.chat_overdue``).
+    class_version = 3
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -58,8 +60,17 @@ class Chat(ChatMessages, ChatMoves, ChatNotes, Aggregate):
             message.setdefault("buttons", [])
             message.setdefault("button_value", None)
 
+    upcast_v2_v3 = staticmethod(upcast_clocks)
+
     class Event(Aggregate.Event):
         actor: str
+
+        def mutate(self, aggregate: Any) -> Any:
+            # Every event passes by the response clock: ``domain.clocks`` says what moves it.
+            before = None if aggregate is None else aggregate.response_clocks()
+            aggregate = super().mutate(aggregate)
+            aggregate.follow_clocks(before, self)
+            return aggregate
 
     class ChatRequested(Aggregate.Created):
         actor: str
@@ -226,6 +237,16 @@ class Chat(ChatMessages, ChatMoves, ChatNotes, Aggregate):
             chat.closed_at = self.timestamp
             chat.closed_by = self.closed_by
             chat.close_reason = self.reason
+
+    class ResponseOverdue(Event):
+        """A response clock ran past its group's SL: at most once per clock."""
+
+        clock: str  # first_response or next_response (``domain.clocks``)
+        due_at: datetime
+        operator_id: UUID | None  # who held the chat then
+
+        def apply(self, chat: Chat) -> None:
+            chat.overdue = True
 
     class Rated(Event):
         score: int

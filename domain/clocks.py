@@ -25,7 +25,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.chat import Chat, mute_in_effect
-from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S
+from domain.group import DEFAULT_SL_FIRST_RESPONSE_S, DEFAULT_SL_NEXT_RESPONSE_S, Group
 
 FIRST_RESPONSE, NEXT_RESPONSE = "first_response", "next_response"
 KINDS = (FIRST_RESPONSE, NEXT_RESPONSE)
@@ -59,6 +59,18 @@ class ResponseFact:
 
 def default_sl(kind: str) -> int:
     return DEFAULT_SL_FIRST_RESPONSE_S if kind == FIRST_RESPONSE else DEFAULT_SL_NEXT_RESPONSE_S
+
+
+def group_sl(group: Group | None) -> ServiceLevel:
+    """One chat's group's service levels as its aggregate has them now (the defaults when the
+    chat has no group), for a command that asks whether the chat's clock ran past its SL."""
+
+    def seconds(group_id: UUID | None, kind: str) -> int:
+        if group is None:
+            return default_sl(kind)
+        return group.sl_first_response_s if kind == FIRST_RESPONSE else group.sl_next_response_s
+
+    return seconds
 
 
 @dataclass

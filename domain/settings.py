@@ -16,6 +16,7 @@ SETTINGS_NAMESPACE = UUID("5b0d6a3e-8f43-4c1f-9f6e-0c2d1f3a7b21")
 GREETING_FIELDS = ("first_name", "last_name")
 MAX_TEMPLATE = 1_000
 MAX_MINUTES = 7 * 24 * 60
+MAX_OVERDUE_S = 7 * 86_400
 
 DEFAULTS: dict[str, Any] = {
     # Posted as a system message when an operator intercepts; "" sends none.
@@ -41,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "notify_operator_change": True,
     # The group of a handoff that names none; None (or a deleted group): no default.
     "default_group_id": None,
+    # A chat still unanswered this long after its SL goes to another operator of its group;
+    # None turns the rule off.
+    "reassign_overdue_after_s": None,
 }
 
 
@@ -58,6 +62,11 @@ def check_setting(name: str, value: Any) -> None:
             return
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_MINUTES:
             raise InvalidValue(f"{name} is off (null) or from 1 to {MAX_MINUTES} minutes")
+    elif name == "reassign_overdue_after_s":
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_OVERDUE_S:
+            raise InvalidValue(f"{name} is off (null) or from 1 to {MAX_OVERDUE_S} seconds")
     elif name == "language":
         check_language(value)
     elif name == "texts":

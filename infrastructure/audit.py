@@ -39,6 +39,10 @@ _SUMMARIES = {
     "Muted": lambda e: "client muted" + (f" until {e.until:%Y-%m-%d %H:%M:%SZ}" if e.until else ""),
     "Unmuted": lambda e: "client unmuted",
     "TopicChanged": lambda e: f"topic set to {e.topic!r}{_opt(' / ', e.subtopic)}",
+    "ResponseOverdue": lambda e: (
+        f"{e.clock.replace('_', ' ')} overdue: due {e.due_at:%Y-%m-%d %H:%M:%SZ}, "
+        + (f"held by operator {e.operator_id}" if e.operator_id else "held by nobody")
+    ),
     "Closed": lambda e: f"closed{_opt(': ', e.reason)}",
     "Rated": lambda e: f"rated {e.score}/5{_opt(': ', e.comment)}",
 }

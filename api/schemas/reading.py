@@ -34,6 +34,11 @@ class DashboardRow(BaseModel):
     closed_at: datetime | None
     waiting_since: datetime | None
     sl_due_at: datetime | None
+    overdue: bool = Field(
+        False,
+        description="The running response clock ran past its group's SL (cleared when the "
+        "client's turn is answered or the chat closes).",
+    )
     muted: bool
     muted_until: datetime | None = None
     rating: int | None

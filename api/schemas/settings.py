@@ -8,7 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field, Strict, model_validator
 
 from api.schemas.common import Body, Flag, bounded
-from domain.settings import MAX_MINUTES, MAX_TEMPLATE
+from domain.settings import MAX_MINUTES, MAX_OVERDUE_S, MAX_TEMPLATE
 from domain.system_texts import MAX_SYSTEM_TEXT, NAMES
 
 Template = bounded(MAX_TEMPLATE)
@@ -16,6 +16,7 @@ Template = bounded(MAX_TEMPLATE)
 # -- company settings -------------------------------------------------------------------------
 
 Minutes = Annotated[int, Strict(), Field(ge=1, le=MAX_MINUTES)]
+OverdueSeconds = Annotated[int, Strict(), Field(ge=1, le=MAX_OVERDUE_S)]
 Language = Annotated[
     str, Field(min_length=2, max_length=20, pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 ]
@@ -55,6 +56,10 @@ class SettingsOut(BaseModel):
     default_group_id: UUID | None = Field(
         description="The group of a handoff that names none; null (or a deleted group): none."
     )
+    reassign_overdue_after_s: int | None = Field(
+        description="A chat still unanswered this many seconds after its SL goes to another "
+        "operator of its group who has room; null: never.",
+    )
 
 
 class SettingsIn(Body):
@@ -74,10 +79,12 @@ class SettingsIn(Body):
     notify_operator_change: Flag | None = None
     operators_may_block_clients: Flag | None = None
     default_group_id: UUID | None = None
+    reassign_overdue_after_s: OverdueSeconds | None = None
 
     @model_validator(mode="after")
     def _null_only_turns_minutes_off(self) -> SettingsIn:
         nullable = {"inactivity_close_minutes", "absent_after_minutes", "default_group_id"}
+        nullable.add("reassign_overdue_after_s")
         for name in self.model_fields_set - nullable:
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")

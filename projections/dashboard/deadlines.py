@@ -35,3 +35,24 @@ class DeadlineQueries:
                 (before, limit),
             )
             return [row["id"] for row in curs.fetchall()]
+
+    def overdue_chats(self, now: datetime, limit: int = 500) -> list[UUID]:
+        """Chats whose response clock ran past its SL before ``now``, not yet marked."""
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                f"SELECT id FROM {self.table('dashboard_chats')} WHERE sl_due_at IS NOT NULL "
+                "AND NOT overdue AND sl_due_at < %s ORDER BY sl_due_at LIMIT %s",
+                (now, limit),
+            )
+            return [row["id"] for row in curs.fetchall()]
+
+    def overdue_held_chats(self, before: datetime, limit: int = 500) -> list[UUID]:
+        """Chats an operator holds, marked overdue, whose SL passed before ``before``."""
+        with self.datastore.transaction() as curs:
+            curs.execute(
+                f"SELECT id FROM {self.table('dashboard_chats')} WHERE overdue "
+                "AND status IN ('assigned', 'active') AND sl_due_at <= %s "
+                "ORDER BY sl_due_at LIMIT %s",
+                (before, limit),
+            )
+            return [row["id"] for row in curs.fetchall()]

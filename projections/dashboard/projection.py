@@ -128,6 +128,7 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
             requested_at=e.timestamp,
             waiting_since=clocks.clock_started_at,
             sl_due_at=clocks.due_at(self._levels(curs)),
+            overdue=False,
             operator_replied=False,
             muted=False,
             last_activity_at=e.timestamp,
@@ -221,6 +222,10 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
             self._update(row, status="closed", closed_at=e.timestamp, **timers)
 
     @apply.register
+    def _(self, e: Chat.ResponseOverdue, curs: Cursor) -> None:
+        self._update(self._row(e), overdue=True)
+
+    @apply.register
     def _(self, e: Chat.Rated, curs: Cursor) -> None:
         self._update(self._row(e), rating=e.score)
 
@@ -270,13 +275,17 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
     ) -> dict[str, Any]:
         """The row's timers after ``event``, as the chat's response clocks (``ChatClocks``, the
         reports' too) have them: ``waiting_since`` is the running clock's start, ``sl_due_at``
-        its deadline, set when the clock starts (or, ``regroup``, when its group changes)."""
+        its deadline, set when the clock starts (or, ``regroup``, when its group changes); a clock
+        that stops or starts anew is no longer ``overdue``."""
         clocks = _clocks_of(row)
         running = (clocks.clock_kind, clocks.clock_started_at)
         levels = self._levels(curs)
         clocks.apply(event, levels)
         timers: dict[str, Any] = {"operator_replied": clocks.operator_replied}
-        if regroup or (clocks.clock_kind, clocks.clock_started_at) != running:
+        moved = (clocks.clock_kind, clocks.clock_started_at) != running
+        if moved:
+            timers["overdue"] = False  # answered, closed, or the client's next turn
+        if regroup or moved:
             timers.update(waiting_since=clocks.clock_started_at, sl_due_at=clocks.due_at(levels))
         return timers
 

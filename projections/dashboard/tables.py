@@ -9,7 +9,7 @@ PREVIEW_CHARS = 200
 # What a tab or the live stream shows of a row.
 ROW_COLUMNS = (
     "id, external_id, status, group_id, operator_id, client, client_label, topic, subtopic, "
-    "requested_at, closed_at, waiting_since, sl_due_at, muted, muted_until, rating, "
+    "requested_at, closed_at, waiting_since, sl_due_at, overdue, muted, muted_until, rating, "
     "last_message_text, last_message_author, last_message_at, position"
 )
 # Every column of a row, as a batch keeps it in memory and writes it back once.
@@ -27,6 +27,7 @@ COLUMNS = [
     "closed_at",
     "waiting_since",
     "sl_due_at",
+    "overdue",
     "operator_replied",
     "muted",
     "muted_until",
@@ -60,6 +61,7 @@ TABLES = (
         closed_at timestamptz,
         waiting_since timestamptz,
         sl_due_at timestamptz,
+        overdue boolean NOT NULL DEFAULT false,
         operator_replied boolean NOT NULL DEFAULT false,
         muted boolean NOT NULL DEFAULT false,
         muted_until timestamptz,
@@ -89,6 +91,9 @@ TABLES = (
             # The scheduler's deadlines: timed mutes, and active chats going quiet.
             Index("dashboard_mutes", "(muted_until) WHERE muted AND status <> 'closed'"),
             Index("dashboard_activity", "(last_activity_at) WHERE status = 'active'"),
+            # Overdue answers: running clocks not yet marked, and the marked ones.
+            Index("dashboard_sl_due", "(sl_due_at) WHERE sl_due_at IS NOT NULL AND NOT overdue"),
+            Index("dashboard_overdue", "(sl_due_at) WHERE overdue"),
         ),
     ),
     Table(

@@ -25,7 +25,7 @@ from projections.events.tables import DELIVERIES, OUTBOX_DDL, TABLES
 from projections.machinery.readmodel import ReadModel
 
 _MESSAGE_EVENTS = (Chat.MessagePosted, Chat.MessageEdited, Chat.MessageDeleted)
-_NAMING_OPERATORS = (Chat.Assigned, Chat.Intercepted, Chat.Reassigned)
+_NAMING_OPERATORS = (Chat.Assigned, Chat.Intercepted, Chat.Reassigned, Chat.ResponseOverdue)
 # A webhook takes an Event when it is active, names the type (or none) and the bot (or none).
 _MATCHES = (
     "(cardinality(w.events) = 0 OR {type} = ANY(w.events)) AND (w.bot IS NULL OR w.bot = {bot})"

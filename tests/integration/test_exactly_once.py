@@ -33,6 +33,9 @@ WAIT_S = 10
 @contextmanager
 def running(database_url: str, clock: FakeClock, *, projections: bool = True) -> Iterator[Services]:
     container = build(Config(DATABASE_URL=database_url), clock=clock, run_projections=projections)
+    # No scheduler: on the fake clock's time it would mark chats overdue between a test's
+    # snapshots; these tests record every event themselves.
+    container.scheduler = None
     container.start()
     try:
         yield container
@@ -73,7 +76,8 @@ def staff(app, email: str, groups: list[UUID], *, max_chats: int | None = None) 
 
 
 def some_traffic(app, clock: FakeClock, prefix: str, groups: list[UUID], count: int) -> list[UUID]:
-    """Handoffs into the groups in turn; every third chat closed, some with messages."""
+    """Handoffs into the groups in turn; every third chat closed, some with messages, and
+    those still unanswered past their SL marked overdue."""
     chats = []
     for n in range(count):
         clock.advance(seconds=7)
@@ -88,6 +92,9 @@ def some_traffic(app, clock: FakeClock, prefix: str, groups: list[UUID], count: 
             app.relay_client_message(chat.id, f"hello {n}", bot=BOT)
         if n % 3 == 0:
             app.close_chat(chat.id, caller=ADMIN, reason="test")
+    # The scheduler's rule, run here at a known time: chats past their SL are marked overdue.
+    for chat_id in chats:
+        app.mark_overdue(chat_id)
     return chats
 
 
@@ -112,6 +119,7 @@ def assert_read_models_match_the_aggregates(container: Services, chats: list[UUI
         assert row["operator_id"] == chat.operator_id
         assert row["group_id"] == chat.group_id
         assert row["closed_at"] == chat.closed_at
+        assert row["overdue"] == chat.overdue
 
     # Every chat that is held counts once in its operator's load, never twice.
     held = sum(1 for row in rows if row["status"] in ("assigned", "active"))
@@ -198,6 +206,7 @@ def test_a_dropped_read_model_schema_is_rebuilt_to_the_same_rows(
     before = snapshot(database_url)
     assert {"dashboard_chats", "operators", "groups"} <= set(before)
     assert len(before["dashboard_chats"]) == len(chats) + 1
+    assert any(row["overdue"] for row in before["dashboard_chats"]), "marks are rebuilt too"
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {SCHEMA} CASCADE")

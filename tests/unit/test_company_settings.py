@@ -115,6 +115,7 @@ TEXT_SETTINGS = ["greeting_template", "rating_prompt_text"]
 GROUP_SETTINGS = ["default_group_id"]
 LANGUAGE_SETTINGS = ["language"]
 TEXTS_SETTINGS = ["texts"]
+SECONDS_SETTINGS = ["reassign_overdue_after_s"]
 
 
 def test_every_setting_has_a_rule_here():
@@ -125,6 +126,7 @@ def test_every_setting_has_a_rule_here():
         + GROUP_SETTINGS
         + LANGUAGE_SETTINGS
         + TEXTS_SETTINGS
+        + SECONDS_SETTINGS
     )
 
 
@@ -135,7 +137,8 @@ def test_every_setting_has_a_rule_here():
     + [(name, value) for name in TEXT_SETTINGS for value in ("", "x" * 1000, "Bonjour !")]
     + [(name, value) for name in GROUP_SETTINGS for value in (None, uuid4())]
     + [("language", value) for value in ("ru", "uk", "pt-br", "de")]
-    + [("texts", value) for value in ({}, {"ru": {"greeting": "Привет, я {first_name}"}})],
+    + [("texts", value) for value in ({}, {"ru": {"greeting": "Привет, я {first_name}"}})]
+    + [(name, value) for name in SECONDS_SETTINGS for value in (None, 1, 7 * 86_400)],
 )
 def test_values_each_setting_accepts(name, value):
     check_setting(name, value)
@@ -156,6 +159,11 @@ def test_values_each_setting_accepts(name, value):
     ]
     + [(name, value) for name in TEXT_SETTINGS for value in (None, 5, "x" * 1001, "a\x00b")]
     + [(name, value) for name in GROUP_SETTINGS for value in ("sales", 5, True)]
+    + [
+        (name, value)
+        for name in SECONDS_SETTINGS
+        for value in (True, False, 0, -5, 7 * 86_400 + 1, 1.5, "15")
+    ]
     + [("language", value) for value in (None, "", "RU", "english language", 5, "x" * 30)]
     + [
         ("texts", value)

@@ -21,7 +21,6 @@ from infrastructure.config import Config
 from infrastructure.webhook_sender import retry_delay
 from projections.events.mapping import (
     FACTS,
-    OVERDUE,
     PRIVATE,
     ChatFacts,
     event_id,
@@ -97,22 +96,36 @@ def test_a_closed_chat_says_who_closed_it() -> None:
         assert fact.operator_id == holder
 
 
-def test_every_event_type_has_a_mapping_and_overdue_waits_for_its_event() -> None:
+def test_every_event_type_has_a_mapping_from_a_domain_event() -> None:
     chat = ChatFacts(uuid4(), "conv-1", "webbot", uuid4())
     message = message_state(posted())
     made = set()
     for name in FACTS:
-        kind = getattr(Chat, name.split(".")[1], None)
-        if kind is None:  # chat.overdue: no domain event records it yet
-            assert name in OVERDUE
-            continue
+        kind = getattr(Chat, name.split(".")[1])
         fields = {key: None for key in kind.__annotations__}
         fields.update(operator_id=uuid4(), score=5, actor="system", reason=None, until=None)
         event = object.__new__(kind)
         object.__setattr__(event, "__dict__", {**fields, "originator_id": chat.id})
         made.add(fact_for(event, chat, message).type)
-    assert made == set(EVENT_TYPES) - {"chat.overdue"}
+    assert made == set(EVENT_TYPES)
     assert not PRIVATE & FACTS.keys(), "a private note is never an Event"
+
+
+def test_an_overdue_answer_tells_which_clock_when_it_was_due_and_who_held_the_chat() -> None:
+    holder, chat_id = uuid4(), uuid4()
+    event = Chat.ResponseOverdue(
+        originator_id=chat_id,
+        originator_version=4,
+        timestamp=AT + timedelta(seconds=61),
+        actor="system",
+        clock="first_response",
+        due_at=AT + timedelta(seconds=60),
+        operator_id=holder,
+    )
+    fact = fact_for(event, ChatFacts(chat_id, "conv-1", "webbot", holder), None)
+    assert fact.type == "chat.overdue"
+    assert fact.operator_id == holder
+    assert fact.data == {"clock": "first_response", "due_at": "2026-11-21T09:31:00Z"}
 
 
 def test_a_private_message_is_never_an_event() -> None:

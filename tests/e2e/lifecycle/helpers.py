@@ -30,6 +30,7 @@ SETTINGS_FIELDS = {
     "texts",
     "notify_operator_change",
     "default_group_id",
+    "reassign_overdue_after_s",
 }
 # Bounded wait for the queue dispatcher, which has no min_position of its own.
 DISPATCHER_WAIT_S = 10.0

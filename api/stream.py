@@ -225,7 +225,12 @@ class Hub:
                 log.exception("the live stream could not check its clients' tokens")
 
     async def check_access(self) -> None:
-        held = [client for client in self.clients if client.caller is not None]
+        # The start-up admin token (no token id) is never revoked: not asked about.
+        held = [
+            client
+            for client in self.clients
+            if client.caller is not None and client.caller.token_id is not None and not client.ended
+        ]
         if not held or self.ended_grants is None:
             return
         ended = await asyncio.to_thread(self.ended_grants, [c.caller for c in held])

@@ -71,7 +71,7 @@ export class WebhooksSection {
   actions(w) {
     const button = (text, label, fn) =>
       h("button", { class: "link", "aria-label": `${label} ${w.url}`, onclick: fn }, text);
-    return h("span", { class: "actions" },
+    return h("span", { class: "row-actions" },
       button("deliveries", "Deliveries of", () => this.showDeliveries(w)), " ",
       button("change", "Change", () => this.renderForm(w)), " ",
       button(w.active ? "disable" : "enable", w.active ? "Disable" : "Enable", () => this.change(w, { active: !w.active },
@@ -125,7 +125,7 @@ export class WebhooksSection {
         if (!body.description) delete body.description;
         const made = await this.act(form, () => this.api.post("/v1/webhooks", body));
         if (!made) return;
-        form.reset();
+        this.renderForm(); // a fresh form, without the last attempt's notice
         this.showSecret(made);
         await this.renderList();
       } },

@@ -79,7 +79,7 @@ class Metrics:
         )
         self.stream_closes = Counter(
             "switchboard_stream_closed_total",
-            "Live streams ended, by reason (client, slow, send_timeout, shutdown).",
+            "Live streams ended, by reason (client, slow, send_timeout, shutdown, access_ended).",
             ["reason"],
             registry=registry,
         )

@@ -25,6 +25,7 @@ import anyio
 from sse_starlette import ServerSentEvent
 
 from api.views import dashboard_row
+from application.auth import Principal
 from domain.visibility import saw, sees
 from projections.dashboard import ANNOUNCED_ROWS, Dashboard, DashboardChanges, Viewer
 from projections.dashboard.changes import departure_facts
@@ -34,7 +35,9 @@ log = logging.getLogger(__name__)
 RESYNC_ROWS = 5_000  # rows a resuming client may be behind by; further, it gets a reset
 POLL_S = 1.0  # how often the hub compares its position with the read model's
 GROUPS_REFRESH_S = 10.0  # how often an operator's groups are read again
+ACCESS_CHECK_S = 1.0  # how often the hub asks whether its clients' tokens still hold
 _CLOSE = object()
+_ENDED = object()  # the client's token no longer holds: its stream says so and ends
 
 
 class StreamMetrics(Protocol):
@@ -51,9 +54,20 @@ class StreamClient:
     last_id: int = 0
     queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
     overflowed: bool = False
+    caller: Principal | None = None  # who opened it, while their token holds
+    ended: bool = False
+
+    def end(self) -> None:
+        """The caller's token no longer holds: what is queued is dropped, the stream ends."""
+        if self.ended:
+            return
+        self.ended = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(_ENDED)
 
     def offer(self, position: int, frame: bytes) -> None:
-        if self.overflowed or position <= self.last_id:
+        if self.overflowed or self.ended or position <= self.last_id:
             return
         if self.queue.qsize() >= self.limit:
             # Too slow: let go of what it has not read; its stream ends and it resumes.
@@ -126,6 +140,7 @@ class Hub:
         groups_of: Callable[[UUID], list[UUID]],
         metrics: StreamMetrics | None = None,
         queue_limit: int = 1_000,
+        ended_grants: Callable[[list[Principal]], set[UUID]] | None = None,
     ) -> None:
         self.dashboard = dashboard
         self.broker = broker
@@ -133,6 +148,8 @@ class Hub:
         self.groups_of = groups_of
         self.metrics = metrics
         self.queue_limit = queue_limit
+        # Which of these callers' tokens have been revoked, expired or locked out since.
+        self.ended_grants = ended_grants
         self.seen = 0
         self.clients: set[StreamClient] = set()
         self._catching_up = asyncio.Lock()
@@ -145,6 +162,8 @@ class Hub:
             asyncio.create_task(self._listen(), name="stream-hub-listen"),
             asyncio.create_task(self._watch(), name="stream-hub-watch"),
         ]
+        if self.ended_grants is not None:
+            self._tasks.append(asyncio.create_task(self._guard(), name="stream-hub-guard"))
         self._started.set()
 
     async def stop(self) -> None:
@@ -193,6 +212,32 @@ class Hub:
             except Exception:
                 log.exception("the live stream could not read the dashboard; trying again")
 
+    async def _guard(self) -> None:
+        """Ends the streams whose token was revoked, whose session ended or whose operator
+        was deactivated (or changed role): one question for all of this process's clients."""
+        while True:
+            await asyncio.sleep(ACCESS_CHECK_S)
+            try:
+                await self.check_access()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the live stream could not check its clients' tokens")
+
+    async def check_access(self) -> None:
+        # The start-up admin token (no token id) is never revoked: not asked about.
+        held = [
+            client
+            for client in self.clients
+            if client.caller is not None and client.caller.token_id is not None and not client.ended
+        ]
+        if not held or self.ended_grants is None:
+            return
+        ended = await asyncio.to_thread(self.ended_grants, [c.caller for c in held])
+        for client in held:
+            if client.caller.token_id in ended:
+                client.end()
+
     async def take(self, changes: DashboardChanges) -> None:
         if changes.upto <= self.seen:
             return  # already had it (a resync read further)
@@ -238,7 +283,7 @@ class Hub:
     # -- clients ------------------------------------------------------------------------------
 
     async def connect(
-        self, viewer: Viewer, last_id: int | None
+        self, viewer: Viewer, last_id: int | None, caller: Principal | None = None
     ) -> tuple[StreamClient, list[bytes]]:
         """Register a client; answer it and the frames it missed since ``last_id``."""
         await self._started.wait()
@@ -246,7 +291,7 @@ class Hub:
         if last_id is not None and self.read_position() > self.seen:
             # Resuming: what the read model already has belongs in the backlog, not after it.
             await self.catch_up(self.read_position())
-        client = StreamClient(viewer=viewer, limit=self.queue_limit)
+        client = StreamClient(viewer=viewer, limit=self.queue_limit, caller=caller)
         # From here the live changes after ``seen`` queue up for the client; the backlog
         # below covers (last_id, seen], so nothing is missed and nothing comes twice.
         upto = self.seen
@@ -295,6 +340,12 @@ class Hub:
                 item = await _next_item(client, refresh_at - loop.time())
                 if item is _CLOSE:
                     reason = "slow" if client.overflowed else "shutdown"
+                    return
+                if item is _ENDED:
+                    # Said before the end, so the client need not reconnect to find out.
+                    reason = "access_ended"
+                    body = json.dumps({"reason": "access_ended"})
+                    yield ServerSentEvent(body, event="ended", sep="\n")
                     return
                 if item is not None:
                     yield item

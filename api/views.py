@@ -99,6 +99,7 @@ def operator_out(operator: Operator) -> OperatorOut:
         status_since=operator.status_since,
         load=operator.load,
         auto_logout_s=operator.auto_logout_s,
+        active=operator.active,
     )
 
 

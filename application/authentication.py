@@ -10,7 +10,7 @@ next request, with no time-to-live to wait out, and an unchanged log costs one s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -62,6 +62,28 @@ class Authentication(SwitchboardBase):
         token_id = ApiToken.id_for_hash(hash_token(secret))
         checked = self._evict_changed_grants()
         now = self.clock.now()
+        grant = self._grant(token_id, checked, now)
+        if grant.principal is None or not self._in_time(token_id, grant, now):
+            return None
+        self._touch(token_id, now, active=acting)
+        return grant.principal
+
+    def ended_grants(self, callers: Iterable[Principal]) -> set[UUID]:
+        """The tokens, among these callers', that no longer grant what they did: revoked,
+        expired, idle past ``auto_logout_s``, locked out, or now of another role. One look at
+        the log's head for all of them; nothing counts as a use. (An open live stream asks.)"""
+        checked = self._evict_changed_grants()
+        now = self.clock.now()
+        ended = set()
+        for caller in callers:
+            if caller.token_id is None:
+                continue  # the start-up admin token: nothing revokes it
+            grant = self._grant(caller.token_id, checked, now)
+            if grant.principal != caller or not self._in_time(caller.token_id, grant, now):
+                ended.add(caller.token_id)
+        return ended
+
+    def _grant(self, token_id: UUID, checked: int, now: datetime) -> Grant:
         grant = self._grants.get(token_id)
         if grant is None:
             grant = self._grant_for(token_id, now)
@@ -72,10 +94,7 @@ class Authentication(SwitchboardBase):
                     if len(self._grants) >= MAX_GRANTS:
                         self._grants.clear()
                     self._grants[token_id] = grant
-        if grant.principal is None or not self._in_time(token_id, grant, now):
-            return None
-        self._touch(token_id, now, active=acting)
-        return grant.principal
+        return grant
 
     def _in_time(self, token_id: UUID, grant: Grant, now: datetime) -> bool:
         if grant.expires_at is not None and now >= grant.expires_at:

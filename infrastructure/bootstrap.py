@@ -209,6 +209,7 @@ def build(
         groups_of=directory.groups_of,
         metrics=stream_metrics,
         queue_limit=config.stream_queue,
+        ended_grants=app.ended_grants,
     )
     runners: tuple[ReadModelRunner, ...] = ()
     scheduler = sender = None

@@ -236,7 +236,8 @@ def _container():
 def demo(
     chats: int = typer.Option(20, min=0, max=10_000, help="How many chats to hand off."),
 ) -> None:
-    """Create groups, operators, a bot and chats in every state, to look at; print tokens."""
+    """Create groups, staff, a bot and chats in every state, to look at; print a sign-in for
+    each role (an e-mail and a password, or a token)."""
     from infrastructure.bootstrap import build
     from infrastructure.demo import seed
     from infrastructure.logs import configure_logging
@@ -258,9 +259,17 @@ def demo(
             container.wait_for(model.name, head, 30.0)
     finally:
         container.stop()
-    typer.echo(f"{result.chats} chats handed off. Tokens (shown once):")
-    for who, token in result.tokens.items():
-        typer.echo(f"  {who:<28} {token}")
+    typer.echo(
+        f"{result.chats} chats handed off. Sign in to the console (shown once; a token goes "
+        'under "Sign in with a token"):'
+    )
+    for sign_in in result.sign_ins:
+        how = (
+            f"e-mail {sign_in.email}  password {sign_in.password}"
+            if sign_in.token is None
+            else f"token {sign_in.token}"
+        )
+        typer.echo(f"  {sign_in.role:<11} {sign_in.name:<20} {how}")
 
 
 @cli.command()

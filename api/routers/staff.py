@@ -34,6 +34,7 @@ from api.schemas import (
     TokenIn,
     TokenOut,
 )
+from api.schemas.accounts import MeOut
 from api.views import group_out, operator_out
 from application.auth import Principal
 
@@ -135,25 +136,47 @@ def create_operator(
 @router.get("/operators", response_model=Page[OperatorOut], tags=["operators"])
 def list_operators(
     runtime: RuntimeDep,
-    _: Supervisor,
+    caller: Staff,
     group_id: UUID | None = None,
     status: Annotated[str | None, Query(pattern="^(working|break|leaving|absent|offline)$")] = None,
+    include_inactive: Annotated[
+        bool, Query(description="Deactivated operators too (`active`: false); supervisors.")
+    ] = False,
     limit: Limit = 50,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     min_position: MinPosition = None,
 ) -> Page[OperatorOut]:
+    """Operators by name. Supervisors; operators too when the company lets operators
+    reassign chats (``operators_may_reassign``), to choose whom to hand one to."""
+    if not caller.supervises:
+        if include_inactive:
+            raise forbidden("only supervisors list deactivated operators")
+        if not runtime.app.company_settings()["operators_may_reassign"]:
+            raise forbidden("operators list operators only where they may reassign chats")
     wait_for_read_model(runtime, "directory", min_position)
     rows, next_cursor = runtime.directory.operators(
-        group_id=group_id, status=status, cursor=cursor, limit=limit
+        group_id=group_id,
+        status=status,
+        include_inactive=include_inactive,
+        cursor=cursor,
+        limit=limit,
     )
     return Page[OperatorOut](items=[OperatorOut(**row) for row in rows], next_cursor=next_cursor)
 
 
-@router.get("/me", response_model=OperatorOut, tags=["operators"])
-def me(app: AppDep, caller: Staff) -> OperatorOut:
+@router.get("/me", response_model=MeOut, tags=["operators"])
+def me(app: AppDep, caller: CurrentUser) -> MeOut:
+    """Who the caller is: any valid token. A staff token's operator (as ``GET
+    /v1/operators/{id}``), else only the role and the token."""
+    token = {
+        "token_id": caller.token_id,
+        "token_name": caller.name,
+        "session": caller.session,
+    }
     if caller.operator_id is None:
-        raise forbidden("this token belongs to no operator")
-    return operator_out(app.get_operator(caller.operator_id))
+        return MeOut(role=caller.role, operator=None, **token)
+    operator = operator_out(app.get_operator(caller.operator_id))
+    return MeOut(**operator.model_dump(), operator=operator, **token)
 
 
 @router.get("/operators/{operator_id}", response_model=OperatorOut, tags=["operators"])

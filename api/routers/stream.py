@@ -57,11 +57,13 @@ async def stream(
     view: reassigned away, or taken from a queue), `ready` (live from here on), `reset` (too
     far behind, or another set of queues: reload the dashboard, then go on). Every event's
     `id` is a log position: reconnect with `Last-Event-ID` to get what you missed.
+    `ended` (no `id`), then the end of the stream: the token was revoked, the session ended
+    or the operator was deactivated; reconnecting is refused (401).
     """
     last_id = _last_event_id(last_event_id)
     hub = container.hub
     viewer = Viewer(operator_id=caller.operator_id, supervises=caller.supervises)
-    client, backlog = await hub.connect(viewer, last_id)
+    client, backlog = await hub.connect(viewer, last_id, caller)
     config = container.config
     shutdown = anyio.Event()  # set by the response when the server shuts down
     return EventStreamResponse(

@@ -22,12 +22,21 @@ def list_tokens(
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     min_position: MinPosition = None,
 ) -> Page[TokenItem]:
+    """The tokens in force, sessions included (``kind`` tells which is which)."""
     wait_for_read_model(runtime, "directory", min_position)
     rows, next_cursor = runtime.directory.tokens(
         now=runtime.app.clock.now(), cursor=cursor, limit=limit
     )
     used = runtime.app.access.last_used([row["id"] for row in rows])
-    items = [TokenItem(**row, last_used_at=used.get(row["id"])) for row in rows]
+    items = [
+        TokenItem(
+            **row,
+            last_used_at=used.get(row["id"]),
+            # A session is the token with an expiry (domain.access.ApiToken.is_session).
+            kind="session" if row["expires_at"] is not None else "token",
+        )
+        for row in rows
+    ]
     return Page[TokenItem](items=items, next_cursor=next_cursor)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field, model_validator
@@ -58,3 +58,33 @@ class TokenItem(BaseModel):
     created_at: datetime
     last_used_at: datetime | None
     expires_at: datetime | None = Field(None, description="Sessions only.")
+    kind: Literal["session", "token"] = Field(
+        "token",
+        description="`session`: made by signing in (it expires); `token`: made by an admin "
+        "(`POST /v1/tokens`, `POST /v1/operators`).",
+    )
+
+
+class MeOut(BaseModel):
+    """Who the caller is. For a token of an operator, the Operator's fields as before (and
+    the same record again in ``operator``); for any other token, those fields are null."""
+
+    id: UUID | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    role: str = Field(description="The caller's role (a staff token's: its operator's, now).")
+    group_ids: list[UUID] | None = None
+    max_chats: int | None = None
+    status: str | None = None
+    status_since: datetime | None = None
+    load: int | None = None
+    auto_logout_s: int | None = None
+    active: bool | None = None
+    operator: OperatorOut | None = Field(description="The caller's operator; null if none.")
+    token_id: UUID | None = Field(
+        description="The token's id, as `GET /v1/tokens` lists it (null for the start-up "
+        "admin token)."
+    )
+    token_name: str
+    session: bool = Field(description="True when the token is a session made by signing in.")

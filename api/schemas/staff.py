@@ -100,6 +100,7 @@ class OperatorOut(BaseModel):
     status_since: datetime | None = None
     load: int
     auto_logout_s: int = 0
+    active: bool = Field(True, description="False once deactivated (until reactivated).")
 
 
 class OperatorCreated(OperatorOut):

@@ -80,8 +80,8 @@ class Directory(DirectoryQueries, ReadModel):
     def _(self, e: Operator.OperatorRegistered, curs: Cursor) -> None:
         curs.execute(
             f"INSERT INTO {self.table('operators')} (id, first_name, last_name, email, role, "
-            "group_ids, max_chats, status, status_since, registered_at, last_active_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, 'offline', %s, %s, %s)",
+            "group_ids, max_chats, auto_logout_s, status, status_since, registered_at, "
+            "last_active_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'offline', %s, %s, %s)",
             (
                 e.originator_id,
                 e.first_name,
@@ -90,6 +90,7 @@ class Directory(DirectoryQueries, ReadModel):
                 e.role,
                 list(e.group_ids),
                 e.max_chats,
+                e.auto_logout_s,  # their own idle limit, from the start (not only once changed)
                 e.timestamp,
                 e.timestamp,
                 e.timestamp,

@@ -31,11 +31,13 @@ class DirectoryQueries:
         *,
         group_id: UUID | None = None,
         status: str | None = None,
+        include_inactive: bool = False,
         cursor: str | None = None,
         limit: int = 50,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """Active operators by name, keyset-paginated on (last_name, first_name, id)."""
-        where, params = ["active"], []
+        """Active operators (and deactivated ones too with ``include_inactive``) by name,
+        keyset-paginated on (last_name, first_name, id)."""
+        where, params = ["true" if include_inactive else "active"], []
         if group_id is not None:
             where.append("%s = ANY(group_ids)")
             params.append(group_id)

@@ -51,28 +51,3 @@ def test_rebuild_of_an_unknown_read_model_names_the_known_ones(server: ServerPro
     assert result.returncode == 2
     assert "no read model 'nonsense'" in result.stderr
     assert "dashboard" in result.stderr
-
-
-def test_demo_fills_a_running_server_with_chats_its_tokens_can_see(
-    server: ServerProcess, setup: Setup
-) -> None:
-    result = run_cli(server, "demo", "--chats", "8")
-
-    assert result.returncode == 0, result.stderr
-    assert "8 chats handed off" in result.stdout
-    lines = [line.split() for line in result.stdout.splitlines()[1:]]
-    assert [words[0] for words in lines] == [
-        "supervisor",
-        "operator",
-        "operator",
-        "operator",
-        "bot",
-    ]
-    assert all(words[-1].startswith("sb_") for words in lines)
-    supervisor = lines[0][-1]
-    rows = setup.make_client(supervisor).get("/v1/dashboard", params={"tab": "all"}).json()
-    demo_rows = [row for row in rows["items"] if row["external_id"].startswith("demo-")]
-    # Every chat was routed to an operator (the demo waits for the directory first).
-    assert len(demo_rows) == 8
-    assert {row["status"] for row in demo_rows} <= {"assigned", "active", "closed"}
-    assert any(row["status"] == "closed" for row in demo_rows)

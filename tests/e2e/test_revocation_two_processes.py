@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import scratch_database
 from tests.e2e.conftest import ServerProcess, position, stop_cleanly
+from tests.e2e.sse import StreamReader
 
 PASSWORD = "two processes, one log"
 
@@ -129,3 +130,20 @@ def test_a_change_of_role_holds_at_once_in_the_other_process(clients):
     assert promoted.status_code == 200, promoted.text
 
     assert b.get("/v1/operators", headers=_as(b, token)).status_code == 200
+
+
+def test_an_open_stream_on_the_other_process_ends_at_its_next_look(servers, clients):
+    """A live stream holds no request to refuse: its process looks, about once a second,
+    whether the tokens of its open streams still hold, and ends those that do not."""
+    _, second = servers
+    a, _ = clients
+    _, _, session = _operator(a)
+    with StreamReader(second.base_url, session) as stream:
+        assert stream.status == 200, stream.body
+        stream.until(lambda e: e.event == "ready")
+
+        assert a.delete("/v1/sessions/current", headers=_as(a, session)).status_code == 204
+
+        (*_, ended) = stream.until(lambda e: e.event == "ended", timeout=10)
+        assert ended.data == {"reason": "access_ended"}
+        assert stream.ended.wait(10)

@@ -44,7 +44,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "DELETE /v1/groups/{group_id}":                     (404, 404, 403, 403, 403, 403, 401),
     "POST /v1/operators":                               (422, 422, 403, 403, 403, 403, 401),
     "GET /v1/operators":                                (200, 200, 403, 403, 403, 403, 401),
-    "GET /v1/me":                                       (403, 200, 200, 403, 403, 403, 401),
+    "GET /v1/me":                                       (200, 200, 200, 200, 200, 200, 401),
     "PATCH /v1/me":                                     (403, 200, 200, 403, 403, 403, 401),
     "GET /v1/operators/{operator_id}":                  (404, 404, 403, 403, 403, 403, 401),
     "PATCH /v1/operators/{operator_id}":                (404, 404, 403, 403, 403, 403, 401),

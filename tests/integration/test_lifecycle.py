@@ -168,12 +168,37 @@ def test_the_scheduler_marks_idle_operators_absent(container, clock, team) -> No
     assert app.get_operator(holder.operator_id).load == 1  # absent keeps its chats
 
 
+def test_an_operator_registered_with_their_own_idle_limit_is_marked_absent_by_it(
+    container, clock, team
+) -> None:
+    """``auto_logout_s`` given at registration counts, with no company limit at all."""
+    app, sales, _, _ = team
+    operator, token = app.register_operator(
+        actor=ADMIN.actor,
+        first_name="Ida",
+        last_name="Idle",
+        email="ida@example.com",
+        group_ids=[sales.id],
+        auto_logout_s=120,
+    ).value
+    app.set_status(operator.id, "working", caller=app.authenticate(token))
+    settle(container)
+    assert app.company_settings()["absent_after_minutes"] is None
+    clock.advance(seconds=119)
+    assert container.scheduler.tick().operators_absent == 0
+    clock.advance(seconds=2)
+    assert container.scheduler.tick().operators_absent == 1
+    assert app.get_operator(operator.id).status == "absent"
+
+
 def scheduler_lock_holders(services: Services) -> int:
-    """Sessions holding the scheduler's advisory lock (the active scheduler's)."""
+    """Sessions holding the scheduler's advisory lock (the active scheduler's) in this
+    database: advisory locks are per database, and other tests' servers hold theirs."""
     with services.database.connect(autocommit=True) as conn:
         return conn.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 "
-            "AND objid = %s::bigint::oid AND objsubid = 1 AND granted",
+            "AND objid = %s::bigint::oid AND objsubid = 1 AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (LOCK_KEY,),
         ).fetchone()[0]
 

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.stream import _CLOSE, Hub, StreamClient, _next_item, frames
+from application.auth import Principal
 from projections.dashboard import DashboardChanges, Viewer
 
 ME, OTHER = uuid.uuid4(), uuid.uuid4()
@@ -213,3 +214,35 @@ def test_a_queued_change_is_taken_even_when_the_groups_refresh_is_overdue(superv
     assert asyncio.run(take()) == b"frame"
     empty = StreamClient(viewer=Viewer(uuid.uuid4(), supervises=False), limit=10)
     assert asyncio.run(_next_item(empty, refresh_in=-1.0)) is None  # time to refresh
+
+
+def test_a_client_whose_token_ended_is_told_so_and_its_stream_ends() -> None:
+    """The hub asks once for all its clients; only those whose grant ended are let go, and
+    what they had queued is not sent after the end."""
+    revoked = Principal("operator", "leaving", ME, token_id=uuid.uuid4(), session=True)
+    staying = Principal("operator", "staying", OTHER, token_id=uuid.uuid4())
+    asked: list[list[Principal]] = []
+
+    def ended_grants(callers: list[Principal]) -> set[uuid.UUID]:
+        asked.append(callers)
+        return {revoked.token_id}
+
+    async def scenario() -> tuple[list[Any], StreamClient]:
+        hub = Hub(
+            None, None, read_position=lambda: 0, groups_of=lambda _: [], ended_grants=ended_grants
+        )  # type: ignore[arg-type]
+        gone = StreamClient(viewer=Viewer(ME, supervises=True), limit=10, caller=revoked)
+        kept = StreamClient(viewer=Viewer(OTHER, supervises=True), limit=10, caller=staying)
+        admin = StreamClient(viewer=Viewer(None, supervises=True), limit=10)  # start-up token
+        hub.clients.update({gone, kept, admin})
+        gone.offer(3, b"queued before the end")
+        await hub.check_access()
+        gone.offer(4, b"after the end")
+        sent = [item async for item in hub.events(gone, [])]
+        return sent, kept
+
+    sent, kept = asyncio.run(scenario())
+    assert len(asked) == 1 and sorted(c.name for c in asked[0]) == ["leaving", "staying"]
+    assert [getattr(item, "event", None) for item in sent] == [None, "ended"]  # retry, ended
+    assert json.loads(sent[-1].data) == {"reason": "access_ended"}
+    assert not kept.ended and kept.queue.empty()

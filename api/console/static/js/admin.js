@@ -1,6 +1,7 @@
-// Admin: company settings, groups, operators (a new one's token shown once), tokens.
+// Admin: company settings, groups, operators (a new one's token shown once), tokens, webhooks.
 
-import { errorText, field, h, notice, operatorName, replaceChildren, select, when } from "./dom.js";
+import { errorText, field, h, notice, operatorName, replaceChildren, select, table, when } from "./dom.js";
+import { WebhooksSection } from "./webhooks.js";
 
 const ROLES = ["operator", "supervisor", "admin", "bot", "analyst", "auditor"].map((r) => [r, r]);
 const STAFF_ROLES = ["operator", "supervisor", "admin"].map((r) => [r, r]);
@@ -13,14 +14,13 @@ export class AdminScreen {
     this.groupsBox = h("div");
     this.operatorsBox = h("div");
     this.tokensBox = h("div");
-    // The operators list leaves deactivated operators out: those deactivated here are kept,
-    // to be reactivated.
-    this.deactivated = new Map();
+    this.webhooks = new WebhooksSection(api);
     this.el = h("section", { class: "admin", "aria-label": "Admin" },
       h("h2", {}, "Company settings"), this.settingsBox,
       h("h2", {}, "Groups"), this.groupsBox,
       h("h2", {}, "Operators"), this.operatorsBox,
-      h("h2", {}, "Tokens"), this.tokensBox);
+      h("h2", {}, "Tokens"), this.tokensBox,
+      this.webhooks.el);
   }
 
   shown() {
@@ -28,6 +28,7 @@ export class AdminScreen {
     this.renderGroups();
     this.renderOperators();
     this.renderTokens();
+    this.webhooks.shown();
   }
 
   async act(box, fn, done) {
@@ -104,7 +105,11 @@ export class AdminScreen {
   }
 
   async renderOperators() {
-    await this.act(this.operatorsBox, () => this.session.loadOperators());
+    // Deactivated operators too, to be reactivated; the shell's list (for the other
+    // screens) is loaded again alongside.
+    const everyone = await this.act(this.operatorsBox, () => Promise.all([
+      this.api.all("/v1/operators", { include_inactive: true }), this.session.loadOperators()]));
+    const listed = everyone ? everyone[0] : [];
     const groups = this.session.groups;
     const inputs = {
       first_name: h("input", { name: "first_name", required: true }),
@@ -129,9 +134,8 @@ export class AdminScreen {
     field("E-mail", inputs.email), field("Role", inputs.role), field("Max chats", inputs.max_chats),
     h("fieldset", {}, h("legend", {}, "Groups"), groupBoxes), h("button", {}, "Create operator"));
     replaceChildren(this.operatorsBox, table(["Name", "E-mail", "Role", "Status", "Load", "Groups", ""],
-      [...this.session.operators.values(), ...[...this.deactivated.values()]
-        .filter((o) => !this.session.operators.has(o.id))].map((o) => [operatorName(o), o.email, o.role,
-        this.deactivated.has(o.id) ? "deactivated" : o.status,
+      listed.map((o) => [operatorName(o), o.email, o.role,
+        o.active === false ? "deactivated" : o.status,
         `${o.load}/${o.max_chats}`, o.group_ids.map((id) => groups.get(id)?.name || "?").join(", "),
         this.operatorActions(o)])),
     form, shown);
@@ -144,16 +148,17 @@ export class AdminScreen {
     const lockout = (what, done) => this.act(this.operatorsBox,
       () => this.api.post(`/v1/operators/${o.id}/${what}`)).then((answer) => {
       if (!answer) return;
-      if (what === "deactivate") this.deactivated.set(o.id, answer);
-      else this.deactivated.delete(o.id);
       this.renderOperators().then(() => notice(this.operatorsBox, `${name} ${done}.`, "ok"));
     });
+    if (o.active === false) {
+      return h("span", { class: "actions" },
+        button("reactivate", "Reactivate", () => lockout("reactivate", "may sign in again")));
+    }
     return h("span", { class: "actions" },
       button("new invitation link", "New invitation link for", () =>
         this.act(this.operatorsBox, () => this.api.post(`/v1/operators/${o.id}/invite`))
           .then((invite) => invite && this.showInvitation(o, invite.invite_code))),
-      " ", button("deactivate", "Deactivate", () => lockout("deactivate", "is deactivated: signed out everywhere")),
-      " ", button("reactivate", "Reactivate", () => lockout("reactivate", "may sign in again")));
+      " ", button("deactivate", "Deactivate", () => lockout("deactivate", "is deactivated: signed out everywhere")));
   }
 
   showInvitation(op, code) {
@@ -189,8 +194,8 @@ export class AdminScreen {
     try {
       const items = await this.api.all("/v1/tokens");
       const operators = this.session.operators;
-      replaceChildren(list, table(["Name", "Role", "Operator", "Made", "Last used", ""], items.map((t) => [
-        t.name, t.role, operators.has(t.operator_id) ? operatorName(operators.get(t.operator_id)) : t.operator_id || "",
+      replaceChildren(list, table(["Name", "Kind", "Role", "Operator", "Made", "Last used", ""], items.map((t) => [
+        t.name, t.kind === "session" ? "sign-in session" : "API token", t.role, operators.has(t.operator_id) ? operatorName(operators.get(t.operator_id)) : t.operator_id || "",
         when(t.created_at), when(t.last_used_at),
         h("button", { class: "link", "aria-label": `Revoke token ${t.name}`, onclick: () =>
           this.act(list, () => this.api.del(`/v1/tokens/${t.id}`)).then(() => this.listTokens(list)) }, "revoke"),
@@ -199,10 +204,4 @@ export class AdminScreen {
       replaceChildren(list, h("p", { class: "small" }, errorText(error)));
     }
   }
-}
-
-function table(head, rows) {
-  return h("div", { class: "scroll" }, h("table", { class: "grid" },
-    h("thead", {}, h("tr", {}, head.map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c)))))));
 }

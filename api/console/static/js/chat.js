@@ -149,11 +149,11 @@ export class ChatPane {
       bar.append(h("button", { onclick: () => this.act(
         () => this.api.post(`/v1/chats/${chat.id}/unmute`), "Unmuted.") }, "Unmute"));
     } else {
-      const minutes = h("input", { type: "number", name: "minutes", min: "1", max: "1440", value: "10", "aria-label": "Mute for minutes" });
+      const minutes = h("input", { type: "number", name: "minutes", min: "1", max: "1440", value: "10" });
       bar.append(h("form", { class: "inline", onsubmit: (e) => {
         e.preventDefault();
         this.act(() => this.api.post(`/v1/chats/${chat.id}/mute`, { minutes: Number(minutes.value) }), "Muted.");
-      } }, minutes, h("button", {}, "Mute")));
+      } }, field("Mute for minutes", minutes), h("button", {}, "Mute")));
     }
     bar.append(this.topicForm(chat), this.closeForm(chat));
     if (this.ctx.supervises || this.ctx.settings.operators_may_reassign) bar.append(this.reassignForm(chat));

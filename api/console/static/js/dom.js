@@ -85,3 +85,10 @@ export function notice(container, text, kind = "error") {
 export function operatorName(op) {
   return op ? `${op.first_name} ${op.last_name}`.trim() : "";
 }
+
+// A table of plain rows: a header row, then one row per array of cells.
+export function table(head, rows, className = "") {
+  return h("div", { class: "scroll" }, h("table", { class: `grid ${className}`.trim() },
+    h("thead", {}, h("tr", {}, head.map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c)))))));
+}

@@ -25,6 +25,13 @@ export class Stream {
     on("chat", (row) => this.handlers.chat(row));
     on("chat_removed", (data) => this.handlers.removed(data.id, data.position));
     on("reset", () => this.handlers.reset());
+    // The token was revoked, the session ended or the operator deactivated: the server says
+    // so and ends the stream. The shell finds out which (a 401 brings back the sign-in).
+    on("ended", () => {
+      source.close();
+      this.handlers.state("offline");
+      this.retry = setTimeout(() => this.open(), 5000);
+    });
     source.addEventListener("error", () => {
       if (this.source !== source) return;
       if (source.readyState === EventSource.CLOSED) {

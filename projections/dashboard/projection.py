@@ -19,6 +19,7 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from domain.chat import Chat, status_when_held, transcript_message_id
+from domain.client import Client, client_id_of
 from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE, ChatClocks, ServiceLevel
 from domain.group import Group
 from domain.visibility import ChatFacts, lost_sight
@@ -66,6 +67,14 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
 
     def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
         chat_ids = {e.originator_id for e in events if isinstance(e, Chat.Event)}
+        # A card's phone edited: its client's chats (those of this batch are in ``_rows``).
+        relabelled = [e.originator_id for e in events if _phone_edited(e)]
+        if relabelled:
+            curs.execute(
+                f"SELECT id FROM {self.table('dashboard_chats')} WHERE client_id = ANY(%b)",
+                (relabelled,),
+            )
+            chat_ids.update(row["id"] for row in curs.fetchall())
         self.read_rows(curs, "dashboard_chats", COLUMNS, chat_ids, self._rows)
 
     def end_batch(self, curs: Cursor) -> None:
@@ -122,6 +131,7 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
             status="queued",
             group_id=e.requested_group_id,
             client=e.client,
+            client_id=client_id_of(e.client),
             client_label=label,
             topic=e.topic,
             subtopic=e.subtopic,
@@ -218,6 +228,19 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
     def _(self, e: Chat.Rated, curs: Cursor) -> None:
         self._update(self._row(e), rating=e.score)
 
+    @apply.register
+    def _(self, e: Client.Edited, curs: Cursor) -> None:
+        """The card's phone is the label of all its client's chats (cleared: the number)."""
+        if not _phone_edited(e):
+            return
+        for row in list(self._rows.values()):
+            if row is None or row["client_id"] != e.originator_id:
+                continue
+            phone = e.changes["phone"]
+            label = phone or f"Client #{self._client_number(curs, row['client'])}"
+            if label != row["client_label"]:
+                self._update(row, client_label=label)
+
     @apply.register(Group.GroupCreated)
     @apply.register(Group.GroupUpdated)
     def _(self, e: Group.GroupCreated | Group.GroupUpdated, curs: Cursor) -> None:
@@ -273,6 +296,10 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         if regroup or (clocks.clock_kind, clocks.clock_started_at) != running:
             timers.update(waiting_since=clocks.clock_started_at, sl_due_at=clocks.due_at(levels))
         return timers
+
+
+def _phone_edited(event: Any) -> bool:
+    return isinstance(event, Client.Edited) and "phone" in event.changes
 
 
 def _clocks_of(row: dict[str, Any]) -> ChatClocks:

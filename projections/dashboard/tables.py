@@ -20,6 +20,7 @@ COLUMNS = [
     "group_id",
     "operator_id",
     "client",
+    "client_id",
     "client_label",
     "topic",
     "subtopic",
@@ -53,6 +54,7 @@ TABLES = (
         group_id uuid,
         operator_id uuid,
         client jsonb NOT NULL,
+        client_id uuid,
         client_label text NOT NULL,
         topic text,
         subtopic text,
@@ -86,6 +88,8 @@ TABLES = (
                 "(operator_id, closed_at DESC, id DESC) WHERE status = 'closed'",
             ),
             Index("dashboard_all", "(requested_at DESC, id DESC)"),
+            # A client card's phone edited: its chats' labels follow.
+            Index("dashboard_client", "(client_id)", while_loading=True),
             # The scheduler's deadlines: timed mutes, and active chats going quiet.
             Index("dashboard_mutes", "(muted_until) WHERE muted AND status <> 'closed'"),
             Index("dashboard_activity", "(last_activity_at) WHERE status = 'active'"),

@@ -71,7 +71,9 @@ def company_settings(setup: Setup, **values: Any) -> Iterator[None]:
         ok(setup.admin.put("/v1/settings", json={k: before[k] for k in values}))
 
 
-def test_an_operator_replies_with_a_quick_reply_chosen_after_a_slash(setup: Setup, console) -> None:
+def test_an_operator_replies_with_a_quick_reply_chosen_after_a_slash(
+    setup: Setup, console, screenshots: Path
+) -> None:
     group = setup.group()
     _, ann = working_operator(setup, group["id"], first_name="Ann")
     bot = setup.bot()
@@ -97,6 +99,7 @@ def test_an_operator_replies_with_a_quick_reply_chosen_after_a_slash(setup: Setu
     listbox = pane.get_by_role("listbox", name="Quick replies")
     reply.press_sequentially(f"/{word}")
     expect(listbox.get_by_role("option")).to_have_count(2)
+    page.screenshot(path=screenshots / "operator-quick-replies.png")
     # Filtered as the shortcut is typed; the arrows move, Enter chooses.
     reply.press_sequentially("t")
     options = listbox.get_by_role("option")
@@ -149,7 +152,8 @@ def test_private_notes_show_in_the_console_and_never_reach_the_bot(
     page = console(token_of(ann))
     pane = open_chat(page, chat["id"])
     notes = pane.get_by_role("region", name="Private notes")
-    expect(notes).to_contain_text("the client never sees these")
+    expect(notes).to_contain_text("staff only")
+    expect(notes).to_contain_text("The client never sees these")
     secret = f"card ends {uuid.uuid4().int % 10000:04d}"
     notes.get_by_label("New private note").fill(secret)
     notes.get_by_role("button", name="Add note").click()
@@ -321,6 +325,10 @@ def test_the_client_card_is_edited_in_the_panel_and_the_dashboard_follows(
     panel.get_by_label("New client note").fill("prefers e-mail")
     panel.get_by_role("button", name="Add client note").click()
     expect(panel.locator(".client-notes .note .text")).to_have_text(["prefers e-mail"])
+    notes = pane.get_by_role("region", name="Private notes")
+    notes.get_by_label("New private note").fill("Promised a call back on Friday")
+    notes.get_by_role("button", name="Add note").click()
+    expect(notes.locator(".note")).to_have_count(1)
     pane.get_by_role("textbox", name="Reply").fill("Your parcel is on its way")
     pane.get_by_role("button", name="Send").click()
     expect(pane.locator(".msg.from-operator .text").last).to_have_text("Your parcel is on its way")

@@ -29,8 +29,8 @@ export function privateNotes(pane, chat) {
     }, "Note added.");
   } }, text, h("button", {}, "Add note"));
   return h("section", { class: "private-notes", "aria-label": "Private notes" },
-    h("h3", {}, h("span", { class: "lock", "aria-hidden": "true" }, "🔒 "), "Private notes"),
-    h("p", { class: "small" }, "Staff only: the client never sees these."),
+    h("h3", {}, "Private notes ", h("span", { class: "private-mark" }, "staff only")),
+    h("p", { class: "small" }, "The client never sees these."),
     notes.length
       ? h("ul", { class: "notes" }, notes.map((n) => h("li", { class: "note", dataset: { id: n.id } },
         h("p", { class: "text" }, n.text),

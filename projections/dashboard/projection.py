@@ -121,7 +121,7 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
 
     @apply.register
     def _(self, e: Chat.ChatRequested, curs: Cursor) -> None:
-        label = e.client.get("phone") or f"Client #{self._client_number(curs, e.client)}"
+        label = e.client.get("phone") or self._label_without_phone(curs, e.client)
         last = e.transcript[-1] if e.transcript else None
         clocks = ChatClocks.requested(e)
         row = dict.fromkeys(COLUMNS)
@@ -233,11 +233,20 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         """The card's phone is the label of all its client's chats (cleared: the number)."""
         if not _phone_edited(e):
             return
-        for row in list(self._rows.values()):
-            if row is None or row["client_id"] != e.originator_id:
-                continue
-            phone = e.changes["phone"]
-            label = phone or f"Client #{self._client_number(curs, row['client'])}"
+        rows = [
+            r for r in self._rows.values() if r is not None and r["client_id"] == e.originator_id
+        ]
+        if not rows:
+            return
+        # Kept for the client's later handoffs that bring no phone of their own.
+        phone, key = e.changes["phone"], _client_key(rows[0]["client"])
+        number = self._client_number(curs, rows[0]["client"])
+        curs.execute(
+            f"UPDATE {self.table('dashboard_clients')} SET phone = %s WHERE client_key = %s",
+            (phone, key),
+        )
+        for row in rows:
+            label = phone or f"Client #{number}"
             if label != row["client_label"]:
                 self._update(row, client_label=label)
 
@@ -262,22 +271,31 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         row.update(values, position=self._position)
         self._changed.add(row["id"])
 
+    def _label_without_phone(self, curs: Cursor, client: dict[str, Any]) -> str:
+        """The phone staff put on the client's card, else the client's number."""
+        number, phone = self._client_entry(curs, client)
+        return phone or f"Client #{number}"
+
     def _client_number(self, curs: Cursor, client: dict[str, Any]) -> int:
+        return self._client_entry(curs, client)[0]
+
+    def _client_entry(self, curs: Cursor, client: dict[str, Any]) -> tuple[int, str | None]:
         """Clients without a phone are numbered in the order they first appear."""
-        key = json.dumps([client.get("channel"), client.get("id")])
+        key = _client_key(client)
         curs.execute(
-            f"SELECT number FROM {self.table('dashboard_clients')} WHERE client_key = %s", (key,)
+            f"SELECT number, phone FROM {self.table('dashboard_clients')} WHERE client_key = %s",
+            (key,),
         )
         row = curs.fetchone()
         if row is not None:
-            return row["number"]
+            return row["number"], row["phone"]
         curs.execute(
             f"INSERT INTO {self.table('dashboard_clients')} (client_key, number) "
             f"SELECT %s, COALESCE(MAX(number), 0) + 1 FROM {self.table('dashboard_clients')} "
             "RETURNING number",
             (key,),
         )
-        return curs.fetchone()["number"]
+        return curs.fetchone()["number"], None
 
     def _levels(self, curs: Cursor) -> ServiceLevel:
         return lambda group_id, kind: self.service_levels.seconds(curs, group_id, kind)
@@ -296,6 +314,10 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         if regroup or (clocks.clock_kind, clocks.clock_started_at) != running:
             timers.update(waiting_since=clocks.clock_started_at, sl_due_at=clocks.due_at(levels))
         return timers
+
+
+def _client_key(client: dict[str, Any]) -> str:
+    return json.dumps([client.get("channel"), client.get("id")])
 
 
 def _phone_edited(event: Any) -> bool:

@@ -109,7 +109,8 @@ TABLES = (
         "dashboard_clients",
         """
         client_key text PRIMARY KEY,
-        number integer NOT NULL
+        number integer NOT NULL,
+        phone text
         """,
     ),
     service_level_table("dashboard_group_sl"),

@@ -66,7 +66,8 @@ class StreamClient:
             self.queue.get_nowait()
         self.queue.put_nowait(_ENDED)
 
-    def offer(self, position: int, frame: bytes) -> None:
+    def offer(self, position: int, frame: bytes, final: bool = True) -> None:
+        """``final``: the frame carries the SSE id of its position (see ``frames``)."""
         if self.overflowed or self.ended or position <= self.last_id:
             return
         if self.queue.qsize() >= self.limit:
@@ -77,27 +78,34 @@ class StreamClient:
             self.queue.put_nowait(_CLOSE)
             return
         self.queue.put_nowait(frame)
-        self.last_id = position
+        if final:
+            self.last_id = position
 
 
 def frames(
-    changes: DashboardChanges, client: StreamClient, rendered: dict[int, bytes] | None = None
-) -> list[tuple[int, bytes]]:
-    """The SSE events one client gets from one set of changes, in position order.
+    changes: DashboardChanges, client: StreamClient, rendered: dict[Any, bytes] | None = None
+) -> list[tuple[int, bytes, bool]]:
+    """The SSE events one client gets from one set of changes, in position order, each with
+    whether it is the last of its position (``final``).
 
-    ``rendered`` keeps each row's event once made, for the next client of the same changes.
+    Rows may share a position (a client card's new phone relabels all its chats at once): only
+    the last of them carries the SSE ``id``, so a client cut off among them resumes before
+    them all. ``rendered`` keeps each row's event once made, for the next client of the same
+    changes.
     """
     rendered = {} if rendered is None else rendered
     viewer = client.viewer
     facts = changes.facts
-    now = {row["id"]: facts[row["position"]] for row in changes.rows or ()}
-    out: list[tuple[int, bytes]] = []
-    for row in changes.rows or ():
+    now = {row["id"]: facts[row["position"], row["id"]] for row in changes.rows or ()}
+    seen = [r for r in changes.rows or () if sees(viewer, facts[r["position"], r["id"]])]
+    out: list[tuple[int, bytes, bool]] = []
+    for i, row in enumerate(seen):
         position = row["position"]
-        if sees(viewer, facts[position]):
-            if position not in rendered:
-                rendered[position] = _frame(position, "chat", _row_json(row))
-            out.append((position, rendered[position]))
+        final = i + 1 == len(seen) or seen[i + 1]["position"] != position
+        key = (position, row["id"], final)
+        if key not in rendered:
+            rendered[key] = _frame(position if final else None, "chat", _row_json(row))
+        out.append((position, rendered[key], final))
     removed: dict[UUID, int] = {}  # a chat that left the view, once, at its last departure
     for departure in changes.departures:
         chat_id = departure["chat_id"]
@@ -106,8 +114,8 @@ def frames(
             removed[chat_id] = max(removed.get(chat_id, 0), departure["position"])
     for chat_id, position in removed.items():
         body = json.dumps({"id": str(chat_id), "position": position})
-        out.append((position, _frame(position, "chat_removed", body)))
-    out.sort(key=lambda item: item[0])
+        out.append((position, _frame(position, "chat_removed", body), True))
+    out.sort(key=lambda item: item[0])  # stable: rows of one position keep their order
     return out
 
 
@@ -115,8 +123,9 @@ def _row_json(row: dict[str, Any]) -> str:
     return dashboard_row(row).model_dump_json()
 
 
-def _frame(position: int, event: str, data: str) -> bytes:
-    return ServerSentEvent(data, event=event, id=str(position), sep="\n").encode()
+def _frame(position: int | None, event: str, data: str) -> bytes:
+    ident = None if position is None else str(position)
+    return ServerSentEvent(data, event=event, id=ident, sep="\n").encode()
 
 
 class LiveBroker(Protocol):
@@ -271,10 +280,10 @@ class Hub:
                 [d for d in changes.departures if d["position"] > self.seen],
             )
         sent = 0
-        rendered: dict[int, str] = {}  # each row's event made once, for every client
+        rendered: dict[Any, bytes] = {}  # each row's event made once, for every client
         for client in list(self.clients):
-            for position, frame in frames(changes, client, rendered):
-                client.offer(position, frame)
+            for position, frame, final in frames(changes, client, rendered):
+                client.offer(position, frame, final)
                 sent += 1
         self.seen = max(self.seen, changes.upto)
         if self.metrics is not None and sent:
@@ -308,7 +317,7 @@ class Hub:
                 body = json.dumps({"position": upto, "reason": "too_far_behind"})
                 backlog.append(_frame(upto, "reset", body))
             else:
-                backlog.extend(frame for _, frame in frames(changes, client))
+                backlog.extend(frame for _, frame, _ in frames(changes, client))
         body = json.dumps({"position": client.last_id})
         backlog.append(_frame(client.last_id, "ready", body))
         return client, backlog

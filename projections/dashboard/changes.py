@@ -52,9 +52,10 @@ class DashboardChanges:
     departures: list[dict[str, Any]] = field(default_factory=list)
 
     @cached_property
-    def facts(self) -> dict[int, ChatFacts]:
-        """Each row's facts for the rule, by position (made once for every listener)."""
-        return {row["position"]: row_facts(row) for row in self.rows or ()}
+    def facts(self) -> dict[tuple[int, UUID], ChatFacts]:
+        """Each row's facts for the rule, by position and chat (made once for every listener;
+        one event may change several rows: a client card's phone relabels its chats)."""
+        return {(row["position"], row["id"]): row_facts(row) for row in self.rows or ()}
 
     def to_json(self) -> bytes:
         body = {"after": self.after, "upto": self.upto, "rows": self.rows}

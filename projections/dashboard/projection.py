@@ -19,6 +19,7 @@ from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from domain.chat import Chat, status_when_held, transcript_message_id
+from domain.client import Client, client_id_of
 from domain.clocks import FIRST_RESPONSE, NEXT_RESPONSE, ChatClocks, ServiceLevel
 from domain.group import Group
 from domain.visibility import ChatFacts, lost_sight
@@ -66,6 +67,14 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
 
     def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
         chat_ids = {e.originator_id for e in events if isinstance(e, Chat.Event)}
+        # A card's phone edited: its client's chats (those of this batch are in ``_rows``).
+        relabelled = [e.originator_id for e in events if _phone_edited(e)]
+        if relabelled:
+            curs.execute(
+                f"SELECT id FROM {self.table('dashboard_chats')} WHERE client_id = ANY(%b)",
+                (relabelled,),
+            )
+            chat_ids.update(row["id"] for row in curs.fetchall())
         self.read_rows(curs, "dashboard_chats", COLUMNS, chat_ids, self._rows)
 
     def end_batch(self, curs: Cursor) -> None:
@@ -112,7 +121,7 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
 
     @apply.register
     def _(self, e: Chat.ChatRequested, curs: Cursor) -> None:
-        label = e.client.get("phone") or f"Client #{self._client_number(curs, e.client)}"
+        label = e.client.get("phone") or self._label_without_phone(curs, e.client)
         last = e.transcript[-1] if e.transcript else None
         clocks = ChatClocks.requested(e)
         row = dict.fromkeys(COLUMNS)
@@ -122,6 +131,7 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
             status="queued",
             group_id=e.requested_group_id,
             client=e.client,
+            client_id=client_id_of(e.client),
             client_label=label,
             topic=e.topic,
             subtopic=e.subtopic,
@@ -229,6 +239,28 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
     def _(self, e: Chat.Rated, curs: Cursor) -> None:
         self._update(self._row(e), rating=e.score)
 
+    @apply.register
+    def _(self, e: Client.Edited, curs: Cursor) -> None:
+        """The card's phone is the label of all its client's chats (cleared: the number)."""
+        if not _phone_edited(e):
+            return
+        rows = [
+            r for r in self._rows.values() if r is not None and r["client_id"] == e.originator_id
+        ]
+        if not rows:
+            return
+        # Kept for the client's later handoffs that bring no phone of their own.
+        phone, key = e.changes["phone"], _client_key(rows[0]["client"])
+        number = self._client_number(curs, rows[0]["client"])
+        curs.execute(
+            f"UPDATE {self.table('dashboard_clients')} SET phone = %s WHERE client_key = %s",
+            (phone, key),
+        )
+        for row in rows:
+            label = phone or f"Client #{number}"
+            if label != row["client_label"]:
+                self._update(row, client_label=label)
+
     @apply.register(Group.GroupCreated)
     @apply.register(Group.GroupUpdated)
     def _(self, e: Group.GroupCreated | Group.GroupUpdated, curs: Cursor) -> None:
@@ -250,22 +282,31 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         row.update(values, position=self._position)
         self._changed.add(row["id"])
 
+    def _label_without_phone(self, curs: Cursor, client: dict[str, Any]) -> str:
+        """The phone staff put on the client's card, else the client's number."""
+        number, phone = self._client_entry(curs, client)
+        return phone or f"Client #{number}"
+
     def _client_number(self, curs: Cursor, client: dict[str, Any]) -> int:
+        return self._client_entry(curs, client)[0]
+
+    def _client_entry(self, curs: Cursor, client: dict[str, Any]) -> tuple[int, str | None]:
         """Clients without a phone are numbered in the order they first appear."""
-        key = json.dumps([client.get("channel"), client.get("id")])
+        key = _client_key(client)
         curs.execute(
-            f"SELECT number FROM {self.table('dashboard_clients')} WHERE client_key = %s", (key,)
+            f"SELECT number, phone FROM {self.table('dashboard_clients')} WHERE client_key = %s",
+            (key,),
         )
         row = curs.fetchone()
         if row is not None:
-            return row["number"]
+            return row["number"], row["phone"]
         curs.execute(
             f"INSERT INTO {self.table('dashboard_clients')} (client_key, number) "
             f"SELECT %s, COALESCE(MAX(number), 0) + 1 FROM {self.table('dashboard_clients')} "
             "RETURNING number",
             (key,),
         )
-        return curs.fetchone()["number"]
+        return curs.fetchone()["number"], None
 
     def _levels(self, curs: Cursor) -> ServiceLevel:
         return lambda group_id, kind: self.service_levels.seconds(curs, group_id, kind)
@@ -288,6 +329,14 @@ class Dashboard(TabQueries, LiveChanges, DeadlineQueries, WaitingQueries, ReadMo
         if regroup or moved:
             timers.update(waiting_since=clocks.clock_started_at, sl_due_at=clocks.due_at(levels))
         return timers
+
+
+def _client_key(client: dict[str, Any]) -> str:
+    return json.dumps([client.get("channel"), client.get("id")])
+
+
+def _phone_edited(event: Any) -> bool:
+    return isinstance(event, Client.Edited) and "phone" in event.changes
 
 
 def _clocks_of(row: dict[str, Any]) -> ChatClocks:

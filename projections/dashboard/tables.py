@@ -20,6 +20,7 @@ COLUMNS = [
     "group_id",
     "operator_id",
     "client",
+    "client_id",
     "client_label",
     "topic",
     "subtopic",
@@ -54,6 +55,7 @@ TABLES = (
         group_id uuid,
         operator_id uuid,
         client jsonb NOT NULL,
+        client_id uuid,
         client_label text NOT NULL,
         topic text,
         subtopic text,
@@ -88,6 +90,8 @@ TABLES = (
                 "(operator_id, closed_at DESC, id DESC) WHERE status = 'closed'",
             ),
             Index("dashboard_all", "(requested_at DESC, id DESC)"),
+            # A client card's phone edited: its chats' labels follow.
+            Index("dashboard_client", "(client_id)", while_loading=True),
             # The scheduler's deadlines: timed mutes, and active chats going quiet.
             Index("dashboard_mutes", "(muted_until) WHERE muted AND status <> 'closed'"),
             Index("dashboard_activity", "(last_activity_at) WHERE status = 'active'"),
@@ -111,7 +115,8 @@ TABLES = (
         "dashboard_clients",
         """
         client_key text PRIMARY KEY,
-        number integer NOT NULL
+        number integer NOT NULL,
+        phone text
         """,
     ),
     service_level_table("dashboard_group_sl"),

@@ -17,6 +17,7 @@ from eventsourcing.persistence import Tracking
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.client import client_id_of
 from infrastructure.bootstrap import Services
 from projections.dashboard import Dashboard
 from projections.directory import Directory
@@ -88,6 +89,11 @@ def story(container: Services, clock: FakeClock) -> int:
     deleted = app.reply(c, "wrong chat, sorry", caller=boss).value
     app.delete_message(c, deleted["id"], caller=boss)
     clock.advance(minutes=3)
+    # A card's phone edited, then cleared: the labels of all the client's chats follow.
+    app.edit_client(
+        client_id_of({"id": "u0", "channel": "web"}), {"phone": "+4470099"}, caller=boss
+    )
+    app.edit_client(client_id_of({"id": "u1", "channel": "web"}), {"phone": None}, caller=boss)
     app.close_chat(a, caller=caller[holder[a]], reason="solved")
     app.rate(a, 4, "quick", bot=BOT)
     app.close_chat(e, caller=boss, reason=None)

@@ -13,6 +13,7 @@ from uuid import UUID
 import pytest
 
 from application.auth import Principal
+from domain.client import client_id_of
 from infrastructure.bootstrap import Services
 from projections.dashboard import Viewer
 from projections.machinery.keyset import BadCursor
@@ -190,6 +191,31 @@ def test_client_label_is_the_phone_else_a_stable_number_per_client(container: Se
         third: "Client #3",
         back: "Client #2",
     }
+
+
+def test_client_label_follows_the_phone_edited_on_the_card(container: Services) -> None:
+    app = container.app
+    first = handoff(container, "p1", id="u5", channel="web")
+    again = handoff(container, "p2", id="u5", channel="web", phone="+15550111")
+    other = handoff(container, "p3", id="u6", channel="web", phone="+15550122")
+    seen(container, app.head())
+    card = client_id_of({"id": "u5", "channel": "web"})
+    # Edited together with the next handoff of the same client, in one batch or two; the bot
+    # sends no phone this time: the label is the card's.
+    app.edit_client(card, {"phone": "+15550199"}, caller=ADMIN)
+    later = handoff(container, "p4", id="u5", channel="web")
+    seen(container, app.head())
+
+    labels = {r["id"]: r["client_label"] for r in tab(container, "all", ADMIN)}
+    assert labels[first.value.id] == labels[again.value.id] == "+15550199"
+    assert labels[later.value.id] == "+15550199"
+    assert labels[other.value.id] == "+15550122"
+
+    app.edit_client(card, {"phone": None}, caller=ADMIN)
+    seen(container, app.head())
+    labels = {r["id"]: r["client_label"] for r in tab(container, "all", ADMIN)}
+    assert labels[first.value.id] == labels[later.value.id] == "Client #1"
+    assert labels[other.value.id] == "+15550122"
 
 
 # -- timers -----------------------------------------------------------------------------------

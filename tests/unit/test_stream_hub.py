@@ -54,9 +54,9 @@ def operator_client(limit: int = 100) -> StreamClient:
 
 def events(changes: DashboardChanges, client: StreamClient) -> list[tuple[int, str, Any]]:
     out = []
-    for position, frame in frames(changes, client):
+    for position, frame, final in frames(changes, client):
         fields = dict(line.split(": ", 1) for line in frame.decode().strip().splitlines())
-        assert int(fields["id"]) == position
+        assert int(fields["id"]) == position and final
         out.append((position, fields["event"], json.loads(fields["data"])["id"]))
     return out
 
@@ -154,8 +154,26 @@ def test_a_row_is_rendered_once_for_all_the_clients_that_see_it() -> None:
     clients = [operator_client() for _ in range(3)]
     rendered: dict[int, str] = {}
     made = [frames(DashboardChanges(0, 4, [shared]), client, rendered) for client in clients]
-    assert list(rendered) == [4]
+    assert list(rendered) == [(4, shared["id"], True)]
     assert made[0][0][1] is made[1][0][1] is made[2][0][1]
+
+
+def test_rows_sharing_a_position_carry_its_id_on_the_last_only() -> None:
+    """A client card's new phone relabels its chats in one event: a client cut off among
+    them resumes before them all, and none is lost or taken for another."""
+    first, second = row(7, operator=ME), row(7, operator=ME)
+    client = operator_client()
+    client.last_id = 6
+    made = frames(DashboardChanges(6, 7, [first, second]), client)
+    heads = [dict(ln.split(": ", 1) for ln in f.decode().strip().splitlines()) for _, f, _ in made]
+    assert [(json.loads(h["data"])["id"], h.get("id")) for h in heads] == [
+        (str(first["id"]), None),
+        (str(second["id"]), "7"),
+    ]
+    client.offer(*made[0])
+    assert client.last_id == 6  # cut off here, it would resume after 6: both again
+    client.offer(*made[1])
+    assert client.last_id == 7 and client.queue.qsize() == 2
 
 
 class FarBehind:

@@ -1,8 +1,10 @@
 // The chat pane: the transcript and the conversation, and what an operator does with a chat.
 
+import { ClientPanel } from "./client.js";
 import { errorText, field, h, notice, operatorName, replaceChildren, select, when } from "./dom.js";
-
-const AUTHORS = { client: "Client", bot: "Bot", operator: "Operator", system: "System" };
+import { messageList } from "./messages.js";
+import { privateNotes } from "./notes.js";
+import { QuickReplyPicker, filledIn } from "./quickreplies.js";
 
 export class ChatPane {
   constructor(api, ctx) {
@@ -10,6 +12,10 @@ export class ChatPane {
     this.ctx = ctx; // {me, role, supervises, settings, groups, operators, onClose}
     this.chat = null;
     this.position = 0;
+    this.editing = null; // the id of the message being edited
+    this.quick = null; // the quick reply chosen for the reply box: {chatId, id, shown}
+    this.picker = new QuickReplyPicker(api);
+    this.client = new ClientPanel(this);
     // The notice stays put while the chat below it is drawn again.
     this.status = h("p", { class: "notice", role: "status", "aria-live": "polite", hidden: true });
     this.body = h("div", { class: "chat-body" }, h("p", { class: "empty" }, "Choose a chat."));
@@ -18,6 +24,11 @@ export class ChatPane {
   }
 
   async open(id) {
+    if (id !== this.id) {
+      this.editing = null;
+      this.quick = null;
+      this.client.editing = false;
+    }
     this.id = id;
     this.status.hidden = true;
     this.el.classList.add("open");
@@ -79,25 +90,40 @@ export class ChatPane {
 
   render() {
     const chat = this.chat;
+    if (!chat) return;
     const kept = this.keepEdits(chat.id);
-    const list = this.messages(chat);
+    const closed = chat.status === "closed";
+    const list = messageList(this, chat);
     const atBottom = !this.list || this.list.scrollTop + this.list.clientHeight >= this.list.scrollHeight - 20;
     this.list = list;
     replaceChildren(this.body,
       this.header(chat),
-      chat.status === "closed" ? null : this.actions(chat),
-      list,
-      chat.status === "closed" ? h("p", { class: "closed-note" }, `Closed ${when(chat.closed_at)}`)
-        : this.replyForm(chat),
-      this.previous(chat));
+      h("div", { class: "chat-columns" },
+        h("div", { class: "chat-main" },
+          closed ? null : this.actions(chat),
+          list,
+          closed ? this.closedNote(chat) : this.replyForm(chat)),
+        h("aside", { class: "chat-side", "aria-label": "Notes and client" },
+          privateNotes(this, chat), this.client.render(chat))));
     if (atBottom) list.scrollTop = list.scrollHeight;
     kept();
-    // A focus asked for (opening, intercepting) is given once the pane shows the state for it.
+    // A focus asked for (opening, intercepting, a form opened) is given once the pane shows it.
     const reply = this.el.querySelector("textarea[name=reply]");
-    if (this.wantFocus === "first" || (this.wantFocus === "reply" && reply && !reply.disabled)) {
+    const wanted = this.wantFocus;
+    if (wanted === "first" || (wanted === "reply" && reply && !reply.disabled)) {
       this.wantFocus = null;
       this.focusFirst();
+    } else if (wanted && wanted !== "reply") {
+      const el = this.el.querySelector(`[name="${wanted}"]`);
+      this.wantFocus = null;
+      if (el) el.focus();
     }
+    if (reply && document.activeElement === reply && reply.value.startsWith("/")) this.picker.update();
+  }
+
+  closedNote(chat) {
+    const reason = chat.close_reason ? ` (${chat.close_reason})` : "";
+    return h("p", { class: "closed-note" }, `Closed ${when(chat.closed_at)}${reason}`);
   }
 
   // What the operator was typing survives a re-render (a new message, a change elsewhere).
@@ -119,8 +145,9 @@ export class ChatPane {
   }
 
   header(chat) {
-    const client = chat.client || {};
-    const name = client.name || client.phone || `Client ${client.id || ""}`;
+    // The card, as staff keep it, else the client as the bot sent them.
+    const client = { ...(chat.client || {}), ...(chat.client_card || {}) };
+    const name = client.name || client.phone || `Client ${client.external_id || client.id || ""}`;
     const group = this.ctx.groups.get(chat.group_id);
     const operator = this.ctx.operators.get(chat.operator_id);
     return h("header", { class: "chat-head" },
@@ -129,7 +156,8 @@ export class ChatPane {
         h("h2", { tabindex: "-1" }, name),
         h("p", { class: "small" },
           [chat.status, group && `group ${group.name}`, operator && `with ${operatorName(operator)}`,
-            chat.muted && "muted", client.channel, client.phone].filter(Boolean).join(" · "))));
+            chat.muted && "muted", client.channel, client.phone].filter(Boolean).join(" · ")),
+        client.blocked ? h("span", { class: "blocked-mark" }, "client blocked") : null));
   }
 
   mayAct(chat) {
@@ -154,6 +182,12 @@ export class ChatPane {
         e.preventDefault();
         this.act(() => this.api.post(`/v1/chats/${chat.id}/mute`, { minutes: Number(minutes.value) }), "Muted.");
       } }, field("Mute for minutes", minutes), h("button", {}, "Mute")));
+    }
+    if (chat.status === "active" && (mine || this.ctx.supervises)) {
+      // A system message asks the client, with buttons yes and no; "no" closes the chat.
+      bar.append(h("button", { type: "button", class: "ask-resolved", onclick: () => this.act(
+        () => this.api.post(`/v1/chats/${chat.id}/ask-resolved`), "Asked whether anything is left.") },
+      "Anything left?"));
     }
     bar.append(this.topicForm(chat), this.closeForm(chat));
     if (this.ctx.supervises || this.ctx.settings.operators_may_reassign) bar.append(this.reassignForm(chat));
@@ -189,76 +223,52 @@ export class ChatPane {
     const groups = [["", "same group"], ...[...this.ctx.groups.values()].map((g) => [g.id, g.name])];
     const toOperator = select("operator_id", operators, "");
     const toGroup = select("group_id", groups, "");
+    const comment = h("input", { name: "reassign-comment", maxlength: "5000", placeholder: "kept as a private note" });
     return h("form", { class: "inline reassign-form", onsubmit: (e) => {
       e.preventDefault();
       const body = {};
       if (toOperator.value) body.operator_id = toOperator.value;
       if (toGroup.value) body.group_id = toGroup.value;
-      this.act(() => this.api.post(`/v1/chats/${chat.id}/reassign`, body), "Reassigned.");
+      if (!body.operator_id && !body.group_id) body.group_id = chat.group_id || undefined;
+      if (comment.value.trim()) body.comment = comment.value.trim();
+      this.act(async () => {
+        await this.api.post(`/v1/chats/${chat.id}/reassign`, body);
+        delete comment.dataset.edited;
+      }, "Reassigned.");
     } }, this.ctx.operators.size ? field("Reassign to operator", toOperator) : null,
-    field("Reassign to group", toGroup), h("button", {}, "Reassign"));
-  }
-
-  messages(chat) {
-    const list = h("ol", { class: "messages", "aria-label": "Messages", tabindex: "0" });
-    for (const m of chat.messages) list.append(this.message(chat, m));
-    return list;
-  }
-
-  message(chat, m) {
-    const own = m.author === "operator" && this.ctx.me && String(m.author_id) === this.ctx.me;
-    const item = h("li", { class: `msg from-${m.author}${m.deleted ? " deleted" : ""}`, dataset: { id: m.message_id } },
-      h("span", { class: "who" }, AUTHORS[m.author] || m.author),
-      h("time", { dateTime: m.at }, when(m.at)),
-      h("p", { class: "text" }, m.deleted ? "(deleted)" : m.text),
-      m.edited_at && !m.deleted ? h("span", { class: "small" }, "edited") : null);
-    for (const a of m.attachments || []) {
-      const safe = /^https?:\/\//i.test(a.url);
-      item.append(h("a", { class: "attachment", href: safe ? a.url : undefined, rel: "noopener noreferrer", target: "_blank" },
-        `📎 ${a.name || a.url}${a.size ? ` (${Math.ceil(a.size / 1024)} KB)` : ""}`));
-    }
-    if (m.buttons && m.buttons.length) {
-      item.append(h("div", { class: "buttons", "aria-label": "Buttons offered" },
-        m.buttons.map((b) => h("span", { class: "chip", title: b.value }, b.text))));
-    }
-    if (own && !m.deleted && chat.status !== "closed") item.append(this.ownTools(chat, m));
-    return item;
-  }
-
-  ownTools(chat, m) {
-    const settings = this.ctx.settings;
-    const tools = h("span", { class: "tools" });
-    const path = `/v1/chats/${chat.id}/messages/${m.message_id}`;
-    if (!settings.forbid_message_edits) {
-      tools.append(h("button", { class: "link", "aria-label": "Edit message", onclick: (e) => {
-        const box = h("textarea", { "aria-label": "Edited text" }, m.text);
-        const form = h("form", { class: "edit", onsubmit: (ev) => {
-          ev.preventDefault();
-          this.act(() => this.api.patch(path, { text: box.value }), "Edited.");
-        } }, box, h("button", {}, "Save"));
-        e.target.closest("li").append(form);
-        box.focus();
-      } }, "edit"));
-    }
-    const deletes = settings.forbid_message_deletes ?? settings.forbid_message_edits;
-    if (!deletes) {
-      tools.append(h("button", { class: "link", "aria-label": "Delete message", onclick: () =>
-        this.act(() => this.api.del(path), "Deleted.") }, "delete"));
-    }
-    return tools;
+    field("Reassign to group", toGroup), field("Reassign comment", comment), h("button", {}, "Reassign"));
   }
 
   replyForm(chat) {
-    const text = h("textarea", { name: "reply", rows: "3", "aria-label": "Reply", placeholder: "Reply… (Ctrl+Enter sends)" });
-    const form = h("form", { class: "reply", onsubmit: (e) => {
+    const text = h("textarea", { name: "reply", rows: "3", "aria-label": "Reply",
+      placeholder: "Reply… (/ for quick replies, Ctrl+Enter sends)" });
+    const hint = h("p", { class: "small quick-hint", id: "quick-hint", "aria-live": "polite" });
+    const chosen = () => (this.quick && this.quick.chatId === chat.id && text.value === this.quick.shown ? this.quick : null);
+    const showHint = () => {
+      const quick = chosen();
+      hint.hidden = !quick;
+      hint.textContent = quick ? `Quick reply /${quick.shortcut}: its placeholders are filled in as it is sent. Edit it to send your own text.` : "";
+    };
+    const form = h("form", { class: "reply", "aria-label": "Send a reply", onsubmit: (e) => {
       e.preventDefault();
       const value = text.value.trim();
       if (!value) return;
+      const quick = chosen();
       this.act(async () => {
-        await this.api.post(`/v1/chats/${chat.id}/messages`, { text: value });
+        const body = quick ? { quick_reply_id: quick.id } : { text: value };
+        await this.api.post(`/v1/chats/${chat.id}/messages`, body);
+        this.quick = null;
         text.value = "";
+        delete text.dataset.edited;
       });
-    } }, text, h("button", { class: "primary" }, "Send"));
+    } }, h("div", { class: "reply-box" }, text, this.picker.attach(text, async (reply) => {
+      const shown = filledIn(reply.text, { client_name: chat.client?.name, operator_first_name: await this.firstName() });
+      this.quick = { chatId: chat.id, id: reply.id, shortcut: reply.shortcut, shown };
+      text.value = shown;
+      text.dataset.edited = "";
+      showHint();
+    }), hint), h("button", { class: "primary" }, "Send"));
+    text.addEventListener("input", showHint);
     text.addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) form.requestSubmit();
     });
@@ -266,15 +276,20 @@ export class ChatPane {
       text.disabled = true;
       text.placeholder = "Intercept the chat to reply.";
     }
+    queueMicrotask(showHint); // once an edit kept through a re-render is back in the box
     return form;
   }
 
-  previous(chat) {
-    const items = chat.previous_chats || [];
-    if (!items.length) return null;
-    return h("details", { class: "previous" }, h("summary", {}, `Previous dialogs (${items.length})`),
-      h("ul", {}, items.map((p) => h("li", {},
-        h("button", { class: "link", onclick: () => this.open(p.id) },
-          `${when(p.requested_at)} · ${p.topic || "no topic"} · ${p.status}${p.rating ? ` · ★${p.rating}` : ""}`)))));
+  // The signed-in operator's first name, for a quick reply's preview.
+  async firstName() {
+    if (this.myFirstName === undefined) {
+      const op = this.ctx.operators.get(this.ctx.me);
+      try {
+        this.myFirstName = op ? op.first_name : this.ctx.me ? (await this.api.get("/v1/me")).first_name : "";
+      } catch {
+        this.myFirstName = "";
+      }
+    }
+    return this.myFirstName;
   }
 }

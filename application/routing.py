@@ -4,11 +4,9 @@ Every command ranks operators from the same picture (the directory, through ``Ro
 so commands running at the same moment would all choose its best operator; all but one would
 lose the version race on that operator, reload everything and run again. So:
 - each run of a routing command is an ``attempt`` numbered by the conflict retry (1, then 2
-  after a lost race...): after a lost race the best few are tried in random order, each on its
-  own aggregate, without waiting for the picture to catch up with the winner's write (the
-  winner's operator is the one the picture is wrong about, and its aggregate says so), and
-  after ``RACES_BEFORE_QUEUEING`` the chat is queued for the dispatcher, which assigns one
-  chat at a time;
+  after a lost race...): after a lost race the picture is brought up to date first, the best
+  few are tried in random order, and after ``RACES_BEFORE_QUEUEING`` the chat is queued for
+  the dispatcher, which assigns one chat at a time;
 - an operator another run of this process has chosen and not yet saved (its ``picks``) ranks
   after the others until that run ends (saved, failed or lost).
 The aggregates still decide: a stale picture costs a look further down the list, never an
@@ -105,6 +103,9 @@ class Routing:
     @contextmanager
     def attempt(self, number: int) -> Iterator[RoutingAttempt]:
         """Run ``number`` of a command: what it picks is held until the block ends."""
+        if number > 1:
+            # Another writer won: bring the picture up to date before deciding again.
+            self.view.catch_up(timeout=ROUTING_CATCH_UP_S)
         attempt = RoutingAttempt(self, number)
         try:
             yield attempt

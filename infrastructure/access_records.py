@@ -68,13 +68,13 @@ class PostgresAccessRecords:
             )
 
     def last_active(self, token_id: UUID) -> datetime | None:
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(f"SELECT last_active_at FROM {TOKENS} WHERE token_id = %s", (token_id,))
             row = curs.fetchone()
         return row["last_active_at"] if row else None
 
     def last_used(self, token_ids: Sequence[UUID]) -> dict[UUID, datetime]:
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 f"SELECT token_id, last_used_at FROM {TOKENS} WHERE token_id = ANY(%s)",
                 (list(token_ids),),
@@ -91,7 +91,7 @@ class PostgresAccessRecords:
             )
 
     def last_heartbeat(self, operator_id: UUID) -> datetime | None:
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 f"SELECT heartbeat_at FROM {PRESENCE} WHERE operator_id = %s", (operator_id,)
             )

@@ -66,7 +66,7 @@ class ClientQueries:
             f"SELECT {CARD_COLUMNS} FROM {self.table('clients')} {where}"
             "ORDER BY last_seen_at DESC, id DESC LIMIT %s"
         )
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(sql, (*params, limit + 1))
             rows = curs.fetchall()
         next_cursor = None
@@ -77,6 +77,6 @@ class ClientQueries:
 
     def all_cards(self) -> list[dict[str, Any]]:
         """Every card (for tests comparing the model with a rebuild)."""
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(f"SELECT {CARD_COLUMNS} FROM {self.table('clients')} ORDER BY id")
             return curs.fetchall()

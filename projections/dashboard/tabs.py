@@ -146,7 +146,7 @@ class TabQueries:
             f"WHERE {' AND '.join(where) or 'true'} "
             f"ORDER BY {column} {direction}, id {direction} LIMIT %s"
         )
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(sql, (*params, limit + 1))
             rows = curs.fetchall()
         next_cursor = None

@@ -24,7 +24,7 @@ class WaitingQueries:
     def waiting(self, limit: int) -> list[UUID]:
         """Queued chats the engine may assign (no group, or a group that is not deleted and
         routes automatically), oldest first (requested_at, id)."""
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 f"SELECT c.id FROM {self.table('dashboard_chats')} c WHERE c.status = 'queued' "
                 f"AND NOT EXISTS (SELECT FROM {self.table('dashboard_groups')} g "
@@ -37,7 +37,7 @@ class WaitingQueries:
     def stranded(self, limit: int) -> list[UUID]:
         """Queued chats still in a deleted group, oldest first: the engine moves them to the
         help queue (no group)."""
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 f"SELECT c.id FROM {self.table('dashboard_groups')} g "
                 f"JOIN {self.table('dashboard_chats')} c ON c.group_id = g.group_id "

@@ -47,7 +47,7 @@ class DirectoryQueries:
         if cursor is not None:
             where.append("(last_name, first_name, id::text) > (%s, %s, %s)")
             params.extend(decode_key(cursor, 3))
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 f"SELECT {OPERATOR_COLUMNS} FROM {self.table('operators')} "
                 f"WHERE {' AND '.join(where)} ORDER BY last_name, first_name, id::text LIMIT %s",
@@ -67,7 +67,7 @@ class DirectoryQueries:
         Returns (operator id, last activity) pairs for the scheduler to confirm and act on.
         """
         default_s = default_minutes * 60 if default_minutes else 0
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 f"SELECT id, last_active_at FROM {self.table('operators')} "
                 "WHERE active AND status = 'working' "
@@ -87,7 +87,7 @@ class DirectoryQueries:
         if cursor is not None:
             where.append("(t.created_at, t.id) > (%s, %s)")
             params.extend(decode_time_key(cursor))
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 "SELECT t.id, COALESCE(o.role, t.role) AS role, t.name, t.operator_id, "
                 f"t.created_at, t.expires_at FROM {self.table('tokens')} t "
@@ -103,7 +103,7 @@ class DirectoryQueries:
 
     def groups_of(self, operator_id: UUID) -> list[UUID]:
         """The groups an operator belongs to (none for an unknown operator)."""
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 f"SELECT group_ids FROM {self.table('operators')} WHERE id = %s", (operator_id,)
             )
@@ -111,7 +111,7 @@ class DirectoryQueries:
         return list(row["group_ids"]) if row is not None else []
 
     def groups(self) -> list[dict[str, Any]]:
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 f"SELECT {GROUP_COLUMNS} FROM {self.table('groups')} WHERE NOT deleted "
                 "ORDER BY name, id"

@@ -26,7 +26,7 @@ class EventQueries:
         if bot is not None:
             where += " AND bot = %s"
             params.append(bot)
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 f"SELECT * FROM {self.table('events')} WHERE {where} ORDER BY position LIMIT %s",
                 (*params, limit),
@@ -42,7 +42,7 @@ class EventQueries:
             except ValueError as error:
                 raise BadCursor("cursor is not one this API gave out") from error
             where = "WHERE id > %s"
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 f"SELECT {WEBHOOK_COLUMNS} FROM {self.table('webhooks')} {where} "
                 "ORDER BY id LIMIT %s",
@@ -67,7 +67,7 @@ class EventQueries:
                 raise BadCursor("cursor is not one this API gave out")
             where += " AND position > %s"
             params.append(int(after))
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 "SELECT event_id, type, position, status, attempts, last_status_code, "
                 f"last_error, next_attempt_at, delivered_at FROM {DELIVERIES} WHERE {where} "

@@ -74,7 +74,7 @@ class HistoryQueries:
         With ``q``, each row has a ``headline``: the words matched, in their context.
         """
         sql, params = self.search_sql(filters, held_by=held_by, cursor=cursor, limit=limit)
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(sql, params)
             rows = curs.fetchall()
         next_cursor = None
@@ -97,7 +97,7 @@ class HistoryQueries:
         first."""
         same_channel = "channel = %s" if channel is not None else "channel IS NULL"
         channel_params = (channel,) if channel is not None else ()
-        with self.datastore.transaction() as curs:
+        with self.datastore.cursor() as curs:
             curs.execute(
                 "SELECT id, status, topic, subtopic, operator_id, requested_at, closed_at, "
                 "close_reason, closed_by, rating "

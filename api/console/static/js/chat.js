@@ -52,6 +52,19 @@ export class ChatPane {
     this.ctx.onClose();
   }
 
+  // The chat left the caller's view (reassigned to someone else, taken from the queue): what
+  // the pane offers would be refused now. It says so instead of showing the chat stale.
+  removed(id) {
+    if (!id || id !== this.id) return;
+    this.id = null;
+    this.chat = null;
+    this.editing = null;
+    this.quick = null;
+    replaceChildren(this.body, h("p", { class: "empty" }, "Choose a chat."),
+      h("button", { class: "back-to-folders", onclick: () => this.close() }, "Back to the folders"));
+    this.say("This chat was moved to another operator.", "info");
+  }
+
   // The dashboard saw this chat change: read it again (unless the change was ours, seen).
   rowChanged(row) {
     if (row.id === this.id && row.position > this.position) this.reload();
@@ -68,7 +81,7 @@ export class ChatPane {
       this.position = Math.max(this.position, this.api.position);
       this.render();
     } catch (error) {
-      this.say(errorText(error));
+      if (id === this.id) this.say(errorText(error));
     }
   }
 

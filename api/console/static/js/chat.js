@@ -27,6 +27,7 @@ export class ChatPane {
     if (id !== this.id) {
       this.editing = null;
       this.quick = null;
+      this.handedOn = null;
       this.client.editing = false;
     }
     this.id = id;
@@ -62,7 +63,9 @@ export class ChatPane {
     this.quick = null;
     replaceChildren(this.body, h("p", { class: "empty" }, "Choose a chat."),
       h("button", { class: "back-to-folders", onclick: () => this.close() }, "Back to the folders"));
-    this.say("This chat was moved to another operator.", "info");
+    // Unless this pane moved it: then the stream only confirms it.
+    if (this.handedOn === id) this.say("Reassigned.", "ok");
+    else this.say("This chat was moved to another operator.", "info");
   }
 
   // The dashboard saw this chat change: read it again (unless the change was ours, seen).
@@ -72,6 +75,7 @@ export class ChatPane {
 
   async reload() {
     const id = this.id;
+    if (!id) return;
     const asked = (this.asked = (this.asked || 0) + 1);
     try {
       const chat = await this.api.get(`/v1/chats/${id}`);
@@ -86,11 +90,12 @@ export class ChatPane {
   }
 
   async act(fn, done) {
+    const id = this.id;
     try {
       await fn();
-      await this.reload();
+      if (id === this.id) await this.reload(); // else it left the view meanwhile
       if (done) this.say(done, "ok");
-      else this.status.hidden = true;
+      else if (id === this.id) this.status.hidden = true;
     } catch (error) {
       this.say(errorText(error));
     }
@@ -245,7 +250,11 @@ export class ChatPane {
       if (!body.operator_id && !body.group_id) body.group_id = chat.group_id || undefined;
       if (comment.value.trim()) body.comment = comment.value.trim();
       this.act(async () => {
-        await this.api.post(`/v1/chats/${chat.id}/reassign`, body);
+        this.handedOn = chat.id;
+        await this.api.post(`/v1/chats/${chat.id}/reassign`, body).catch((error) => {
+          this.handedOn = null;
+          throw error;
+        });
         delete comment.dataset.edited;
       }, "Reassigned.");
     } }, this.ctx.operators.size ? field("Reassign to operator", toOperator) : null,

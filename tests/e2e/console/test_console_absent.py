@@ -55,6 +55,7 @@ def test_the_engine_marks_an_idle_operator_absent_and_return_to_active_clears_it
 
         expect(absent).to_be_visible()
         expect(absent).to_contain_text("You are marked absent")
+        expect(status).to_have_value("absent")  # behind the dialog: the status as it is
         expect(page.locator("body")).to_have_class(re.compile(r"\bis-absent\b"))
         back = absent.get_by_role("button", name="Return to active")
         expect(back).to_be_focused()

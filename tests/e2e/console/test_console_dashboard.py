@@ -126,6 +126,10 @@ def test_a_supervisor_reassigns_and_both_operators_screens_follow(
     bob_page = console(token_of(bob_http))
     boss = console(token_of(boss_http))
     expect(card(ann_page, chat["id"])).to_be_visible()
+    # Ann has the chat open when it is taken from her.
+    card(ann_page, chat["id"]).get_by_role("button").click()
+    ann_pane = ann_page.locator(".chat-pane")
+    expect(ann_pane.get_by_role("button", name="Intercept")).to_be_visible()
     expect(bob_page.locator(".live-state")).to_have_text("live")
     expect(card(bob_page, chat["id"])).to_have_count(0)
 
@@ -139,6 +143,12 @@ def test_a_supervisor_reassigns_and_both_operators_screens_follow(
 
     expect(card(bob_page, chat["id"])).to_be_visible()
     expect(card(ann_page, chat["id"])).to_have_count(0)
+    # Ann's pane does not sit there stale (its actions would now be refused): it says why.
+    expect(
+        ann_pane.get_by_role("status").filter(has_text="This chat was moved to another operator")
+    ).to_be_visible()
+    expect(ann_pane.locator(".chat-head")).to_have_count(0)
+    expect(ann_pane.get_by_role("button", name="Intercept")).to_have_count(0)
     expect(ann_page.get_by_role("tab", name="Mine")).to_contain_text("0")
     expect(bob_page.get_by_role("tab", name="Mine")).to_contain_text("1")
 

@@ -372,3 +372,29 @@ def test_controls_of_the_pane_have_accessible_names(setup: Setup, console) -> No
     )
     assert len(controls) > 15, controls
     assert [html for name, html in controls if not name.strip()] == []
+
+
+def test_an_operator_reassigns_to_a_colleague_where_the_company_allows(
+    setup: Setup, console
+) -> None:
+    group = setup.group()
+    _, ann = working_operator(setup, group["id"], first_name="Ann")
+    # Bob is on a break while the chat comes, so it is Ann's; then he starts work.
+    bob, bob_http = setup.operator(group["id"], first_name="Bob", working=False)
+    chat = hand_off(setup.bot(), group)
+    ok(ann.post(f"/v1/chats/{chat['id']}/intercept"))
+    ok(bob_http.put(f"/v1/operators/{bob['id']}/status", json={"status": "working"}))
+    with company_settings(setup, operators_may_reassign=True):
+        page = console(token_of(ann))
+        pane = open_chat(page, chat["id"], intercept=False)
+        to_operator = pane.get_by_label("Reassign to operator")
+        expect(to_operator.locator("option", has_text="Bob")).to_have_count(1)
+        expect(pane.locator(".chat-head")).to_contain_text("with Ann")  # names known too
+        to_operator.select_option(bob["id"])
+        pane.get_by_role("button", name="Reassign").click()
+        # The chat leaves Ann's view: her pane confirms, it does not say "moved".
+        expect(pane.get_by_role("status").filter(has_text="Reassigned.")).to_be_visible()
+        expect(pane.locator(".chat-head")).to_have_count(0)
+        expect(card(page, chat["id"])).to_have_count(0)
+        expect(pane.locator(".notice.error")).to_have_count(0)
+    assert ok(setup.admin.get(f"/v1/chats/{chat['id']}"))["operator_id"] == bob["id"]

@@ -27,6 +27,7 @@ export class ChatPane {
     if (id !== this.id) {
       this.editing = null;
       this.quick = null;
+      this.handedOn = null;
       this.client.editing = false;
     }
     this.id = id;
@@ -52,6 +53,21 @@ export class ChatPane {
     this.ctx.onClose();
   }
 
+  // The chat left the caller's view (reassigned to someone else, taken from the queue): what
+  // the pane offers would be refused now. It says so instead of showing the chat stale.
+  removed(id) {
+    if (!id || id !== this.id) return;
+    this.id = null;
+    this.chat = null;
+    this.editing = null;
+    this.quick = null;
+    replaceChildren(this.body, h("p", { class: "empty" }, "Choose a chat."),
+      h("button", { class: "back-to-folders", onclick: () => this.close() }, "Back to the folders"));
+    // Unless this pane moved it: then the stream only confirms it.
+    if (this.handedOn === id) this.say("Reassigned.", "ok");
+    else this.say("This chat was moved to another operator.", "info");
+  }
+
   // The dashboard saw this chat change: read it again (unless the change was ours, seen).
   rowChanged(row) {
     if (row.id === this.id && row.position > this.position) this.reload();
@@ -59,6 +75,7 @@ export class ChatPane {
 
   async reload() {
     const id = this.id;
+    if (!id) return;
     const asked = (this.asked = (this.asked || 0) + 1);
     try {
       const chat = await this.api.get(`/v1/chats/${id}`);
@@ -68,16 +85,17 @@ export class ChatPane {
       this.position = Math.max(this.position, this.api.position);
       this.render();
     } catch (error) {
-      this.say(errorText(error));
+      if (id === this.id) this.say(errorText(error));
     }
   }
 
   async act(fn, done) {
+    const id = this.id;
     try {
       await fn();
-      await this.reload();
+      if (id === this.id) await this.reload(); // else it left the view meanwhile
       if (done) this.say(done, "ok");
-      else this.status.hidden = true;
+      else if (id === this.id) this.status.hidden = true;
     } catch (error) {
       this.say(errorText(error));
     }
@@ -232,7 +250,11 @@ export class ChatPane {
       if (!body.operator_id && !body.group_id) body.group_id = chat.group_id || undefined;
       if (comment.value.trim()) body.comment = comment.value.trim();
       this.act(async () => {
-        await this.api.post(`/v1/chats/${chat.id}/reassign`, body);
+        this.handedOn = chat.id;
+        await this.api.post(`/v1/chats/${chat.id}/reassign`, body).catch((error) => {
+          this.handedOn = null;
+          throw error;
+        });
         delete comment.dataset.edited;
       }, "Reassigned.");
     } }, this.ctx.operators.size ? field("Reassign to operator", toOperator) : null,

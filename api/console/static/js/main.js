@@ -11,7 +11,8 @@ import { HistoryScreen } from "./history.js";
 import { ReportsScreen } from "./reports.js";
 import { Stream } from "./stream.js";
 
-const STATUSES = [["working", "Working"], ["break", "Break"], ["leaving", "Leaving"], ["offline", "Offline"]];
+const STATUSES = [["working", "Working"], ["break", "Break"], ["leaving", "Leaving"], ["offline", "Offline"],
+  ["absent", "Absent"]]; // absent: shown, never chosen (the engine's only)
 // The screen is open: told to the engine this often (and more often than the operator's
 // auto-logout, which counts from the last action or heartbeat).
 const HEARTBEAT_MS = 15_000;
@@ -117,7 +118,13 @@ class Session {
 
   async begin() {
     const loads = [];
-    if (this.staff) loads.push(api.get("/v1/settings").then((s) => { this.settings = s; }));
+    // Operators see the operator list where the company lets them reassign (to choose whom).
+    if (this.staff) {
+      loads.push(api.get("/v1/settings").then((s) => {
+        this.settings = s;
+        if (!this.supervises && s.operators_may_reassign) return this.loadOperators().catch(() => {});
+      }));
+    }
     if (this.staff || this.role === "analyst") {
       loads.push(api.get("/v1/groups").then((p) => p.items.forEach((g) => this.groups.set(g.id, g))));
     }
@@ -137,7 +144,9 @@ class Session {
 
   async loadOperators() {
     const items = await api.all("/v1/operators");
-    this.operators = new Map(items.map((o) => [o.id, o]));
+    // In place: the chat pane holds this map.
+    this.operators.clear();
+    for (const o of items) this.operators.set(o.id, o);
   }
 
   layout() {
@@ -170,6 +179,7 @@ class Session {
   statusSwitch() {
     this.statusSelect = select("status", STATUSES, this.operator.status);
     this.statusSelect.setAttribute("aria-label", "My status");
+    this.statusSelect.querySelector('option[value="absent"]').disabled = true;
     this.statusSelect.addEventListener("change", () => this.setStatus(this.statusSelect.value));
     return this.statusSelect;
   }
@@ -179,13 +189,15 @@ class Session {
       this.operator = await api.put(`/v1/operators/${this.me}/status`, { status });
       this.showStatus(this.operator.status);
     } catch (error) {
+      this.showStatus(this.operator.status); // unchanged: the switch shows it again
       notice(this.main, errorText(error));
     }
   }
 
+  // The status as the API reports it, absent included (behind the absent screen).
   showStatus(status) {
     if (!this.me) return;
-    if (status !== "absent") this.statusSelect.value = status;
+    this.statusSelect.value = status;
     this.absent.hidden = status !== "absent";
     document.body.classList.toggle("is-absent", status === "absent");
     if (status === "absent") this.absent.querySelector("button").focus();
@@ -222,7 +234,7 @@ class Session {
     this.stream = new Stream(api, {
       ready: (position) => this.dashboard.load(position).catch((e) => notice(this.main, errorText(e))),
       chat: (row) => { this.dashboard.upsert(row); this.pane.rowChanged(row); this.screens.board?.chatChanged(); },
-      removed: (id, position) => this.dashboard.remove(id, position),
+      removed: (id, position) => { this.dashboard.remove(id, position); this.pane.removed(id); },
       reset: () => this.dashboard.load(api.position),
       state: (state) => {
         this.liveState.textContent = state;

@@ -21,6 +21,7 @@ from domain.operator import Operator
 from domain.webhook import Webhook
 from projections.events.mapping import ChatFacts, bot_of, event_id, fact_for, iso, message_state
 from projections.events.queries import EventQueries
+from projections.events.retention import horizon
 from projections.events.tables import DELIVERIES, OUTBOX_DDL, TABLES
 from projections.machinery.readmodel import ReadModel
 
@@ -45,9 +46,12 @@ class EventsOut(EventQueries, ReadModel):
         self._chats: dict[UUID, ChatFacts | None] = {}
         self._operators: dict[UUID, str | None] = {}
         self._messages: dict[UUID, dict[str, Any] | None] = {}
+        self._horizon = 0
 
     def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
         """Read, in a few statements, the chats, operators and messages the batch touches."""
+        # Deliveries up to here were pruned (``retention``): a rebuild schedules them no more.
+        self._horizon = horizon(curs)
         chat_ids = {e.originator_id for e in events if isinstance(e, Chat.Event)}
         rows: dict[Any, Any] = {}
         self.read_rows(
@@ -152,6 +156,8 @@ class EventsOut(EventQueries, ReadModel):
                 Jsonb(fact.data),
             ),
         )
+        if position <= self._horizon:
+            return
         matches = _MATCHES.format(type="%s", bot="%s")
         curs.execute(
             f"INSERT INTO {DELIVERIES} (webhook_id, position, event_id, chat_id, type, "
@@ -206,6 +212,15 @@ class EventsOut(EventQueries, ReadModel):
         )
 
     @on.register
+    def _(self, e: Webhook.SecretRotated, position: int, curs: Cursor) -> None:
+        # The right-hand sides read the row as it was: the replaced secret becomes the previous.
+        curs.execute(
+            f"UPDATE {self.table('webhooks')} SET previous_secret = secret, secret = %s, "
+            "previous_until = %s WHERE id = %s",
+            (e.secret, e.previous_until, e.originator_id),
+        )
+
+    @on.register
     def _(self, e: Webhook.WebhookDeleted, position: int, curs: Cursor) -> None:
         curs.execute(f"DELETE FROM {self.table('webhooks')} WHERE id = %s", (e.originator_id,))
         curs.execute(f"DELETE FROM {DELIVERIES} WHERE webhook_id = %s", (e.originator_id,))
@@ -219,10 +234,10 @@ class EventsOut(EventQueries, ReadModel):
             f"INSERT INTO {DELIVERIES} (webhook_id, position, event_id, chat_id, type, "
             "scheduled_by) SELECT w.id, e.position, e.id, e.chat_id, e.type, %s "
             f"FROM {self.table('events')} e JOIN {self.table('webhooks')} w ON w.id = %s "
-            f"WHERE e.position >= %s AND e.position < %s AND {matches} "
+            f"WHERE e.position >= %s AND e.position < %s AND e.position > %s AND {matches} "
             "ON CONFLICT (webhook_id, position) DO UPDATE SET status = 'pending', attempts = 0, "
             "next_attempt_at = now(), leased_until = NULL, last_status_code = NULL, "
             "last_error = NULL, delivered_at = NULL, scheduled_by = excluded.scheduled_by "
             f"WHERE {DELIVERIES}.scheduled_by < excluded.scheduled_by",
-            (position, e.originator_id, e.from_position, position),
+            (position, e.originator_id, e.from_position, position, self._horizon),
         )

@@ -249,8 +249,8 @@ def queries(bench: Bench, write_rate: float) -> dict[str, Any]:
     ``write_rate`` per second (open loop, in the load generator): dashboard ``mine`` (the
     operator holding the most open chats) and ``queue`` (the manual group's waiting chats),
     history with each filter and with full text, the SLA report over the 30 days by day,
-    for one group and for all, and the clients search. Latency is the client's, over HTTP on a keep-alive connection,
-    one query at a time."""
+    for one group and for all, and the clients search. Latency is the client's, over HTTP on
+    a keep-alive connection, one query at a time."""
     info, tokens = bench.info, bench.tokens
     day_to = info.window_to
     day_from = (datetime.fromisoformat(info.window_to).replace(hour=0)).isoformat()

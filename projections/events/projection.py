@@ -124,13 +124,14 @@ class EventsOut(EventQueries, ReadModel):
         self._write_gathered(curs)
 
     def _write_gathered(self, curs: Cursor) -> None:
-        """What the batch gathered so far, one statement per table."""
+        """What the batch gathered so far, one statement per table (arrays in binary: quoting
+        text arrays was a fifth of the time)."""
         if self._changed_chats:
             chats = list(self._changed_chats.values())
             self._changed_chats = {}
             curs.execute(
                 f"INSERT INTO {self.table('event_chats')} (id, external_id, bot, operator_id) "
-                "SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::uuid[]) "
+                "SELECT * FROM unnest(%b::uuid[], %b::text[], %b::text[], %b::uuid[]) "
                 "ON CONFLICT (id) DO UPDATE SET operator_id = excluded.operator_id",
                 (
                     [c.id for c in chats],
@@ -144,7 +145,7 @@ class EventsOut(EventQueries, ReadModel):
             self._changed_messages = {}
             curs.execute(
                 f"INSERT INTO {self.table('event_messages')} (id, chat_id, message) "
-                "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::text[]::jsonb[]) "
+                "SELECT * FROM unnest(%b::uuid[], %b::uuid[], %b::text[]::jsonb[]) "
                 "ON CONFLICT (id) DO UPDATE SET message = excluded.message",
                 (
                     list(messages),
@@ -162,9 +163,9 @@ class EventsOut(EventQueries, ReadModel):
         matches = _MATCHES.format(type="e.type", bot="e.bot")
         curs.execute(
             f"WITH e AS (INSERT INTO {self.table('events')} (position, id, type, chat_id, "
-            "external_id, bot, occurred_at, operator, data) SELECT * FROM unnest(%s::bigint[], "
-            "%s::text[], %s::text[], %s::uuid[], %s::text[], %s::text[], %s::timestamptz[], "
-            "%s::text[]::jsonb[], %s::text[]::jsonb[]) RETURNING position, id, chat_id, type, bot) "
+            "external_id, bot, occurred_at, operator, data) SELECT * FROM unnest(%b::bigint[], "
+            "%b::text[], %b::text[], %b::uuid[], %b::text[], %b::text[], %b::timestamptz[], "
+            "%b::text[]::jsonb[], %b::text[]::jsonb[]) RETURNING position, id, chat_id, type, bot) "
             f"INSERT INTO {DELIVERIES} (webhook_id, position, event_id, chat_id, type, "
             f"scheduled_by) SELECT w.id, e.position, e.id, e.chat_id, e.type, e.position FROM e "
             f"JOIN {self.table('webhooks')} w ON w.active AND {matches} WHERE e.position > %s "

@@ -4,13 +4,16 @@ replay afterwards schedules nothing that was pruned."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import psycopg
 
 from infrastructure.bootstrap import retention_chores
 from infrastructure.config import Config
+from infrastructure.scheduler import Chore, Scheduler
 from projections.events.retention import prune
 from projections.events.tables import DELIVERIES, PRUNED
 from projections.machinery.readmodel import SCHEMA
@@ -113,3 +116,34 @@ def test_nothing_young_goes_and_zero_days_keeps_everything(database_url: str) ->
         assert retention_chores(off, container.events_out, clock) == []
         on = retention_chores(Config(), container.events_out, clock)
         assert [chore.every_s for chore in on] == [600.0]
+
+
+def test_the_scheduler_runs_its_chores_on_time_and_past_failures(database_url: str) -> None:
+    calls: list[str] = []
+    twice = threading.Event()
+
+    class NoDeadlines:
+        def tick(self) -> None:
+            pass
+
+    def failing() -> None:
+        calls.append("failing")
+        raise RuntimeError("a chore that fails")
+
+    def pruning() -> None:
+        calls.append("pruning")
+        if calls.count("pruning") >= 2:
+            twice.set()
+
+    scheduler = Scheduler(
+        NoDeadlines(),  # type: ignore[arg-type]
+        partial(psycopg.connect, database_url),
+        interval_s=0.01,
+        chores=[Chore("failing", 0.05, failing), Chore("pruning", 0.05, pruning)],
+    )
+    scheduler.start()
+    try:
+        assert twice.wait(10), calls
+    finally:
+        scheduler.stop()
+    assert calls.count("failing") >= 2, "a failure does not stop it, nor the others"

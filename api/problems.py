@@ -120,6 +120,7 @@ COMMAND_ERRORS: dict[str, tuple[type[Exception], ...]] = {
     "update_webhook": (domain_errors.InvalidValue, app_errors.Conflict),
     "delete_webhook": (app_errors.Conflict,),
     "replay_webhook": (domain_errors.InvalidValue, app_errors.Conflict),
+    "rotate_webhook_secret": (domain_errors.InvalidValue, app_errors.Conflict),
     # the client card
     "update_client": (domain_errors.InvalidValue, app_errors.Conflict),
     "add_client_note": (domain_errors.InvalidValue, app_errors.Conflict),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID, uuid4
 
 from application.base import SwitchboardBase
@@ -26,6 +27,12 @@ def new_secret() -> str:
 
 @dataclass(frozen=True)
 class RegisteredWebhook:
+    webhook: Webhook
+    secret: str  # shown this once
+
+
+@dataclass(frozen=True)
+class RotatedSecret:
     webhook: Webhook
     secret: str  # shown this once
 
@@ -94,3 +101,13 @@ class WebhookCommands(SwitchboardBase):
         webhook = self.get_webhook(webhook_id)
         webhook.replay(from_position, at=self.clock.now(), actor=actor)
         return Done(None, self._saved(webhook))
+
+    @retry_on_conflict
+    def rotate_webhook_secret(
+        self, webhook_id: UUID, *, overlap: timedelta, actor: str
+    ) -> Done[RotatedSecret]:
+        """A new secret for the webhook; the old one still signs too, for ``overlap``."""
+        webhook = self.get_webhook(webhook_id)
+        secret = new_secret()
+        webhook.rotate_secret(secret, overlap=overlap, at=self.clock.now(), actor=actor)
+        return Done(RotatedSecret(webhook, secret), self._saved(webhook))

@@ -34,6 +34,7 @@ from application.handoff import HANDOFF
 from bench import services
 from domain.actors import SYSTEM
 from domain.chat import Chat
+from domain.client import Client, client_id_of
 from domain.operator import MAX_MAX_CHATS, Operator
 from domain.reservation import Reservation
 from domain.settings import greeting
@@ -59,6 +60,18 @@ TOPICS = {
     "product": ["availability", "warranty", "sizing"],
 }
 CHANNELS = ("web", "whatsapp", "telegram", "app")
+# Clients' names: the card of client k is FIRST[k % 40] LAST[k // 40 % 40] (1,600 names).
+FIRST = (  # noqa: SIM905 (a list of names reads better as text)
+    "Anna Boris Chloe Dmitri Elena Farid Greta Hugo Irina Jonas Katya Liam Maria Nikolai "
+    "Olga Pavel Quinn Rosa Sergei Tamara Umar Vera Wanda Xenia Yusuf Zoe Alina Bogdan "
+    "Clara Denis Emma Fedor Galina Hanna Igor Julia Kirill Lena Maxim Nadia"
+).split()
+LAST = (  # noqa: SIM905 (a list of names reads better as text)
+    "Smith Ivanova Kowalski Novak Horvat Jensen Muller Rossi Garcia Silva Petrov Sokolova "
+    "Popescu Nagy Dubois Larsen Bakker Kuznetsova Moreau Schmidt Fischer Weber Wagner "
+    "Becker Hoffmann Koch Richter Klein Wolf Lange Berg Lindqvist Virtanen Korhonen "
+    "Andersen Hansen Nilsen Olsen Vasquez Romero"
+).split()
 WORDS = [
     "order",
     "parcel",
@@ -120,6 +133,11 @@ class DatasetInfo:
     sample_phone: str
     sample_word: str
     build: dict[str, Any] = field(default_factory=dict)
+    # Client cards (each handoff makes or updates its client's); 0: built before they were.
+    clients: int = 0
+    sample_client_name: str = ""  # a card's whole name (about 1 card in 1,600)
+    sample_client_digits: str = ""  # six digits of a phone
+    sample_client_prefix: str = ""  # the beginning of a surname (about 1 card in 40)
 
 
 def dataset_name(size: Size) -> str:
@@ -151,11 +169,13 @@ def ensure(
     url = services.database_url_for(server_url, name)
     if not rebuild_dataset and services.database_exists(server_url, name):
         info = load_info(url)
-        if info is not None:
+        if info is not None and info.clients:
             say(f"dataset {name}: reusing {info.chats:,} chats, {info.events:,} events")
             return info
+        if info is not None:
+            say(f"dataset {name}: built before client cards were, building again")
         appended = load_info(url, complete=False)
-        if appended is not None:
+        if appended is not None and appended.clients:
             say(f"dataset {name}: {appended.events:,} events appended, building the read models")
             return Builder(url, size, say).finish(appended)
         say(f"dataset {name}: incomplete, building again")
@@ -194,7 +214,9 @@ class Builder:
             app.change_settings({"inactivity_close_minutes": None}, actor=ADMIN.actor)
             groups, manual, operators, supervisor = self._staff(container)
             t0 = time.perf_counter()
-            chats_made, long_chat, long_mid = self._chats(container, groups, manual, operators)
+            chats_made, long_chat, long_mid, cards = self._chats(
+                container, groups, manual, operators
+            )
             append_s = time.perf_counter() - t0
             head = app.head() or 0
             busy = self._busy_operator(container, operators)
@@ -216,6 +238,10 @@ class Builder:
             busy_operator_id=str(busy),
             sample_phone=self._phone(7),
             sample_word="warranty",
+            clients=cards,
+            sample_client_name=self._client_name(12_345),
+            sample_client_digits=self._phone(self.size.chats * 2 // 3)[-6:],
+            sample_client_prefix=LAST[7][:4].lower(),
             build={
                 "append_s": round(append_s, 1),
                 "append_events_s": round(head / append_s),
@@ -302,7 +328,7 @@ class Builder:
 
     def _chats(
         self, container: Services, groups: list[UUID], manual: UUID, operator_ids: list[UUID]
-    ) -> tuple[int, UUID, datetime]:
+    ) -> tuple[int, UUID, datetime, int]:
         app = container.app
         settings = app.company_settings()
         operators = {op: app.repository.get(op) for op in operator_ids}
@@ -314,6 +340,8 @@ class Builder:
         open_from = int(total * (1 - OPEN_SHARE))
         batch: list[Any] = []
         touched: dict[UUID, Operator] = {}
+        clients: dict[UUID, Client] = {}  # every card, kept current in memory
+        seen: dict[UUID, Client] = {}  # the cards the batch changed
         last_report = time.perf_counter()
         long_chat = long_mid = None
         for n in range(total):
@@ -336,15 +364,34 @@ class Builder:
                 actor=BOT.actor,
             )
             batch += [chat, reservation]
+            seen[client_id_of(chat.client)] = self._card(chat, clients)
             if len(batch) >= 2 * SAVE_BATCH:
-                app.save(*batch, *touched.values())
-                batch, touched = [], {}
+                app.save(*batch, *touched.values(), *seen.values())
+                batch, touched, seen = [], {}, {}
                 if time.perf_counter() - last_report > 10:
                     last_report = time.perf_counter()
                     self.say(f"  {n + 1:,} of {total:,} chats, head {app.head():,}")
-        app.save(*batch, *touched.values())
+        app.save(*batch, *touched.values(), *seen.values())
         assert long_chat is not None and long_mid is not None
-        return total, long_chat, long_mid
+        return total, long_chat, long_mid, len(clients)
+
+    @staticmethod
+    def _card(chat: Chat, clients: dict[UUID, Client]) -> Client:
+        """The client card the handoff makes or updates, as ``application.handoff`` does."""
+        card_id = client_id_of(chat.client)
+        card = clients.get(card_id)
+        if card is None:
+            card = Client.first_seen(
+                chat.client, chat_id=chat.id, at=chat.created_on, actor=BOT.actor
+            )
+            clients[card_id] = card
+        else:
+            card.hand_off(chat.client, chat_id=chat.id, at=chat.created_on, actor=BOT.actor)
+        return card
+
+    @staticmethod
+    def _client_name(k: int) -> str:
+        return f"{FIRST[k % len(FIRST)]} {LAST[k // len(FIRST) % len(LAST)]}"
 
     def _chat(
         self,
@@ -359,14 +406,16 @@ class Builder:
         """One handoff's life: request, routing, intercept, messages, close, rating."""
         rng = self.rng
         topic = rng.choice(list(TOPICS))
+        k = rng.randrange(self.size.chats // 3 + 1)
         chat = Chat.request(
             chat_id=uuid4(),
             at=at,
             actor=BOT.actor,
             external_id=f"ext-{n}",
             client={
-                "id": f"client-{rng.randrange(self.size.chats // 3 + 1)}",
-                "name": f"Client {n}",
+                "id": f"client-{k}",
+                "name": self._client_name(k),
+                "username": f"{FIRST[k % len(FIRST)].lower()}_{k}",
                 "phone": self._phone(n),
                 "channel": rng.choice(CHANNELS),
                 "language": "en",

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID, uuid4
 
 import httpx
@@ -247,9 +248,9 @@ def queries(bench: Bench, write_rate: float) -> dict[str, Any]:
     """p50/p99 of the read side at the dataset's size, while handoffs arrive at
     ``write_rate`` per second (open loop, in the load generator): dashboard ``mine`` (the
     operator holding the most open chats) and ``queue`` (the manual group's waiting chats),
-    history with each filter and with full text, and the SLA report over the 30 days by day,
-    for one group and for all. Latency is the client's, over HTTP on a keep-alive connection,
-    one query at a time."""
+    history with each filter and with full text, the SLA report over the 30 days by day,
+    for one group and for all, and the clients search. Latency is the client's, over HTTP on
+    a keep-alive connection, one query at a time."""
     info, tokens = bench.info, bench.tokens
     day_to = info.window_to
     day_from = (datetime.fromisoformat(info.window_to).replace(hour=0)).isoformat()
@@ -289,6 +290,7 @@ def queries(bench: Bench, write_rate: float) -> dict[str, Any]:
             100,
         ),
         ("SLA 30d by day, all", f"/v1/reports/sla?{window}&bucket=day", tokens.supervisor, 100),
+        *client_searches(info, tokens.supervisor),
     ]
     duration = max(bench.phase_s * 3, 15.0)
     load = start_generator(
@@ -320,6 +322,22 @@ def queries(bench: Bench, write_rate: float) -> dict[str, Any]:
         "write_latency_ms": written["latency_ms"],
         "queries": figures,
     }
+
+
+def client_searches(info: DatasetInfo, token: str) -> list[tuple[str, str, str, float]]:
+    """``GET /v1/clients?q=`` (issue 17: p99 <= 50 ms under writes): a whole name (about one
+    card in 1,600), six digits of a phone, and the beginning of a surname (one in 40: the
+    page of the 50 most recently seen)."""
+    if not info.clients:
+        return []
+    return [
+        (f"clients {name}", f"/v1/clients?q={quote(q)}", token, 50)
+        for name, q in (
+            ("name", info.sample_client_name),
+            ("phone digits", info.sample_client_digits),
+            ("surname prefix", info.sample_client_prefix),
+        )
+    ]
 
 
 def _z(iso: str) -> str:

@@ -295,6 +295,9 @@ def headline(results: dict[str, Any]) -> str:
         hist = max((v["p99"] or 0) for k, v in q.items() if k.startswith("history"))
         sla = max((v["p99"] or 0) for k, v in q.items() if k.startswith("SLA"))
         parts.append(f"dashboard p99 {dash} ms, history p99 {hist} ms, SLA {sla} ms")
+        clients = [v["p99"] or 0 for k, v in q.items() if k.startswith("clients")]
+        if clients:
+            parts.append(f"clients search p99 {max(clients)} ms")
     if "live" in f:
         parts.append(f"live lag p99 {f['live']['lag_ms']['p99']} ms")
     if "audit" in f:

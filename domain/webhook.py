@@ -8,7 +8,7 @@ registered at that point of the log.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from eventsourcing.domain import Aggregate
@@ -33,6 +33,8 @@ EVENT_TYPES = (
 )
 MAX_URL = 2_000
 MAX_DESCRIPTION = 500
+# How long a replaced secret may still sign deliveries beside the new one, at most.
+MAX_SECRET_OVERLAP = timedelta(days=7)
 
 
 class BadWebhookUrl(InvalidValue):
@@ -112,6 +114,20 @@ class Webhook(Aggregate):
     class ReplayRequested(Event):
         from_position: int
 
+    class SecretRotated(Event):
+        """A new signing secret; until ``previous_until`` deliveries carry a signature with
+        the secret it replaces too (Standard Webhooks: several signatures, space-separated),
+        so receivers can switch over without losing a delivery."""
+
+        # Kept as it is, like the first one: signing needs the secret itself.
+        secret: str
+        previous_until: datetime
+
+        def apply(self, webhook: Webhook) -> None:
+            webhook.previous_secret = webhook.secret
+            webhook.secret = self.secret
+            webhook.previous_until = self.previous_until
+
     @classmethod
     def register(
         cls,
@@ -156,6 +172,8 @@ class Webhook(Aggregate):
         self.bot = bot
         self.description = description
         self.secret = secret
+        self.previous_secret: str | None = None
+        self.previous_until: datetime | None = None
         self.active = True
         self.deleted = False
 
@@ -208,4 +226,18 @@ class Webhook(Aggregate):
             raise InvalidValue("from_position is a log position, 0 or more")
         self.trigger_event(
             self.ReplayRequested, timestamp=at, actor=actor, from_position=from_position
+        )
+
+    def rotate_secret(self, secret: str, *, overlap: timedelta, at: datetime, actor: str) -> None:
+        """Sign with ``secret`` from now on, and with the current one too for ``overlap``
+        (a secret replaced during an earlier overlap stops at once: two at most)."""
+        if overlap < timedelta(0) or overlap > MAX_SECRET_OVERLAP:
+            days = MAX_SECRET_OVERLAP.days
+            raise InvalidValue(f"a secret's overlap is 0 to {days} days")
+        self.trigger_event(
+            self.SecretRotated,
+            timestamp=at,
+            actor=actor,
+            secret=secret,
+            previous_until=at + overlap,
         )

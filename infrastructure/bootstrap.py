@@ -26,12 +26,13 @@ from infrastructure.config import Config
 from infrastructure.database import Database, EmbeddedPostgres, schema_lock
 from infrastructure.dispatching import DISPATCHER, DispatcherFeed
 from infrastructure.live import InProcessBroker, RedisBroker
-from infrastructure.scheduler import Scheduler
+from infrastructure.scheduler import Chore, Scheduler
 from infrastructure.webhook_sender import WebhookSender
 from projections.clients import Clients
 from projections.dashboard import Dashboard
 from projections.directory import Directory, DirectoryRoutingView
 from projections.events import EventsOut
+from projections.events.retention import prune
 from projections.history import History
 from projections.machinery.feed import LogFeed
 from projections.machinery.positions import PositionWaiter
@@ -133,6 +134,25 @@ def live_broker(config: Config, database: Database) -> InProcessBroker | RedisBr
     return RedisBroker(config.redis_url, channel=f"switchboard:{dbname}:dashboard")
 
 
+def retention_chores(config: Config, events_out: EventsOut, clock: Clock) -> list[Chore]:
+    """Pruning the Events and the delivery log past ``SWITCHBOARD_EVENTS_RETENTION_DAYS``."""
+    if not config.events_retention_days:
+        return []
+    keep = timedelta(days=config.events_retention_days)
+
+    def prune_events() -> None:
+        pruned = prune(events_out, clock.now() - keep)
+        if pruned.events or pruned.deliveries:
+            log.info(
+                "pruned %d Events, %d deliveries and %d messages past their retention",
+                pruned.events,
+                pruned.deliveries,
+                pruned.messages,
+            )
+
+    return [Chore("pruning Events", config.events_prune_interval_s, prune_events)]
+
+
 def build(
     config: Config | None = None,
     *,
@@ -224,7 +244,12 @@ def build(
         runners = tuple(
             ReadModelRunner(model, log_feed, database.connect) for model in (*read_models, feed)
         )
-        scheduler = Scheduler(deadlines, database.connect, interval_s=config.scheduler_interval_s)
+        scheduler = Scheduler(
+            deadlines,
+            database.connect,
+            interval_s=config.scheduler_interval_s,
+            chores=retention_chores(config, events_out, app.clock),
+        )
         sender = WebhookSender(
             config,
             database.url,

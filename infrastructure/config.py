@@ -142,6 +142,19 @@ class Config(BaseSettings):
         description="Embedded PostgreSQL: WAL between checkpoints (fewer checkpoints while "
         "appending and rebuilding).",
     )
+    events_retention_days: float = Field(
+        30.0,
+        alias="SWITCHBOARD_EVENTS_RETENTION_DAYS",
+        ge=0,
+        description="Days the Events (feed, replay) and the webhooks' delivery log are kept; "
+        "older ones are pruned by the worker, never one still to be delivered. 0: kept forever.",
+    )
+    events_prune_interval_s: float = Field(
+        600.0,
+        alias="SWITCHBOARD_EVENTS_PRUNE_INTERVAL_S",
+        gt=0,
+        description="How often the worker prunes Events past their retention (bounded batches).",
+    )
     log_level: str = Field("INFO", alias="SWITCHBOARD_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field(
         "text", alias="SWITCHBOARD_LOG_FORMAT", description="json: one JSON object per line."
@@ -184,6 +197,14 @@ class Config(BaseSettings):
         alias="SWITCHBOARD_WEBHOOK_CONCURRENCY",
         ge=1,
         description="Requests in flight to one webhook at once (a chat's Events go one by one).",
+    )
+
+    webhook_secret_overlap_h: float = Field(
+        24.0,
+        alias="SWITCHBOARD_WEBHOOK_SECRET_OVERLAP_H",
+        ge=0,
+        le=168,
+        description="Hours a rotated-out secret still signs deliveries beside the new one.",
     )
 
     @property

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import psycopg
 
@@ -22,6 +24,16 @@ log = logging.getLogger(__name__)
 LOCK_KEY = zlib.crc32(b"switchboard-scheduler")
 
 
+@dataclass
+class Chore:
+    """Upkeep the scheduler also runs, every ``every_s`` (the first time at its start)."""
+
+    name: str
+    every_s: float
+    run: Callable[[], object]
+    due: float = 0.0  # monotonic time of its next run
+
+
 class Scheduler:
     def __init__(
         self,
@@ -29,10 +41,12 @@ class Scheduler:
         connect: Callable[[], psycopg.Connection],
         *,
         interval_s: float = 1.0,
+        chores: Sequence[Chore] = (),
     ) -> None:
         self.deadlines = deadlines
         self._connect = connect
         self.interval_s = interval_s
+        self.chores = list(chores)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
 
@@ -71,4 +85,15 @@ class Scheduler:
                 self.tick()
             except Exception:
                 log.exception("scheduler pass failed; trying again next time")
+            self._run_chores()
             self._stopping.wait(self.interval_s)
+
+    def _run_chores(self) -> None:
+        for chore in self.chores:
+            if time.monotonic() < chore.due or self._stopping.is_set():
+                continue
+            chore.due = time.monotonic() + chore.every_s
+            try:
+                chore.run()
+            except Exception:
+                log.exception("%s failed; trying again in %.0f s", chore.name, chore.every_s)

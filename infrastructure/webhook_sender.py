@@ -49,6 +49,13 @@ def retry_delay(attempts: int, config: Config, jitter: float) -> float:
     return min(delay, config.webhook_retry_max_s) * jitter
 
 
+def signature(row: dict[str, Any], at: datetime, body: str) -> str:
+    """The ``webhook-signature`` header: with the current secret, and during a rotation's
+    overlap with the replaced one too (space-separated; a receiver accepts either)."""
+    secrets = [row["secret"], row.get("previous_secret")]
+    return " ".join(Signer(secret).sign(row["id"], at, body) for secret in secrets if secret)
+
+
 class WebhookSender:
     def __init__(
         self,
@@ -180,7 +187,10 @@ class WebhookSender:
                 FROM picked p, {events} e, {webhooks} w
                 WHERE d.webhook_id = p.webhook_id AND d.position = p.position
                   AND e.position = d.position AND w.id = d.webhook_id
-                RETURNING d.webhook_id, d.attempts, d.scheduled_by, w.url, w.secret, e.*
+                RETURNING d.webhook_id, d.attempts, d.scheduled_by, w.url, w.secret,
+                  CASE WHEN w.previous_until > now() THEN w.previous_secret END
+                    AS previous_secret,
+                  e.*
                 """,
                 {
                     "busy": busy,
@@ -232,7 +242,7 @@ class WebhookSender:
             "user-agent": USER_AGENT,
             "webhook-id": row["id"],
             "webhook-timestamp": str(int(at.timestamp())),
-            "webhook-signature": Signer(row["secret"]).sign(row["id"], at, body),
+            "webhook-signature": signature(row, at, body),
         }
         try:
             if not self.config.webhooks_reach_private:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -12,6 +13,8 @@ from api.schemas.webhooks import (
     DeliveriesPage,
     DeliveryOut,
     ReplayIn,
+    RotateSecretIn,
+    SecretRotatedOut,
     WebhookCreated,
     WebhookIn,
     WebhookOut,
@@ -127,3 +130,30 @@ def replay_webhook(
     done = app.replay_webhook(webhook_id, body.from_position, actor=caller.actor)
     positioned(response, done)
     return {"position": done.position}
+
+
+@router.post("/{webhook_id}/rotate-secret", response_model=SecretRotatedOut)
+def rotate_webhook_secret(
+    webhook_id: UUID,
+    app: AppDep,
+    runtime: RuntimeDep,
+    caller: Admin,
+    response: Response,
+    body: RotateSecretIn | None = None,
+) -> SecretRotatedOut:
+    """A new signing secret, shown this once. For the overlap, each delivery is signed with
+    the new and the replaced secret (two signatures in `webhook-signature`: a receiver that
+    knows either verifies it); then with the new one only."""
+    overlap_s = body.overlap_s if body and body.overlap_s is not None else None
+    if overlap_s is None:
+        overlap_s = runtime.config.webhook_secret_overlap_h * 3600
+    done = app.rotate_webhook_secret(
+        webhook_id, overlap=timedelta(seconds=overlap_s), actor=caller.actor
+    )
+    positioned(response, done)
+    webhook = done.value.webhook
+    return SecretRotatedOut(
+        **webhook_out(webhook).model_dump(),
+        secret=done.value.secret,
+        previous_secret_until=webhook.previous_until,
+    )

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Body, Flag, Name, Whole, bounded
-from domain.webhook import EVENT_TYPES, MAX_DESCRIPTION, MAX_URL
+from domain.webhook import EVENT_TYPES, MAX_DESCRIPTION, MAX_SECRET_OVERLAP, MAX_URL
 
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 Url = bounded(MAX_URL, 1)
@@ -44,6 +44,22 @@ class WebhookOut(BaseModel):
 
 class WebhookCreated(WebhookOut):
     secret: str = Field(description="`whsec_` + base64: shown this once; signs every delivery.")
+
+
+class RotateSecretIn(Body):
+    overlap_s: Whole | None = Field(
+        None,
+        ge=0,
+        le=int(MAX_SECRET_OVERLAP.total_seconds()),
+        description="Seconds the replaced secret still signs beside the new one (0: it stops "
+        "at once); default `SWITCHBOARD_WEBHOOK_SECRET_OVERLAP_H`.",
+    )
+
+
+class SecretRotatedOut(WebhookCreated):
+    previous_secret_until: datetime = Field(
+        description="Until then each delivery carries a signature with the replaced secret too."
+    )
 
 
 class WebhooksPage(BaseModel):

@@ -1,7 +1,9 @@
-"""The clients projection: a row per client card, from the Client aggregate's events alone."""
+"""The clients projection: a row per client card, from the Client aggregate's events alone,
+and the card's search terms (``terms.py``), kept in step with its profile and tags."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
@@ -11,6 +13,7 @@ from psycopg.types.json import Jsonb
 from domain.client import Client
 from projections.clients.queries import ClientQueries
 from projections.clients.tables import TABLES
+from projections.clients.terms import terms_of
 from projections.machinery.readmodel import ReadModel
 
 
@@ -38,10 +41,11 @@ class Clients(ClientQueries, ReadModel):
                 e.timestamp,
             ),
         )
+        self._add_terms(curs, e.originator_id, terms_of(e.profile, ()))
 
     @apply.register
     def _(self, e: Client.Returned, curs: Cursor) -> None:
-        self._set(
+        self._set_searched(
             curs,
             e,
             "profile = profile || %s, chats = array_append(chats, %s), last_seen_at = %s",
@@ -54,7 +58,7 @@ class Clients(ClientQueries, ReadModel):
     def _(self, e: Client.Edited, curs: Cursor) -> None:
         given = {k: v for k, v in e.changes.items() if v is not None}
         cleared = [k for k, v in e.changes.items() if v is None]
-        self._set(curs, e, "profile = (profile || %s) - %s::text[]", Jsonb(given), cleared)
+        self._set_searched(curs, e, "profile = (profile || %s) - %s::text[]", Jsonb(given), cleared)
 
     @apply.register
     def _(self, e: Client.NoteAdded, curs: Cursor) -> None:
@@ -78,7 +82,7 @@ class Clients(ClientQueries, ReadModel):
 
     @apply.register
     def _(self, e: Client.TagsSet, curs: Cursor) -> None:
-        self._set(curs, e, "tags = %s", list(e.tags))
+        self._set_searched(curs, e, "tags = %s", list(e.tags))
 
     @apply.register
     def _(self, e: Client.Blocked, curs: Cursor) -> None:
@@ -93,3 +97,33 @@ class Clients(ClientQueries, ReadModel):
             f"UPDATE {self.table('clients')} SET {assignments} WHERE id = %s",
             (*values, event.originator_id),
         )
+
+    def _set_searched(self, curs: Cursor, event: Any, assignments: str, *values: Any) -> None:
+        """``_set`` for a change of the profile or the tags: the card's terms follow."""
+        clients = self.table("clients")
+        curs.execute(
+            f"UPDATE {clients} c SET {assignments} FROM (SELECT profile AS was_profile, "
+            f"tags AS was_tags FROM {clients} WHERE id = %s) was WHERE c.id = %s "
+            "RETURNING was.was_profile, was.was_tags, c.profile, c.tags",
+            (*values, event.originator_id, event.originator_id),
+        )
+        row = curs.fetchone()
+        if row is None:
+            return
+        was = terms_of(row["was_profile"], row["was_tags"])
+        now = terms_of(row["profile"], row["tags"])
+        if was - now:
+            curs.execute(
+                f"DELETE FROM {self.table('client_terms')} WHERE term = ANY(%s) AND client_id = %s",
+                (sorted(was - now), event.originator_id),
+            )
+        self._add_terms(curs, event.originator_id, now - was)
+
+    def _add_terms(self, curs: Cursor, client_id: Any, terms: Iterable[str]) -> None:
+        terms = sorted(terms)
+        if terms:
+            curs.execute(
+                f"INSERT INTO {self.table('client_terms')} (term, client_id) "
+                "SELECT unnest(%s::text[]), %s ON CONFLICT DO NOTHING",
+                (terms, client_id),
+            )

@@ -8,6 +8,7 @@ from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
 
+from projections.clients.terms import like_prefix, query_words
 from projections.machinery.keyset import decode_time_key, encode_time_key
 
 CARD_COLUMNS = (
@@ -20,15 +21,10 @@ CARD_COLUMNS = (
 class ClientFilters:
     """Every filter given must hold (AND)."""
 
-    q: str | None = None  # part of the name, username, phone or e-mail (any case)
+    q: str | None = None  # words, each the beginning of a term of the card (``terms.py``)
     tag: str | None = None
     phone: str | None = None  # the phone exactly
     blocked: bool | None = None
-
-
-def _like(words: str) -> str:
-    escaped = words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 class ClientQueries:
@@ -43,11 +39,11 @@ class ClientQueries:
         """One page of matching cards, the most recently seen first; rows and next cursor."""
         conditions: list[str] = []
         params: list[Any] = []
-        if filters.q is not None:
-            conditions.append(
-                "(name LIKE %s OR username LIKE %s OR email LIKE %s OR phone LIKE %s)"
-            )
-            params.extend([_like(filters.q)] * 4)
+        terms = self.table("client_terms")
+        for ways in query_words(filters.q or ""):
+            likes = " OR ".join(["term LIKE %s"] * len(ways))
+            conditions.append(f"id IN (SELECT client_id FROM {terms} WHERE {likes})")
+            params.extend(like_prefix(way) for way in ways)
         if filters.tag is not None:
             conditions.append("tags @> ARRAY[%s]::text[]")
             params.append(filters.tag)

@@ -1,7 +1,8 @@
-"""The clients read model's table: a row per client card, with the fields staff search on.
+"""The clients read model's tables: a row per client card, and the terms ``q`` searches
+(``terms.py`` says which), a row per (term, card).
 
-The searched fields are generated from the card's profile, so a row can never disagree with
-itself; lowercase copies serve case-insensitive search.
+The phone (the exact ``phone=`` filter) is generated from the card's profile, so a row can
+never disagree with itself.
 """
 
 from __future__ import annotations
@@ -22,19 +23,24 @@ CLIENTS = Table(
             chats uuid[] NOT NULL DEFAULT '{}',
             first_seen_at timestamptz NOT NULL,
             last_seen_at timestamptz NOT NULL,
-            name text GENERATED ALWAYS AS (lower(profile->>'name')) STORED,
-            username text GENERATED ALWAYS AS (lower(profile->>'username')) STORED,
-            phone text GENERATED ALWAYS AS (profile->>'phone') STORED,
-            email text GENERATED ALWAYS AS (lower(profile->>'email')) STORED
+            phone text GENERATED ALWAYS AS (profile->>'phone') STORED
             """,
     (
         # Recently seen first, for every filter: each index ends in the sort key.
         Index("clients_recent", "(last_seen_at DESC, id DESC)"),
         Index("clients_phone", "(phone, last_seen_at DESC, id DESC) WHERE phone IS NOT NULL"),
-        Index("clients_email", "(email) WHERE email IS NOT NULL"),
-        Index("clients_username", "(username) WHERE username IS NOT NULL"),
         Index("clients_tags", "USING gin (tags)"),
     ),
 )
 
-TABLES = (CLIENTS,)
+# "Begins with" on a btree: the C collation orders by bytes, so LIKE 'word%' is a range scan.
+CLIENT_TERMS = Table(
+    "client_terms",
+    """
+            term text COLLATE "C" NOT NULL,
+            client_id uuid NOT NULL,
+            PRIMARY KEY (term, client_id)
+            """,
+)
+
+TABLES = (CLIENTS, CLIENT_TERMS)

@@ -33,7 +33,10 @@ EVENT_CHATS = Table(
 )
 EVENT_OPERATORS = Table("event_operators", "id uuid PRIMARY KEY, first_name text NOT NULL")
 EVENT_MESSAGES = Table(
-    "event_messages", "id uuid PRIMARY KEY, chat_id uuid NOT NULL, message jsonb NOT NULL"
+    "event_messages",
+    "id uuid PRIMARY KEY, chat_id uuid NOT NULL, message jsonb NOT NULL",
+    # Retention drops a closed chat's messages (``retention.py``); the follower reads by id.
+    (Index("event_messages_chat", "(chat_id)"),),
 )
 
 WEBHOOKS = Table(
@@ -45,6 +48,8 @@ WEBHOOKS = Table(
             bot text,
             description text,
             secret text NOT NULL,
+            previous_secret text,
+            previous_until timestamptz,
             active boolean NOT NULL,
             created_at timestamptz NOT NULL
             """,
@@ -57,6 +62,8 @@ TABLES = (EVENTS, EVENT_CHATS, EVENT_OPERATORS, EVENT_MESSAGES, WEBHOOKS)
 # rebuilding the read model neither forgets what was delivered nor sends it all again.
 OUTBOX_SCHEMA = "outbox"
 DELIVERIES = f"{OUTBOX_SCHEMA}.deliveries"
+# The position up to which retention pruned the deliveries: never scheduled again.
+PRUNED = f"{OUTBOX_SCHEMA}.pruned"
 OUTBOX_DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {OUTBOX_SCHEMA}",
     f"""CREATE TABLE IF NOT EXISTS {DELIVERIES} (
@@ -80,4 +87,10 @@ OUTBOX_DDL = (
     f"CREATE INDEX IF NOT EXISTS deliveries_chat ON {DELIVERIES} (webhook_id, chat_id, position) "
     "WHERE status = 'pending'",
     f"CREATE INDEX IF NOT EXISTS deliveries_status ON {DELIVERIES} (webhook_id, status, position)",
+    # Retention deletes by position, across webhooks.
+    f"CREATE INDEX IF NOT EXISTS deliveries_position ON {DELIVERIES} (position)",
+    f"""CREATE TABLE IF NOT EXISTS {PRUNED} (
+            id boolean PRIMARY KEY DEFAULT true CHECK (id),
+            upto bigint NOT NULL
+        )""",
 )

@@ -23,6 +23,7 @@ class Delivery:
     valid: bool
     answered: int
     at: float
+    body: bytes = b""  # as it came: to verify it with another secret too
 
 
 @dataclass
@@ -49,7 +50,9 @@ class Receiver:
                 if outcome == "hang":
                     time.sleep(receiver.hang_s)
                     outcome = 200
-                receiver._record(Delivery(event, headers, valid, int(outcome), time.monotonic()))
+                receiver._record(
+                    Delivery(event, headers, valid, int(outcome), time.monotonic(), body)
+                )
                 self.send_response(int(outcome))
                 self.send_header("content-length", "0")
                 self.end_headers()

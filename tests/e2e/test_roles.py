@@ -100,6 +100,7 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "DELETE /v1/webhooks/{webhook_id}":                 (404, 403, 403, 403, 403, 403, 401),
     "GET /v1/webhooks/{webhook_id}/deliveries":         (404, 403, 403, 403, 403, 403, 401),
     "POST /v1/webhooks/{webhook_id}/replay":            (422, 403, 403, 403, 403, 403, 401),
+    "POST /v1/webhooks/{webhook_id}/rotate-secret":     (404, 403, 403, 403, 403, 403, 401),
     "GET /v1/events":                                   (200, 403, 403, 200, 403, 200, 401),
     "GET /healthz":                                     (200, 200, 200, 200, 200, 200, 200),
     "GET /readyz":                                      (200, 200, 200, 200, 200, 200, 200),

@@ -104,6 +104,9 @@ def test_the_wait_timer_turns_red_past_the_service_level(
     expect(timer).to_have_class(re.compile(r"\blate\b"))
     expect(timer).not_to_have_text(re.compile(r"^00:0[01]$"))
     expect(card(page, calm["id"]).locator(".timer")).not_to_have_class(re.compile(r"\blate\b"))
+    # The engine records the passed SL (its scheduler runs every second): the card says so.
+    expect(card(page, chat["id"]).locator(".overdue-mark")).to_be_visible(timeout=10_000)
+    expect(card(page, calm["id"]).locator(".overdue-mark")).to_be_hidden()
     expect(card(page, muted["id"]).locator(".muted-mark")).to_be_visible()
     expect(card(page, calm["id"]).locator(".muted-mark")).to_be_hidden()
     page.screenshot(path=screenshots / "operator-dashboard.png")

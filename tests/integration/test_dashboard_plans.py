@@ -58,7 +58,8 @@ class RecordingCursor:
 
 
 class RecordingDatastore:
-    """The dashboard's datastore, its transactions' cursors wrapped in ``RecordingCursor``."""
+    """The dashboard's datastore, its cursors (in a transaction or not) wrapped in
+    ``RecordingCursor``."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
@@ -67,6 +68,11 @@ class RecordingDatastore:
     @contextmanager
     def transaction(self, *, commit: bool = False) -> Iterator[RecordingCursor]:
         with self._inner.transaction(commit=commit) as curs:
+            yield RecordingCursor(curs, self.log)
+
+    @contextmanager
+    def cursor(self) -> Iterator[RecordingCursor]:
+        with self._inner.cursor() as curs:
             yield RecordingCursor(curs, self.log)
 
     def __getattr__(self, name: str) -> Any:

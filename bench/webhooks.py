@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import secrets
 import statistics
 import tempfile
@@ -41,43 +42,66 @@ ENV = {
 }
 
 
+def _serve(ports: Any, records: Any, hang_s: float) -> None:
+    """The receiver's server, in a process of its own (so that the bench's load threads do not
+    slow it down): answers 204 and puts (position, monotonic time) on ``records``."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length", 0)))
+            at = time.monotonic()
+            if hang_s:
+                time.sleep(hang_s)
+            try:
+                position = json.loads(body).get("position")
+            except ValueError:
+                position = None  # the ceiling's own requests carry no Event
+            records.put((position, at))
+            self.send_response(204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    ports.put(server.server_address[1])
+    server.serve_forever()
+
+
 class Receiver:
     """Answers 204 at once (or, ``hang``, after longer than the sender waits); notes when
-    each Event first arrived."""
+    each Event first arrived. Its server runs in a process of its own; the times are
+    CLOCK_MONOTONIC, which is one clock for every process of the machine."""
 
     def __init__(self, hang_s: float = 0.0) -> None:
         self.arrived: dict[int, float] = {}
         self.count = 0
         self.lock = threading.Lock()
-        receiver = self
+        context = multiprocessing.get_context("spawn")
+        self._records = context.Queue()
+        ports = context.Queue()
+        self._process = context.Process(
+            target=_serve, args=(ports, self._records, hang_s), daemon=True
+        )
+        self._process.start()
+        self.port = ports.get(timeout=30)
+        threading.Thread(target=self._drain, daemon=True).start()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                at = time.monotonic()
-                if hang_s:
-                    time.sleep(hang_s)
-                position = json.loads(body).get("position")
-                with receiver.lock:
-                    receiver.count += 1
-                    if position is not None:
-                        receiver.arrived.setdefault(position, at)
-                self.send_response(204)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def _drain(self) -> None:
+        while True:
+            position, at = self._records.get()
+            with self.lock:
+                self.count += 1
+                if position is not None:
+                    self.arrived.setdefault(position, at)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        return f"http://127.0.0.1:{self.port}/hook"
 
     def wait_for(self, count: int, timeout: float) -> float | None:
         """When the receiver had ``count`` distinct Events (monotonic time), or None."""

@@ -2,7 +2,7 @@
 receiver. ``python -m bench.webhooks [--database-url URL] [--events N]``.
 
 Real processes: ``switchboard serve`` (API only) and ``switchboard worker`` (which sends),
-on a database of the run's own; receivers are small HTTP servers in this process.
+on a database of the run's own; receivers are small HTTP servers, each in a process of its own.
 
 1. Lag: a bot relays client messages at ``--rate`` per second; for each, the time from the
    command's 2xx to the receiver's request (p50, p99).

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ServerProcess, Setup, stop_cleanly
+from tests.e2e.conftest import ServerProcess, Setup
 from tests.e2e.console.conftest import working_operator
 from tests.e2e.console.test_console_dashboard import hand_off
-from tests.e2e.events.helpers import FAST_WEBHOOKS
+from tests.e2e.events.helpers import webhook_server
 from tests.e2e.lifecycle.helpers import named_token
 from tests.e2e.receiver import Receiver
 
@@ -22,15 +22,8 @@ DELIVERY_WAIT_S = 30.0
 @pytest.fixture(scope="module")
 def server(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
     """A server whose webhook sender may reach this machine's receiver, retrying quickly."""
-    process = ServerProcess(
-        module_database_url, tmp_path_factory.mktemp("switchboard"), extra_env=FAST_WEBHOOKS
-    )
-    process.start()
-    try:
+    with webhook_server(module_database_url, tmp_path_factory) as process:
         yield process
-    finally:
-        if process.process is not None:
-            stop_cleanly(process)
 
 
 @pytest.fixture

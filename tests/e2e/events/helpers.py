@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 
-from tests.e2e.conftest import Setup, position
+from tests.e2e.conftest import ServerProcess, Setup, position, stop_cleanly
 from tests.e2e.lifecycle.helpers import named_token, ok
 
 T = TypeVar("T")
@@ -23,6 +25,25 @@ FAST_WEBHOOKS = {
     "SWITCHBOARD_WEBHOOK_RETRY_MAX_S": "0.5",
     "SWITCHBOARD_WEBHOOK_ATTEMPTS": "30",
 }
+
+
+@contextmanager
+def webhook_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """A ``switchboard serve`` whose webhook sender may reach this machine's receivers and
+    retries quickly (``FAST_WEBHOOKS``), stopped cleanly at the end."""
+    process = ServerProcess(
+        database_url, tmp_path_factory.mktemp("switchboard"), extra_env=FAST_WEBHOOKS
+    )
+    process.start()
+    try:
+        yield process
+    finally:
+        if process.process is not None:
+            stop_cleanly(process)
+
+
 # Every Event type one chat's story below gives.
 STORY_TYPES = {
     "chat.assigned",

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ServerProcess, Setup, free_port, stop_cleanly
-from tests.e2e.events.helpers import FAST_WEBHOOKS, eventually
+from tests.e2e.conftest import ServerProcess, Setup, free_port
+from tests.e2e.events.helpers import eventually, webhook_server
 from tests.e2e.lifecycle.helpers import named_token, ok
 
 CONNECTOR = Path(__file__).resolve().parents[3] / "examples" / "connector.py"
@@ -22,15 +22,8 @@ LINE_WAIT_S = 20.0
 
 @pytest.fixture(scope="module")
 def server(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    process = ServerProcess(
-        module_database_url, tmp_path_factory.mktemp("switchboard"), extra_env=FAST_WEBHOOKS
-    )
-    process.start()
-    try:
+    with webhook_server(module_database_url, tmp_path_factory) as process:
         yield process
-    finally:
-        if process.process is not None:
-            stop_cleanly(process)
 
 
 class Console:

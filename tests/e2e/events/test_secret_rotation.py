@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from tests.e2e.conftest import ServerProcess, Setup, position, stop_cleanly
-from tests.e2e.events.helpers import FAST_WEBHOOKS, bot_and_operator, register, story
+from tests.e2e.conftest import Setup, position
+from tests.e2e.events.helpers import bot_and_operator, register, story, webhook_server
 from tests.e2e.lifecycle.helpers import assert_problem, ok
 from tests.e2e.receiver import Delivery, Receiver
 
@@ -21,15 +21,8 @@ DELIVERY_WAIT_S = 30.0
 
 @pytest.fixture(scope="module")
 def server(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    process = ServerProcess(
-        module_database_url, tmp_path_factory.mktemp("switchboard"), extra_env=FAST_WEBHOOKS
-    )
-    process.start()
-    try:
+    with webhook_server(module_database_url, tmp_path_factory) as process:
         yield process
-    finally:
-        if process.process is not None:
-            stop_cleanly(process)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,6 +217,21 @@ class WorkerProcess:
 def stop_cleanly(server: ServerProcess) -> None:
     code = server.stop()
     assert code == 0, f"switchboard serve exited with {code}:\n{server.stderr()}"
+
+
+@contextmanager
+def serving(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, **env: str
+) -> Iterator[ServerProcess]:
+    """A ``switchboard serve`` with ``env`` added to its environment, stopped cleanly (exit 0
+    on SIGINT) at the end: the body of a module's own ``server`` fixture."""
+    process = ServerProcess(database_url, tmp_path_factory.mktemp("switchboard"), extra_env=env)
+    process.start()
+    try:
+        yield process
+    finally:
+        if process.process is not None:
+            stop_cleanly(process)
 
 
 @pytest.fixture(scope="module")

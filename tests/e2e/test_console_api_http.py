@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import ServerProcess, Setup, position, stop_cleanly
+from tests.e2e.conftest import ServerProcess, Setup, position, serving
 from tests.e2e.sse import StreamReader
 
 PASSWORD = "correct horse battery"
@@ -23,17 +23,10 @@ ENDED_WITHIN_S = 10.0  # the hub looks every second; generous for a busy machine
 def server(
     module_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    process = ServerProcess(
-        module_database_url,
-        tmp_path_factory.mktemp("switchboard"),
-        extra_env={"SWITCHBOARD_STREAM_HEARTBEAT_S": "0.3"},
-    )
-    process.start()
-    try:
+    with serving(
+        module_database_url, tmp_path_factory, SWITCHBOARD_STREAM_HEARTBEAT_S="0.3"
+    ) as process:
         yield process
-    finally:
-        if process.process is not None:
-            stop_cleanly(process)
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:

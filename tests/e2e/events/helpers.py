@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import ServerProcess, Setup, position, stop_cleanly
+from tests.e2e.conftest import ServerProcess, Setup, position, serving
 from tests.e2e.lifecycle.helpers import named_token, ok
 
 T = TypeVar("T")
@@ -27,21 +27,12 @@ FAST_WEBHOOKS = {
 }
 
 
-@contextmanager
 def webhook_server(
     database_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
+) -> AbstractContextManager[ServerProcess]:
     """A ``switchboard serve`` whose webhook sender may reach this machine's receivers and
-    retries quickly (``FAST_WEBHOOKS``), stopped cleanly at the end."""
-    process = ServerProcess(
-        database_url, tmp_path_factory.mktemp("switchboard"), extra_env=FAST_WEBHOOKS
-    )
-    process.start()
-    try:
-        yield process
-    finally:
-        if process.process is not None:
-            stop_cleanly(process)
+    retries quickly (``FAST_WEBHOOKS``)."""
+    return serving(database_url, tmp_path_factory, **FAST_WEBHOOKS)
 
 
 # Every Event type one chat's story below gives.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.postgres import PostgresDatastore
@@ -27,6 +28,7 @@ from infrastructure.database import Database, EmbeddedPostgres, schema_lock
 from infrastructure.dispatching import DISPATCHER, DispatcherFeed
 from infrastructure.live import InProcessBroker, RedisBroker
 from infrastructure.scheduler import Chore, Scheduler
+from infrastructure.sender_process import SenderProcess
 from infrastructure.webhook_sender import WebhookSender
 from projections.clients import Clients
 from projections.dashboard import Dashboard
@@ -75,7 +77,7 @@ class Services:
     hub: Hub
     runners: tuple[ReadModelRunner, ...] = ()  # the read models' and the dispatcher's
     scheduler: Scheduler | None = None
-    sender: WebhookSender | None = None  # the worker's
+    sender: WebhookSender | SenderProcess | None = None  # the worker's
 
     def read_model(self, name: str) -> ReadModel:
         return next(model for model in self.read_models if model.name == name)
@@ -151,6 +153,21 @@ def retention_chores(config: Config, events_out: EventsOut, clock: Clock) -> lis
             )
 
     return [Chore("pruning Events", config.events_prune_interval_s, prune_events)]
+
+
+def webhook_sender(
+    config: Config, database: Database, waiter: PositionWaiter, app: Switchboard, read_model: str
+) -> WebhookSender | SenderProcess:
+    """The worker's webhook sender, in a process of its own or on a thread of this one."""
+
+    def disable(webhook_id: UUID, reason: str) -> int | None:
+        return app.disable_webhook(webhook_id, reason).position
+
+    if config.webhook_sender == "process":
+        return SenderProcess(
+            config, database.url, SCHEMA, disable, application_name=app.name, read_model=read_model
+        )
+    return WebhookSender(config, database.url, SCHEMA, waiter, disable, read_model=read_model)
 
 
 def build(
@@ -250,14 +267,7 @@ def build(
             interval_s=config.scheduler_interval_s,
             chores=retention_chores(config, events_out, app.clock),
         )
-        sender = WebhookSender(
-            config,
-            database.url,
-            SCHEMA,
-            waiter,
-            lambda webhook_id, reason: app.disable_webhook(webhook_id, reason).position,
-            read_model=events_out.name,
-        )
+        sender = webhook_sender(config, database, waiter, app, events_out.name)
     return Services(
         config=config,
         database=database,

@@ -199,6 +199,13 @@ class Config(BaseSettings):
         description="Requests in flight to one webhook at once (a chat's Events go one by one).",
     )
 
+    webhook_sender: Literal["process", "thread"] = Field(
+        "process",
+        alias="SWITCHBOARD_WEBHOOK_SENDER",
+        description="Where the worker sends webhooks: a process of its own (its requests do not "
+        "wait behind the read models) or a thread beside them (one process less).",
+    )
+
     webhook_secret_overlap_h: float = Field(
         24.0,
         alias="SWITCHBOARD_WEBHOOK_SECRET_OVERLAP_H",

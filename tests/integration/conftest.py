@@ -22,6 +22,8 @@ def container(database_url: str, clock: FakeClock) -> Iterator[Services]:
         DATABASE_URL=database_url,
         SWITCHBOARD_SCHEDULER_INTERVAL_S=3600,
         SWITCHBOARD_DB_POOL_SIZE=4,  # the server's connections are shared by every test
+        # A sender process costs each test its start-up; the e2e tests run the worker's own.
+        SWITCHBOARD_WEBHOOK_SENDER="thread",
     )
     built = build(settings, clock=clock)
     built.start()

@@ -1,8 +1,10 @@
 """The worker SIGKILLed in the middle of deliveries: every Event still arrives (at least once),
-in order per chat, from the worker that takes over."""
+in order per chat, from the worker that takes over; and the worker's sender process does not
+outlive it, killed or stopped."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -13,6 +15,41 @@ from tests.e2e.events.helpers import FAST_WEBHOOKS, all_events, bot_and_operator
 from tests.e2e.receiver import Receiver
 
 SLOW_ANSWER_S = 0.05
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of ``pid`` (from /proc): with a sender process, the sender
+    and multiprocessing's resource tracker."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
+
+
+def is_sender(pid: int) -> bool:
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        return b"spawn_main" in cmdline.read()
+
+
+def ended(pid: int, timeout: float) -> bool:
+    """Whether process ``pid`` has exited (a zombie waiting to be reaped counts) in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return True
+        except OSError:
+            return True
+        time.sleep(0.05)  # polling another process's end
+    return False
 
 
 def test_a_sigkilled_worker_loses_no_event(module_database_url: str, tmp_path: Path) -> None:
@@ -38,7 +75,11 @@ def test_a_sigkilled_worker_loses_no_event(module_database_url: str, tmp_path: P
             expected = all_events(bot, max(p for _, p in stories))
             ids = {e["id"] for e in expected}
             assert receiver.wait_for(lambda got: len(got) >= 5, 30), "deliveries started"
+            assert worker.process is not None
+            spawned = children(worker.process.pid)
+            assert any(map(is_sender, spawned)), "the worker sends from a process of its own"
             worker.kill()
+            assert all(ended(pid, 10) for pid in spawned), "a child outlived its killed worker"
             arrived = len(receiver.requests)
             assert arrived < len(ids), "killed in the middle of the deliveries"
             worker.start()
@@ -63,3 +104,42 @@ def test_a_sigkilled_worker_loses_no_event(module_database_url: str, tmp_path: P
         worker.kill()
         if api.process is not None:
             stop_cleanly(api)
+
+
+def test_a_stopped_worker_stops_its_sender(module_database_url: str, tmp_path: Path) -> None:
+    worker = WorkerProcess(module_database_url, tmp_path)
+    worker.start()
+    try:
+        assert worker.process is not None
+        spawned = children(worker.process.pid)
+        assert any(map(is_sender, spawned))
+        assert worker.stop() == 0
+        assert all(ended(pid, 5) for pid in spawned)
+    finally:
+        worker.kill()
+
+
+def test_the_sender_thread_sends_too(module_database_url: str, tmp_path: Path) -> None:
+    """``SWITCHBOARD_WEBHOOK_SENDER=thread``: no process of its own, the same deliveries."""
+    env = {**FAST_WEBHOOKS, "SWITCHBOARD_WEBHOOK_SENDER": "thread"}
+    worker = WorkerProcess(module_database_url, tmp_path, extra_env=env)
+    api = ServerProcess(module_database_url, tmp_path, extra_env=env, args=["--worker", "external"])
+    receiver = Receiver().start()
+    api.start()
+    worker.start()
+    try:
+        assert worker.process is not None
+        assert children(worker.process.pid) == []
+        with api.client(api.admin_token) as admin:
+            setup = Setup(admin=admin, make_client=api.client)
+            bot_name, bot, _, staff = bot_and_operator(setup)
+            hook = register(admin, receiver.url, bot=bot_name)
+            receiver.secret = hook["secret"]
+            _, head = story(bot, staff, messages=2)
+            ids = {e["id"] for e in all_events(bot, head)}
+            assert receiver.wait_for(lambda got: ids <= {d.event["id"] for d in got}, 30)
+            assert all(d.valid for d in receiver.requests)
+    finally:
+        receiver.stop()
+        worker.kill()
+        stop_cleanly(api)

@@ -5,7 +5,8 @@ Real processes: ``switchboard serve`` (API only) and ``switchboard worker`` (whi
 on a database of the run's own; receivers are small HTTP servers, each in a process of its own.
 
 1. Lag: a bot relays client messages at ``--rate`` per second; for each, the time from the
-   command's 2xx to the receiver's request (p50, p99).
+   command's 2xx to the receiver's request (p50, p99); with the worker's sender in a process
+   of its own and on a thread beside the read models, alternated ``--rounds`` times.
 2. Throughput: ``--events`` Events made with no webhook, then a webhook registered and
    replayed from 0: Events delivered per second; beside it, the HTTP ceiling: what this
    process's own client gets from the same receiver at the same concurrency.
@@ -36,6 +37,7 @@ import uvicorn
 from bench.services import PostgresServer, api_server, create_database, drop_database, worker
 
 CONCURRENCY = 16
+SENDERS = ("process", "thread")  # SWITCHBOARD_WEBHOOK_SENDER: the default first
 ENV = {
     "SWITCHBOARD_WEBHOOK_ALLOW_PRIVATE": "true",
     "SWITCHBOARD_WEBHOOK_CONCURRENCY": str(CONCURRENCY),
@@ -259,12 +261,26 @@ async def ceiling(url: str, seconds: float = 3.0) -> float:
     return count / (time.monotonic() - started)
 
 
+def start_services(run_url: str, workdir: Path, admin_token: str, sender: str) -> list[Any]:
+    env = {**ENV, "SWITCHBOARD_WEBHOOK_SENDER": sender}
+    processes = [
+        api_server(run_url, workdir, admin_token, **env),
+        worker(run_url, workdir, admin_token, **env),
+    ]
+    for process in processes:
+        process.start()
+    return processes
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--events", type=int, default=5_000)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="lag runs of each sender, alternated (figure 1)"
+    )
     args = parser.parse_args(argv)
 
     postgres = PostgresServer(args.database_url)
@@ -273,21 +289,33 @@ def main(argv: list[str] | None = None) -> None:
     run_url = create_database(server_url, dbname)
     workdir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
     admin_token = "sb_admin_" + secrets.token_urlsafe(16)
-    processes = [
-        api_server(run_url, workdir, admin_token, **ENV),
-        worker(run_url, workdir, admin_token, **ENV),
-    ]
-    results: dict[str, Any] = {}
-    try:
-        for process in processes:
-            process.start()
-        api = httpx.Client(
+    results: dict[str, Any] = {"1_lag": {SENDERS[0]: [], SENDERS[1]: []}}
+    processes: list[Any] = []
+
+    def client() -> httpx.Client:
+        return httpx.Client(
             base_url=processes[0].base_url,
             headers={"Authorization": f"Bearer {admin_token}"},
             timeout=30,
         )
-        results["1_lag"] = lag(api, args.rate, args.seconds)
-        print("1. lag", results["1_lag"], flush=True)
+
+    try:
+        # 1. The lag with each sender (a process of its own, the default; a thread of the
+        # worker), alternated: the ratio of their medians is read, not the values alone.
+        for _ in range(args.rounds):
+            for sender in SENDERS:
+                processes = start_services(run_url, workdir, admin_token, sender)
+                try:
+                    run = lag(client(), args.rate, args.seconds)
+                finally:
+                    for process in reversed(processes):
+                        process.stop()
+                results["1_lag"][sender].append(run)
+                print(f"1. lag, sender {sender}", run, flush=True)
+        results["1_lag_summary"] = lag_summary(results["1_lag"])
+        print("1. lag, medians", results["1_lag_summary"], flush=True)
+        processes = start_services(run_url, workdir, admin_token, SENDERS[0])
+        api = client()
         name, _ = make_events(api, args.events)
         fast = Receiver()
         http_ceiling = asyncio.run(ceiling(fast.url))
@@ -314,6 +342,23 @@ def main(argv: list[str] | None = None) -> None:
         drop_database(server_url, dbname)
         postgres.stop()
     print(json.dumps(results))
+
+
+def lag_summary(runs: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Each sender's median p50 and p99 over its runs, and the process's over the thread's."""
+    medians = {
+        sender: {
+            key: statistics.median(run[key] for run in values)
+            for key in ("lag_p50_ms", "lag_p99_ms", "feed_lag_p50_ms", "feed_lag_p99_ms")
+        }
+        for sender, values in runs.items()
+    }
+    process, thread = medians[SENDERS[0]], medians[SENDERS[1]]
+    return {
+        **medians,
+        "p50_process_over_thread": round(process["lag_p50_ms"] / thread["lag_p50_ms"], 2),
+        "p99_process_over_thread": round(process["lag_p99_ms"] / thread["lag_p99_ms"], 2),
+    }
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ POLL_S = 1.0  # due retries are looked for at least this often
 RUN = 10  # a chat's deliveries claimed (and sent one by one) at once, at most
 CLAIM_LOCK = 0x5B0A_11D5  # claims take turns: PostgreSQL advisory lock key
 USER_AGENT = "Switchboard-Webhooks/1"
+ANSWER_BYTES = 64 * 1024  # read of a receiver's answer at most (it is not kept)
 
 
 def retry_delay(attempts: int, config: Config, jitter: float) -> float:
@@ -249,6 +250,13 @@ class WebhookSender:
                 await self._check_address(row["url"])
             async with asyncio.timeout(self.config.webhook_timeout_s):
                 async with client.stream("POST", row["url"], content=body, headers=headers) as r:
+                    # Read the answer (to a limit) so the connection goes back to the pool;
+                    # one left unread is closed, and the next request opens another.
+                    read = 0
+                    async for chunk in r.aiter_raw():
+                        read += len(chunk)
+                        if read > ANSWER_BYTES:
+                            break
                     return r.status_code, f"HTTP {r.status_code}"
         except TimeoutError:
             return None, f"no answer within {self.config.webhook_timeout_s:g} s"

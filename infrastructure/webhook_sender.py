@@ -104,7 +104,7 @@ class WebhookSender:
 
     async def _main(self) -> None:
         self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
-        self._waiter.listen(self._poke)
+        self._waiter.listen(self._poke, self._read_model)  # new Events: new deliveries
         timeout = self.config.webhook_timeout_s
         # Per webhook, at most ``webhook_concurrency`` requests are in flight (the claim sees
         # to it); these bound the whole process.

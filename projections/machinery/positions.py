@@ -36,7 +36,7 @@ class PositionWaiter:
         self._stopping = threading.Event()
         self._listening = threading.Event()
         self._connected = False
-        self._listeners: set[Callable[[], None]] = set()
+        self._listeners: dict[Callable[[], None], str | None] = {}  # listener: its model
         self._thread = threading.Thread(target=self._run, name="position-listener", daemon=True)
 
     def start(self) -> None:
@@ -75,19 +75,20 @@ class PositionWaiter:
                 return
             self._positions[name] = position
             self._changed.notify_all()
-            listeners = list(self._listeners)
+            listeners = [f for f, of in self._listeners.items() if of is None or of == name]
         for listener in listeners:
             listener()
 
-    def listen(self, listener: Callable[[], None]) -> None:
-        """Call ``listener`` (on the listener's thread: it must not block) after each advance;
-        how asynchronous code waits without holding a thread."""
+    def listen(self, listener: Callable[[], None], name: str | None = None) -> None:
+        """Call ``listener`` (on the listener's thread: it must not block) after each advance
+        of ``name`` (None: of any); how asynchronous code waits without holding a thread.
+        Six models advance with each batch: a listener for one is not woken by the others."""
         with self._changed:
-            self._listeners.add(listener)
+            self._listeners[listener] = name
 
     def unlisten(self, listener: Callable[[], None]) -> None:
         with self._changed:
-            self._listeners.discard(listener)
+            self._listeners.pop(listener, None)
 
     def _run(self) -> None:
         backoff = 0.1
@@ -125,7 +126,7 @@ async def wait_async(waiter: PositionWaiter, name: str, position: int, timeout: 
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             loop.call_soon_threadsafe(woken.set)
 
-    waiter.listen(wake)
+    waiter.listen(wake, name)
     try:
         deadline = loop.time() + timeout
         while waiter.position(name) < position:

@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import random
-import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,7 +37,8 @@ from domain.reservation import Reservation
 from domain.settings import greeting
 from infrastructure.bootstrap import Services, build
 from infrastructure.config import Config
-from projections.machinery.rebuild import Progress, rebuild_together
+from infrastructure.rebuilding import rebuild
+from projections.machinery.rebuild import Progress
 
 log = logging.getLogger("bench")
 
@@ -52,7 +50,6 @@ LONG_CHAT_EVENTS = 200
 OPEN_SHARE = 0.01  # the most recent chats are still open at the end of the window
 RATED_SHARE = 0.7
 # The read models each build process rebuilds together: about equal work, one per core.
-REBUILD_SHARES = (("history", "directory"), ("dashboard", "reports"))
 TOPICS = {
     "billing": ["refund", "invoice", "payment failed"],
     "delivery": ["late", "damaged", "address change"],
@@ -510,45 +507,25 @@ class Builder:
     # -- read models ----------------------------------------------------------------------------
 
     def _catch_up_read_models(self, container: Services) -> None:
-        """Rebuild every read model from the log: two processes side by side (one per core),
-        each rebuilding its share of the models from one reading of the log into a staging
-        schema of its own. (The dispatcher keeps no position: it drains when it starts.)"""
+        """Rebuild every read model from the log as ``switchboard projections rebuild
+        --processes 2`` does: two processes side by side (one per core), each rebuilding its
+        share of the models from one reading of the log. (The dispatcher keeps no position:
+        it drains when it starts.)"""
         names = [model.name for model in container.read_models]
-        shares = [[n for n in names if n in share] for share in REBUILD_SHARES]
-        shares[0] += [n for n in names if not any(n in share for share in REBUILD_SHARES)]
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=len(shares), mp_context=context) as pool:
-            futures = [pool.submit(_rebuild_models, self.url, share) for share in shares if share]
-            for future in as_completed(futures):
-                done, seconds, _position = future.result()
-                self.say(f"  read models {', '.join(done)}: {seconds:.1f}s")
+        config = Config(DATABASE_URL=self.url, SWITCHBOARD_DB_POOL_SIZE=2)
+        started = last = time.perf_counter()
+
+        def show(progress: Progress) -> None:
+            nonlocal last
+            if time.perf_counter() - last > 30:
+                last = time.perf_counter()
+                self.say(f"  read models: {progress.position:,} of {progress.head:,}")
+
+        rebuild(config, names, processes=2, on_progress=show)
+        self.say(f"  read models {', '.join(names)}: {time.perf_counter() - started:.1f}s")
 
     @staticmethod
     def _busy_operator(container: Services, operators: list[UUID]) -> UUID:
         """The operator holding the most open chats: the heaviest ``mine`` dashboard."""
         loads = {op: container.app.repository.get(op).load for op in operators}
         return max(loads, key=loads.__getitem__)
-
-
-def _rebuild_models(url: str, names: list[str]) -> tuple[list[str], float, int]:
-    """Rebuild some read models of the dataset at ``url`` together (in a process of its own)."""
-    started = time.perf_counter()
-    container = build(
-        Config(DATABASE_URL=url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"),
-        run_projections=False,
-    )
-    staging = container.database.read_store(f"bench_dataset_staging_{names[0]}", pool_size=2)
-    try:
-        models = [m for m in container.read_models if m.name in names]
-        last = [time.perf_counter()]
-
-        def show(progress: Progress) -> None:
-            if progress.model == models[-1].name and time.perf_counter() - last[0] > 30:
-                last[0] = time.perf_counter()
-                print(f"  {names}: {progress.position:,}/{progress.head:,}", file=sys.stderr)
-
-        positions = rebuild_together(models, container.app, staging, on_progress=show)
-    finally:
-        staging.close()
-        container.stop()
-    return names, time.perf_counter() - started, min(positions.values())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 
 import typer
 
@@ -177,43 +178,46 @@ def projections_status() -> None:
 @projections.command("rebuild")
 def projections_rebuild(
     name: str = typer.Argument(None, help="One read model; all of them when left out."),
+    processes: int = typer.Option(
+        None,
+        min=1,
+        help="Processes to rebuild in, each with its share of the models (default: one per "
+        "core, at most one per model).",
+    ),
 ) -> None:
     """Drop and rebuild read models from the event log, with no downtime.
 
     The new tables are built beside the old ones, which the API keeps serving, and swapped
     in once they have caught up.
     """
-    from projections.machinery.rebuild import STAGING_SCHEMA, Progress, rebuild_together
+    from infrastructure.rebuilding import rebuild, shares
+    from projections.machinery.rebuild import Progress
 
     with _container() as container:
-        models = [m for m in container.read_models if m.name not in NOT_REBUILT]
-        if name is not None:
-            models = [m for m in models if m.name == name]
-            if not models:
-                known = ", ".join(
-                    m.name for m in container.read_models if m.name not in NOT_REBUILT
-                )
-                raise typer.BadParameter(f"no read model {name!r}; there are: {known}")
-        staging = container.database.read_store(STAGING_SCHEMA, pool_size=2)
-        try:
-            head = container.app.head() or 0
-            label = ", ".join(m.name for m in models)
-            # One reading of the log feeds every model; the bar follows the last of them.
-            with typer.progressbar(length=max(head, 1), label=label) as bar:
-                done = [0]
+        known = [m.name for m in container.read_models if m.name not in NOT_REBUILT]
+        names = known if name is None else [name]
+        if name is not None and name not in known:
+            raise typer.BadParameter(f"no read model {name!r}; there are: {', '.join(known)}")
+        head = container.app.head() or 0
+        # The processes use this one's database (an embedded one stays up while it runs).
+        settings = container.config.model_copy(update={"database_url": container.database.url})
+        split = shares(names, processes or os.cpu_count() or 1)
+        # Each share reports its last model's progress; the bar follows the one most behind.
+        lasts = {share[-1]: 0 for share in split}
+        label = " | ".join(", ".join(share) for share in split)
+        with typer.progressbar(length=max(head, 1), label=label) as bar:
+            done = [0]
 
-                def show(progress: Progress) -> None:
-                    if progress.model == models[-1].name:
-                        bar.update(max(progress.position - done[0], 0))
-                        done[0] = max(done[0], progress.position)
+            def show(progress: Progress) -> None:
+                if progress.model in lasts:
+                    lasts[progress.model] = max(lasts[progress.model], progress.position)
+                    behind = min(lasts.values())
+                    bar.update(max(behind - done[0], 0))
+                    done[0] = max(done[0], behind)
 
-                positions = rebuild_together(models, container.app, staging, on_progress=show)
-            for model in models:
-                typer.echo(
-                    f"{model.name}: rebuilt and swapped in at position {positions[model.name]}"
-                )
-        finally:
-            staging.close()
+            positions = rebuild(settings, names, len(split), on_progress=show)
+    for model in names:
+        typer.echo(f"{model}: rebuilt and swapped in at position {positions[model]}")
 
 
 @contextlib.contextmanager

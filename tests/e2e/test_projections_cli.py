@@ -46,6 +46,28 @@ def test_rebuild_swaps_in_a_read_model_the_server_keeps_serving(
     assert later in [row["id"] for row in rows.json()["items"]]
 
 
+def test_rebuild_of_every_read_model_in_two_processes(server: ServerProcess, setup: Setup) -> None:
+    chat_id = a_full_chat(setup)
+
+    result = run_cli(server, "projections", "rebuild", "--processes", "2")
+
+    assert result.returncode == 0, result.stderr
+    swapped = [line.split(":")[0] for line in result.stdout.splitlines() if "swapped in" in line]
+    assert sorted(swapped) == ["clients", "dashboard", "directory", "events", "history", "reports"]
+    # Every model serves what it held before, and carries on live.
+    later = a_full_chat(setup)
+    marker = position(setup.admin.post("/v1/tokens", json={"role": "bot", "name": "marker3"}))
+    rows = setup.admin.get(
+        "/v1/dashboard", params={"tab": "closed", "limit": 500, "min_position": marker}
+    )
+    assert {chat_id, later} <= {row["id"] for row in rows.json()["items"]}
+    found = setup.admin.get("/v1/history", params={"limit": 500, "min_position": marker})
+    assert {chat_id, later} <= {row["id"] for row in found.json()["items"]}
+    status = run_cli(server, "projections", "status")
+    rows = {line.split()[0]: line.split() for line in status.stdout.splitlines()[1:]}
+    assert all(int(rows[name][1]) >= marker for name in swapped)
+
+
 def test_rebuild_of_an_unknown_read_model_names_the_known_ones(server: ServerProcess) -> None:
     result = run_cli(server, "projections", "rebuild", "nonsense")
     assert result.returncode == 2

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -628,6 +630,7 @@ def rebuild_rate(container: Any, cap: int) -> dict[str, Any]:
     per_model = {}
     try:
         together_s = timed_rebuild(lives)
+        split_s = rebuild_split_s(container.database.url, [m.name for m in lives], head, 2)
         for live in lives:
             elapsed = timed_rebuild([live])
             per_model[live.name] = {
@@ -674,8 +677,55 @@ def rebuild_rate(container: Any, cap: int) -> dict[str, Any]:
         "read_and_decode_events_per_s": round(head / decoded_s),
         "ratio_to_raw_read": round(all_rate / raw_rate, 4) if all_rate else None,
         "ratio_to_read_and_decode": round(all_rate * decoded_s / head, 3) if all_rate else None,
+        "two_processes_events_per_s": round(head / split_s),
         "slowest_model": min(per_model, key=lambda m: per_model[m]["events_per_s"]),
     }
+
+
+def rebuild_split_s(url: str, names: list[str], head: int, processes: int) -> float:
+    """Seconds of the same rebuild shared out between ``processes`` processes as
+    ``projections rebuild --processes`` shares it: from the first child's start to the last
+    one's end (start-up not counted), each reading the log for its share."""
+    from infrastructure.rebuilding import shares
+
+    context = multiprocessing.get_context("spawn")
+    split = shares(names, processes)
+    with ProcessPoolExecutor(max_workers=len(split), mp_context=context) as pool:
+        futures = [
+            pool.submit(_rebuild_share_span, url, share, head, k) for k, share in enumerate(split)
+        ]
+        spans = [future.result() for future in futures]
+    return max(end for _, end in spans) - min(start for start, _ in spans)
+
+
+def _rebuild_share_span(url: str, names: list[str], head: int, k: int) -> tuple[float, float]:
+    """In a child: stage ``names``, catch them up to ``head``, index them; (start, end) on the
+    machine's monotonic clock, which every process shares."""
+    from infrastructure.bootstrap import build
+    from infrastructure.config import Config
+    from projections.machinery.rebuild import PAGE, _catch_up, build_indexes, stage
+
+    container = build(
+        Config(DATABASE_URL=url, SWITCHBOARD_DB_POOL_SIZE=2, SWITCHBOARD_LOG_LEVEL="WARNING"),
+        run_projections=False,
+    )
+    schema = f"bench_rebuild_split_{k}"
+    staging = container.database.read_store(schema, pool_size=2)
+    try:
+        with staging.transaction(commit=True) as curs:
+            curs.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+            curs.execute(f"CREATE SCHEMA {schema}")
+        staged = stage([container.read_model(name) for name in names], staging)
+        started = time.monotonic()
+        _catch_up(staged, container.app, 0, head, lambda progress: None, PAGE)
+        build_indexes(staged)
+        ended = time.monotonic()
+        with staging.transaction(commit=True) as curs:
+            curs.execute(f"DROP SCHEMA {schema} CASCADE")
+        return started, ended
+    finally:
+        staging.close()
+        container.stop()
 
 
 def median(values: list[float]) -> float | None:

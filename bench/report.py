@@ -139,6 +139,16 @@ def rows(results: dict[str, Any]) -> list[Row]:
                     _at_least(r["ratio_to_read_and_decode"], 0.5),
                 )
             )
+        if r.get("two_processes_events_per_s"):
+            out.append(
+                Row(
+                    "3   all read models, two processes (`--processes 2`)",
+                    r["two_processes_events_per_s"],
+                    "events/s",
+                    "the same events; each process reads the log for its share",
+                    round(r["two_processes_events_per_s"] / r["all_read_models_events_per_s"], 2),
+                )
+            )
         if r.get("one_by_one_events_per_s"):
             out.append(Row("3   one model at a time", r["one_by_one_events_per_s"], "events/s"))
         for name, model in r["per_model"].items():

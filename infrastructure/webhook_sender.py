@@ -167,21 +167,23 @@ class WebhookSender:
                     row_number() OVER chat AS n,
                     bool_and(d.next_attempt_at <= now()
                       AND (d.leased_until IS NULL OR d.leased_until < now()))
-                      OVER (chat ROWS UNBOUNDED PRECEDING) AS ready
+                      OVER (chat ROWS UNBOUNDED PRECEDING) AS ready,
+                    min(d.position) OVER (PARTITION BY d.webhook_id, d.chat_id) AS first
                   FROM {DELIVERIES} d JOIN {webhooks} w ON w.id = d.webhook_id AND w.active
                   WHERE d.status = 'pending' AND NOT d.webhook_id = ANY(%(busy)s::uuid[])
                   WINDOW chat AS (PARTITION BY d.webhook_id, d.chat_id ORDER BY d.position)
-                ), chats AS (
-                  SELECT webhook_id, chat_id,
-                    row_number() OVER (PARTITION BY webhook_id ORDER BY position) AS k
-                  FROM pending WHERE n = 1 AND ready
+                ), runs AS (
+                  -- A chat whose earliest delivery is not ready has no ready row: the ranks
+                  -- count the chats that can go, oldest first, per webhook.
+                  SELECT webhook_id, position,
+                    dense_rank() OVER (PARTITION BY webhook_id ORDER BY first) AS k
+                  FROM pending WHERE ready AND n <= %(run)s
                 ), picked AS (
                   SELECT d.webhook_id, d.position FROM {DELIVERIES} d
-                  JOIN pending p ON p.webhook_id = d.webhook_id AND p.position = d.position
-                  JOIN chats c ON c.webhook_id = p.webhook_id AND c.chat_id = p.chat_id
+                  JOIN runs r ON r.webhook_id = d.webhook_id AND r.position = d.position
                   LEFT JOIN unnest(%(ids)s::uuid[], %(free)s::int[]) AS f(webhook_id, free)
                     ON f.webhook_id = d.webhook_id
-                  WHERE c.k <= COALESCE(f.free, %(cap)s) AND p.n <= %(run)s AND p.ready
+                  WHERE r.k <= COALESCE(f.free, %(cap)s)
                   FOR UPDATE OF d SKIP LOCKED
                 )
                 UPDATE {DELIVERIES} d SET leased_until = now() + %(lease)s * interval '1 second'

@@ -48,6 +48,7 @@ class SenderProcess:
         # it does when this process dies).
         stop_end, self._stop = context.Pipe(duplex=False)
         self._commands, child_end = context.Pipe()
+        self._child_ends = (stop_end, child_end)  # closed here once the child has its own
         self._process = context.Process(
             target=run_child,
             args=(
@@ -75,6 +76,11 @@ class SenderProcess:
 
     def start(self) -> None:
         self._process.start()
+        # Only the child may hold its ends: so its end of ``commands`` reads end-of-file here
+        # when the child exits, and ``_serve`` returns. (``Process.start`` drops its own
+        # references to them too, but closing them does not wait for the garbage collector.)
+        for end in self._child_ends:
+            end.close()
         self._server.start()
 
     def stop(self) -> None:

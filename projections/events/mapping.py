@@ -42,7 +42,7 @@ class Fact:
     data: dict[str, Any]
 
 
-def event_id(chat_id: UUID, version: int, type_: str) -> str:
+def event_id(chat_id: UUID | str, version: int, type_: str) -> str:
     """Stable: the same domain event always gives the same Event id (receivers deduplicate).
 
     ``uuid5(EVENT_NAMESPACE, f"{chat_id}/{version}/{type_}").hex``, without building the

@@ -58,6 +58,11 @@ def _handler(event_type: type) -> Callable[..., None] | None:
     return handler
 
 
+def _author(author: str, author_id: str | None) -> UUID | None:
+    """The operator who wrote a message (its Events name them), if an operator did."""
+    return UUID(author_id) if author == "operator" and author_id else None
+
+
 def _after_gathered(handler: Callable[..., None]) -> Callable[..., None]:
     """A webhook's event is applied after what the batch gathered so far is written."""
 
@@ -91,10 +96,21 @@ class EventsOut(EventQueries, ReadModel):
         self._operator_objects: dict[UUID, dict[str, Any]] = {}
 
     def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
-        """Read, in a few statements, the chats, operators and messages the batch touches."""
+        """Read, in a few statements, the chats, messages and operators the batch touches
+        (the operators its Events name: chats' holders, and the authors of messages)."""
         # Deliveries up to here were pruned (``retention``): a rebuild schedules them no more.
         self._horizon = horizon(curs)
-        chat_ids = {e.originator_id for e in events if isinstance(e, Chat.Event)}
+        chat_ids, message_ids, operator_ids = set(), set(), set()
+        for e in events:
+            if not isinstance(e, Chat.Event):
+                continue
+            chat_ids.add(e.originator_id)
+            if isinstance(e, _NAMING_OPERATORS):
+                operator_ids.add(e.operator_id)
+            elif isinstance(e, Chat.MessagePosted):
+                operator_ids.add(_author(e.author, e.author_id))
+            elif isinstance(e, Chat.MessageEdited | Chat.MessageDeleted):
+                message_ids.add(e.message_id)
         rows: dict[Any, Any] = {}
         self.read_rows(
             curs,
@@ -105,8 +121,14 @@ class EventsOut(EventQueries, ReadModel):
         )
         for chat_id, row in rows.items():
             self._chats[chat_id] = None if row is None else ChatFacts(**row)
-        operator_ids = {c.operator_id for c in self._chats.values() if c and c.operator_id}
-        operator_ids |= {e.operator_id for e in events if isinstance(e, _NAMING_OPERATORS)}
+        rows = {}
+        self.read_rows(
+            curs, "event_messages", ("id", "message"), message_ids - self._messages.keys(), rows
+        )
+        self._messages.update((k, row and row["message"]) for k, row in rows.items())
+        operator_ids.update(c.operator_id for c in self._chats.values() if c)
+        for message in filter(None, map(self._messages.get, message_ids)):
+            operator_ids.add(_author(message["author"], message["author_id"]))
         operator_ids.discard(None)
         rows = {}
         self.read_rows(
@@ -117,14 +139,6 @@ class EventsOut(EventQueries, ReadModel):
             rows,
         )
         self._operators.update((k, row and row["first_name"]) for k, row in rows.items())
-        message_ids = {
-            e.message_id for e in events if isinstance(e, Chat.MessageEdited | Chat.MessageDeleted)
-        }
-        rows = {}
-        self.read_rows(
-            curs, "event_messages", ("id", "message"), message_ids - self._messages.keys(), rows
-        )
-        self._messages.update((k, row and row["message"]) for k, row in rows.items())
 
     def apply_at(self, event: Any, position: int, curs: Cursor) -> None:
         handler = _HANDLERS.get(type(event), _UNKNOWN)

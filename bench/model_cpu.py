@@ -1,14 +1,14 @@
 """CPU one read model spends per event in a rebuild, apart from reading and decoding the log.
 
-    python -m bench.model_cpu --database-url URL [--model events] [--events 40000]
+    python -m bench.model_cpu --database-url URL [--model events|a,b|all] [--events 40000]
         [--rounds 3] [--webhooks 2] [--profile FILE]
 
-Reads and decodes the first ``--events`` events of the log once, then rebuilds the model
-``--rounds`` times from those decoded pages into a staging schema, as figure 3 does (pages of
-``PAGE``, indexes built after). Each round reports the process's CPU seconds
-(``time.process_time``) and those of the staging pool's PostgreSQL backends (utime + stime
-of ``/proc/<pid>/stat`` of every backend on the database, so only on the server's own
-machine; the other connections idle meanwhile): figures the machine's load
+Reads and decodes the first ``--events`` events of the log once, then rebuilds the model (or
+the models, in one pass: each page applied to each) ``--rounds`` times from those decoded
+pages into a staging schema, as figure 3 does (pages of ``PAGE``, indexes built after). Each
+round reports the process's CPU seconds (``time.process_time``) and those of the PostgreSQL
+backends (utime + stime of ``/proc/<pid>/stat`` of every backend on the database, so only on
+the server's own machine; the other connections idle meanwhile): figures the machine's load
 does not stretch, unlike the wall clock.
 
 ``--webhooks N`` registers N webhooks in the staged Events model before each round (one
@@ -83,23 +83,29 @@ def register_webhooks(model: Any, count: int) -> None:
 
 
 def one_round(
-    live: Any, staging: Any, pages: list[Any], webhooks: int, profile: cProfile.Profile | None
+    lives: list[Any],
+    staging: Any,
+    pages: list[Any],
+    webhooks: int,
+    profile: cProfile.Profile | None,
 ) -> dict[str, float]:
     from projections.machinery.rebuild import build_indexes, stage
 
     with staging.transaction(commit=True) as curs:
         curs.execute(f"DROP SCHEMA IF EXISTS {STAGING} CASCADE")
         curs.execute(f"CREATE SCHEMA {STAGING}")
-    (model,) = stage([live], staging)
-    if webhooks:
-        register_webhooks(model, webhooks)
+    models = stage(lives, staging)
+    events_out = next((model for model in models if model.name == "events"), None)
+    if webhooks and events_out is not None:
+        register_webhooks(events_out, webhooks)
     backends_0 = backend_cpu(staging)
     process_0, wall_0 = time.process_time(), time.perf_counter()
     if profile is not None:
         profile.enable()
     for batch in pages:
-        model.process_batch(batch)
-    build_indexes([model])
+        for model in models:  # as ``rebuild._catch_up`` does
+            model.process_batch(batch)
+    build_indexes(models)
     if profile is not None:
         profile.disable()
     process_s = time.process_time() - process_0
@@ -111,7 +117,9 @@ def one_round(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.model_cpu")
     parser.add_argument("--database-url", required=True)
-    parser.add_argument("--model", default="events")
+    parser.add_argument(
+        "--model", default="events", help="a read model's name, several (a,b) or all"
+    )
     parser.add_argument("--events", type=int, default=40_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--webhooks", type=int, default=0)
@@ -132,8 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     staging = container.database.read_store(STAGING, pool_size=2)
     try:
-        live = container.read_model(args.model)
-        print(f"{args.model}: {sys.modules[type(live).__module__].__file__}", file=sys.stderr)
+        if args.model == "all":
+            lives = list(container.read_models)
+        else:
+            lives = [container.read_model(name) for name in args.model.split(",")]
+        for live in lives:
+            print(f"{live.name}: {sys.modules[type(live).__module__].__file__}", file=sys.stderr)
         head = min(container.app.head() or 0, args.events)
         pages = decoded_pages(container.app, head, PAGE)
         rounds = []
@@ -143,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.profile and n == args.rounds - 1
                 else None
             )
-            result = one_round(live, staging, pages, args.webhooks, profile)
+            result = one_round(lives, staging, pages, args.webhooks, profile)
             rounds.append(result)
             if profile is not None:
                 profile.dump_stats(args.profile)

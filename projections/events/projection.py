@@ -32,6 +32,7 @@ from projections.events.tables import DELIVERIES, OUTBOX_DDL, TABLES
 from projections.machinery.readmodel import ReadModel
 
 _MESSAGE_EVENTS = (Chat.MessagePosted, Chat.MessageEdited, Chat.MessageDeleted)
+_ASSIGNING = (Chat.Assigned, Chat.Reassigned)
 _NAMING_OPERATORS = (Chat.Assigned, Chat.Intercepted, Chat.Reassigned, Chat.ResponseOverdue)
 # A webhook takes an Event when it is active, names the type (or none) and the bot (or none).
 _MATCHES = (
@@ -237,7 +238,7 @@ class EventsOut(EventQueries, ReadModel):
             return
         message = self._message(e) if isinstance(e, _MESSAGE_EVENTS) else None
         fact = fact_for(e, chat, message)
-        if isinstance(e, Chat.Assigned | Chat.Reassigned):
+        if isinstance(e, _ASSIGNING):
             chat.operator_id = e.operator_id
             self._changed_chats[chat.id] = chat
         if fact is None:
@@ -254,7 +255,7 @@ class EventsOut(EventQueries, ReadModel):
                 "chat_id": chat_id,
                 "external_id": chat.external_id,
                 "bot": chat.bot,
-                "occurred_at": e.timestamp.isoformat(),
+                "occurred_at": e.timestamp,
                 "operator": operator,
                 "data": fact.data,
             }

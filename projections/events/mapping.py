@@ -74,8 +74,13 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 def jsonable(value: Any) -> Any:
     """A message's state as JSON keeps it (ids as text, times as the API writes them)."""
-    if type(value) in _SCALARS:  # most of a message: no call and no isinstance for them
+    kind = type(value)
+    if kind in _SCALARS:  # most of a message: no call and no isinstance for them
         return value
+    if kind is UUID:  # a message's id and time, before the checks of containers
+        return str(value)
+    if kind is datetime:
+        return iso(value)
     if isinstance(value, dict):
         return {
             key: item if type(item) in _SCALARS else jsonable(item) for key, item in value.items()

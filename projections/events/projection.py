@@ -284,7 +284,7 @@ class EventsOut(EventQueries, ReadModel):
                 message.update(text="", deleted_at=iso(e.timestamp))
         self._messages[e.message_id] = message
         self._changed_messages[e.message_id] = {
-            "id": str(e.message_id),
+            "id": message["id"],
             "chat_id": str(e.originator_id),
             "message": message,
         }

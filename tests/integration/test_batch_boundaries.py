@@ -1,7 +1,8 @@
 """Read models that keep a batch's rows in memory give the same rows wherever batches end.
 
 The dashboard and history read each touched row once per batch and write it once at the end
-of the batch; the directory adds up what chats do to each operator over the batch. A live
+of the batch; the directory adds up what chats do to each operator over the batch; the
+Events model gathers a batch's Events, chats and messages and writes each table once. A live
 runner's batches are small and end anywhere; a rebuild's are pages of a thousand events.
 Replaying the same log with batches cut at random places (one event each, everything at
 once, anything between) must give exactly the rows the live read models hold.
@@ -21,6 +22,7 @@ from domain.client import client_id_of
 from infrastructure.bootstrap import Services
 from projections.dashboard import Dashboard
 from projections.directory import Directory
+from projections.events.projection import EventsOut
 from projections.history import History
 from projections.machinery.readmodel import ReadModel
 from tests.clock import FakeClock
@@ -36,6 +38,12 @@ TABLES = {
     },
     History: {"history_chats": "id", "history_messages": "chat_id, message_id"},
     Directory: {"operators": "id", "groups": "id", "tokens": "id"},
+    EventsOut: {
+        "events": "position",
+        "event_chats": "id",
+        "event_operators": "id",
+        "event_messages": "id",
+    },
 }
 
 
@@ -74,6 +82,8 @@ def story(container: Services, clock: FakeClock) -> int:
         app.intercept(chat, caller=caller[holder[chat]])
     reply = app.reply(a, "Your tracking number is wrong", caller=caller[holder[a]]).value
     app.relay_client_message(a, "Where is it then?", bot=BOT)
+    # Renamed between two of its Events: each tells the name of its time, wherever batches end.
+    app.update_operator(holder[a], actor=ADMIN.actor, first_name="Renamed")
     app.edit_message(a, reply["id"], "Your parcel ships today", caller=caller[holder[a]])
     app.relay_client_message(a, "Thanks, and the refund?", bot=BOT)
     clock.advance(seconds=40)
@@ -98,7 +108,7 @@ def story(container: Services, clock: FakeClock) -> int:
     app.rate(a, 4, "quick", bot=BOT)
     app.close_chat(e, caller=boss, reason=None)
     head = app.head() or 0
-    for name in ("dashboard", "history", "directory", "dispatcher"):
+    for name in ("dashboard", "history", "directory", "events", "dispatcher"):
         assert container.wait_for(name, head, 10)
     assert (app.head() or 0) == head, "the dispatcher added events: settle again"
     return head
@@ -146,6 +156,7 @@ def test_rows_do_not_depend_on_where_batches_end(
         Dashboard: container.dashboard,
         History: container.history,
         Directory: container.directory,
+        EventsOut: container.read_model("events"),
     }
     for kind, model in replays.items():
         with model.datastore.transaction(commit=True) as curs:

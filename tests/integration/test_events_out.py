@@ -3,6 +3,7 @@ scheduled with its tracking; a rebuild gives the same Events and sends nothing a
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -93,3 +94,40 @@ def test_a_rebuild_gives_the_same_events_and_schedules_nothing_again(database_ur
     assert all(r["status"] == "delivered" and r["attempts"] == 1 for r in after), (
         "a rebuild (the replay request applied again too) sends nothing again"
     )
+
+
+def test_an_event_keeps_its_message_and_time_exactly(database_url: str) -> None:
+    """A batch's Events and messages go as one JSON document: text of any kind, and times to
+    the microsecond, come back as they went in."""
+    text = 'é "quoted" \\ back\\slash\nnew line\ttab ✓ 😀 </script> {"not": "json"}'
+    clock = FakeClock()
+    with running(database_url, clock) as container:
+        app = container.app
+        sales = app.create_group(actor=ADMIN.actor, name="Sales").value.id
+        alice = staff(app, "alice@example.com", [sales])
+        clock.advance(seconds=7, microseconds=123_457)
+        chat = app.handoff(bot=BOT, external_id="t-1", client={"id": "t"}, group_id=sales).value
+        app.relay_client_message(chat.id, text, bot=BOT)
+        app.intercept(chat.id, caller=alice)
+        clock.advance(microseconds=1)
+        reply = app.reply(chat.id, "first", caller=alice).value
+        app.edit_message(chat.id, reply["id"], text, caller=alice)
+        caught_up(container)
+    events = rows(database_url, f"SELECT * FROM {SCHEMA}.events ORDER BY position")
+    by_type = {e["type"]: e for e in events}
+    created = [e["data"]["text"] for e in events if e["type"] == "message.created"]
+    assert created[0] == text and created[-1] == "first"
+    assert by_type["message.edited"]["data"]["text"] == text
+    assert by_type["message.edited"]["operator"] == {
+        "id": str(alice.operator_id),
+        "first_name": "Alice",
+    }
+    assert by_type["chat.assigned"]["occurred_at"] == datetime(
+        2026, 1, 1, 9, 0, 7, 123_457, tzinfo=UTC
+    )
+    assert by_type["message.edited"]["occurred_at"] == datetime(
+        2026, 1, 1, 9, 0, 7, 123_458, tzinfo=UTC
+    )
+    messages = rows(database_url, f"SELECT * FROM {SCHEMA}.event_messages")
+    # The client's message and the edited reply, as the read model keeps them.
+    assert [m["message"]["text"] for m in messages].count(text) == 2

@@ -4,6 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# Test processes in parallel (pytest-xdist), each test module in one of them so that its
+# server starts once; TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= 3
+
 .PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
@@ -16,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/switchboard serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -70,3 +70,10 @@ def database_url(pg_server_url: str) -> Iterator[str]:
     """A database of this test's own, dropped afterwards."""
     with scratch_database(pg_server_url) as url:
         yield url
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules holding ``slow`` tests first (each in its collection order): run in
+    parallel, a long module started last would leave the other processes idle at the end."""
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)

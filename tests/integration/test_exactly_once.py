@@ -32,7 +32,9 @@ WAIT_S = 10
 
 @contextmanager
 def running(database_url: str, clock: FakeClock, *, projections: bool = True) -> Iterator[Services]:
-    container = build(Config(DATABASE_URL=database_url), clock=clock, run_projections=projections)
+    # A small pool, as the integration conftest's: the server's connections are shared.
+    settings = Config(DATABASE_URL=database_url, SWITCHBOARD_DB_POOL_SIZE=4)
+    container = build(settings, clock=clock, run_projections=projections)
     # No scheduler: on the fake clock's time it would mark chats overdue between a test's
     # snapshots; these tests record every event themselves.
     container.scheduler = None

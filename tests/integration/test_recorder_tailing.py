@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow
 
 WRITERS = 8
 WRITE_S = 3.0
+ENOUGH_APPENDS = 1_000
 
 
 @contextmanager
@@ -42,11 +43,12 @@ def recorder_for(
         factory.close()
 
 
-def write(recorder: ApplicationRecorder, seconds: float) -> int:
-    """Append commands of one to four events of a new aggregate until ``seconds`` pass."""
+def write(recorder: ApplicationRecorder, seconds: float, least: int = 0) -> int:
+    """Append commands of one to four events of a new aggregate until ``seconds`` pass and
+    ``least`` events are in (a loaded machine appends fewer in the time)."""
     deadline = time.monotonic() + seconds
     count = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline or count < least:
         aggregate = uuid4()
         size = 1 + count % 4
         recorder.insert_events(
@@ -59,10 +61,12 @@ def write(recorder: ApplicationRecorder, seconds: float) -> int:
     return count
 
 
-def write_in_threads(recorder: ApplicationRecorder, threads: int, seconds: float) -> int:
+def write_in_threads(
+    recorder: ApplicationRecorder, threads: int, seconds: float, least: int = 0
+) -> int:
     counts: list[int] = []
     workers = [
-        threading.Thread(target=lambda: counts.append(write(recorder, seconds)))
+        threading.Thread(target=lambda: counts.append(write(recorder, seconds, least // threads)))
         for _ in range(threads)
     ]
     for worker in workers:
@@ -115,10 +119,12 @@ def test_a_tailing_reader_under_eight_writers_misses_and_repeats_nothing(
     database_url: str, choice: str
 ) -> None:
     with recorder_for(database_url, choice) as recorder:
-        writers = threading.Thread(target=write_in_threads, args=(recorder, WRITERS, WRITE_S))
+        writers = threading.Thread(
+            target=write_in_threads, args=(recorder, WRITERS, WRITE_S, ENOUGH_APPENDS + WRITERS)
+        )
         writers.start()
         tail = tail_while(recorder, lambda: not writers.is_alive())
-    assert len(tail.logged) > 1_000, "too few appends to show anything"
+    assert len(tail.logged) > ENOUGH_APPENDS, "too few appends to show anything"
     assert tail.missed == set()
     assert tail.repeated == 0
     assert tail.seen == sorted(tail.seen)

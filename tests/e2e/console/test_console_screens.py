@@ -4,7 +4,6 @@ served."""
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -14,7 +13,14 @@ import httpx
 from playwright.sync_api import expect
 
 from api.console import STATIC
-from tests.e2e.conftest import SWITCHBOARD, ServerProcess, Setup, free_port, position
+from tests.e2e.conftest import (
+    SWITCHBOARD,
+    ServerProcess,
+    Setup,
+    free_port,
+    position,
+    stop_cleanly,
+)
 from tests.e2e.console.conftest import token_of, working_operator
 from tests.e2e.console.test_console_dashboard import card, hand_off
 
@@ -198,17 +204,18 @@ def test_serve_prints_the_consoles_address(server: ServerProcess) -> None:
     process = ServerProcess(server.database_url, server.workdir)
     process.port = free_port()
     command = [str(SWITCHBOARD), "serve", "--host", "127.0.0.1", "--port", str(process.port)]
-    with subprocess.Popen(
-        command,
-        env=process.env(),
-        cwd=server.workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as serving:
+    with (
+        open(process.stderr_path, "wb") as stderr,
+        subprocess.Popen(
+            command, env=process.env(), cwd=server.workdir, stdout=subprocess.PIPE, stderr=stderr
+        ) as serving,
+    ):
+        process.process = serving
         try:
-            first = serving.stdout.readline()
+            first = serving.stdout.readline().decode()
+            # Stopped once it serves: a signal in the middle of start-up is not this test's.
+            process._wait_healthy()
         finally:
-            serving.send_signal(signal.SIGINT)
-            serving.wait(timeout=30)
+            if process.process is not None:
+                stop_cleanly(process)
     assert first.strip().endswith(f"http://127.0.0.1:{process.port}/console/")

@@ -135,7 +135,7 @@ def test_operators_block_only_when_the_company_allows_it(setup: Setup) -> None:
         ("get", "", None),
         ("patch", "", {"name": "X"}),
         ("post", "/notes", {"text": "x"}),
-        ("delete", f"/notes/{uuid.uuid4()}", None),
+        ("delete", "/notes/{note_id}", None),  # filled in by the test: ids must not vary
         ("put", "/tags", {"tags": []}),
         ("post", "/block", {}),
         ("post", "/unblock", None),
@@ -143,6 +143,7 @@ def test_operators_block_only_when_the_company_allows_it(setup: Setup) -> None:
 )
 def test_unknown_clients_are_404(setup: Setup, method: str, path: str, body: Any) -> None:
     kwargs = {"json": body} if body is not None else {}
+    path = path.format(note_id=uuid.uuid4())
     response = setup.admin.request(method, f"/v1/clients/{uuid.uuid4()}{path}", **kwargs)
     assert_problem(response, 404, "not_found")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import Setup
@@ -28,6 +29,7 @@ new PerformanceObserver((list) => {
 """
 
 
+@pytest.mark.latency
 def test_three_hundred_chats_in_a_folder(setup: Setup, console) -> None:
     group = setup.group()
     _, ann = working_operator(setup, group["id"], max_chats=CHATS + 10)

@@ -7,6 +7,8 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import Setup, position
 from tests.e2e.events.helpers import STORY_TYPES, all_events, bot_and_operator, feed, handoff, story
 from tests.e2e.lifecycle.helpers import assert_problem, ok
@@ -68,6 +70,7 @@ def test_an_empty_answer_is_held_for_wait_seconds(setup: Setup) -> None:
     assert time.monotonic() - started < 0.5, "wait=0 answers at once"
 
 
+@pytest.mark.latency
 def test_the_long_poll_wakes_within_100_ms_of_a_commit(setup: Setup) -> None:
     _, bot, _, staff = bot_and_operator(setup)
     chat = handoff(bot)

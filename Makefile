@@ -19,11 +19,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/switchboard serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
-# Then the tests that assert a latency, alone: the parallel ones would measure each other
-# (exit status 5: none among those PYTEST_ARGS selected).
+# Then the tests marked `alone` (a latency they assert, or a known sensitivity to a busy
+# machine), by themselves (exit status 5: none among those PYTEST_ARGS selected).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not latency" $(PYTEST_ARGS)
-	$(BIN)/python -m pytest -m latency $(PYTEST_ARGS) || test $$? -eq 5
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not alone" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m alone $(PYTEST_ARGS) || test $$? -eq 5
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

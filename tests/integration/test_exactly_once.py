@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
+import pytest
 from eventsourcing.persistence import PersistenceError, Tracking
 from psycopg.rows import dict_row
 
@@ -182,6 +183,10 @@ def test_read_models_catch_up_after_a_gap_with_every_event_once(
         assert_read_models_match_the_aggregates(last, chats)
 
 
+# In two of five parallel runs of the suite (3 and 4 processes on 2 cores), this story left
+# no chat marked overdue on the dashboard before the drop ("marks are rebuilt too" failed);
+# serially it never has. Not yet explained: it runs alone until it is.
+@pytest.mark.alone
 def test_a_dropped_read_model_schema_is_rebuilt_to_the_same_rows(
     database_url: str, clock: FakeClock
 ) -> None:

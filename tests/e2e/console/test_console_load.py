@@ -29,7 +29,7 @@ new PerformanceObserver((list) => {
 """
 
 
-@pytest.mark.latency
+@pytest.mark.alone
 def test_three_hundred_chats_in_a_folder(setup: Setup, console) -> None:
     group = setup.group()
     _, ann = working_operator(setup, group["id"], max_chats=CHATS + 10)

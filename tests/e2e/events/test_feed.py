@@ -70,7 +70,7 @@ def test_an_empty_answer_is_held_for_wait_seconds(setup: Setup) -> None:
     assert time.monotonic() - started < 0.5, "wait=0 answers at once"
 
 
-@pytest.mark.latency
+@pytest.mark.alone
 def test_the_long_poll_wakes_within_100_ms_of_a_commit(setup: Setup) -> None:
     _, bot, _, staff = bot_and_operator(setup)
     chat = handoff(bot)

@@ -24,6 +24,10 @@ from api.app import create_api
 from api.metrics import Metrics
 from tests.e2e.conftest import ServerProcess
 
+# Every operation's cases share one node id, and pytest-xdist runs one item per node id: in
+# parallel, all but one operation would go untested. `make test` runs this module by itself.
+pytestmark = pytest.mark.alone
+
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

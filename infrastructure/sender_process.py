@@ -2,12 +2,12 @@
 
 In the worker, the sender's asyncio loop shares one interpreter lock with the read models'
 threads, which are busy with every event: each of its claims, requests and outcomes waits
-its turn behind them. In a process of its own it does not (README, "Webhooks": the lag p50
-halved). The child holds no application: it reads the outbox, sends and writes outcomes,
-and asks the parent, over a pipe, for the one command it needs (turning off a webhook that
-answered 410 Gone). It stops when the parent closes its end of a pipe, which the kernel
-does too when the parent dies, however it dies. What it leased and did not finish is sent again
-when the lease runs out, as after any crash.
+its turn behind them. In a process of its own it does not (README, "Webhooks": a lower lag
+in back-to-back runs, most where the worker is busy). The child holds no application: it
+reads the outbox, sends and writes outcomes, and asks the parent, over a pipe, for the one
+command it needs (turning off a webhook that answered 410 Gone). It stops when the parent
+closes its end of a pipe, which the kernel does too when the parent dies, however it dies.
+What it leased and did not finish is sent again when the lease runs out, as after any crash.
 """
 
 from __future__ import annotations

@@ -247,13 +247,8 @@ def server(
     module_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
     """A running ``switchboard serve`` shared by one module's tests; must exit 0 on SIGINT."""
-    process = ServerProcess(module_database_url, tmp_path_factory.mktemp("switchboard"))
-    process.start()
-    try:
+    with serving(module_database_url, tmp_path_factory) as process:
         yield process
-    finally:
-        if process.process is not None:
-            stop_cleanly(process)
 
 
 @pytest.fixture

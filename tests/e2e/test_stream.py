@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import ServerProcess, Setup, position, stop_cleanly
+from tests.e2e.conftest import ServerProcess, Setup, position, serving
 from tests.e2e.sse import Event, StreamReader, about
 
 
@@ -17,17 +17,10 @@ from tests.e2e.sse import Event, StreamReader, about
 def server(
     module_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    process = ServerProcess(
-        module_database_url,
-        tmp_path_factory.mktemp("switchboard"),
-        extra_env={"SWITCHBOARD_STREAM_HEARTBEAT_S": "0.3"},
-    )
-    process.start()
-    try:
+    with serving(
+        module_database_url, tmp_path_factory, SWITCHBOARD_STREAM_HEARTBEAT_S="0.3"
+    ) as process:
         yield process
-    finally:
-        if process.process is not None:
-            stop_cleanly(process)
 
 
 def token_of(client: httpx.Client) -> str:

@@ -8,16 +8,21 @@ import os
 import signal
 import time
 
-from infrastructure.bootstrap import build
+from infrastructure.bootstrap import Services, build
 from infrastructure.config import Config
 from infrastructure.sender_process import SenderProcess
 
 
-def test_the_sender_process_starts_and_stops_with_its_worker(database_url: str) -> None:
+def worker_with_sender(database_url: str) -> tuple[Services, SenderProcess]:
+    """A worker's container (the default sender: a process), started."""
     container = build(Config(DATABASE_URL=database_url, SWITCHBOARD_DB_POOL_SIZE=2))
-    sender = container.sender
-    assert isinstance(sender, SenderProcess)
+    assert isinstance(container.sender, SenderProcess)
     container.start()
+    return container, container.sender
+
+
+def test_the_sender_process_starts_and_stops_with_its_worker(database_url: str) -> None:
+    container, sender = worker_with_sender(database_url)
     try:
         assert sender.is_alive()
     finally:
@@ -29,10 +34,7 @@ def test_the_sender_process_starts_and_stops_with_its_worker(database_url: str) 
 
 
 def test_the_worker_notices_when_its_sender_has_gone(database_url: str) -> None:
-    container = build(Config(DATABASE_URL=database_url, SWITCHBOARD_DB_POOL_SIZE=2))
-    sender = container.sender
-    assert isinstance(sender, SenderProcess)
-    container.start()
+    container, sender = worker_with_sender(database_url)
     try:
         assert sender.pid is not None
         os.kill(sender.pid, signal.SIGKILL)

@@ -215,7 +215,7 @@ def projections_rebuild(
                     bar.update(max(behind - done[0], 0))
                     done[0] = max(done[0], behind)
 
-            positions = rebuild(settings, names, len(split), on_progress=show)
+            positions = rebuild(settings, names, len(split), on_progress=show, container=container)
     for model in names:
         typer.echo(f"{model}: rebuilt and swapped in at position {positions[model]}")
 

@@ -13,10 +13,13 @@ import multiprocessing
 import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infrastructure.config import Config
 from projections.machinery.rebuild import STAGING_SCHEMA, Progress, rebuild_together
+
+if TYPE_CHECKING:
+    from infrastructure.bootstrap import Services
 
 # What each model costs to rebuild, relative to the others (CPU seconds per event, measured
 # with figure 3 of the benchmark): how the shares are balanced. A model not listed counts 2.
@@ -41,10 +44,15 @@ def rebuild(
     names: Sequence[str],
     processes: int,
     on_progress: Callable[[Progress], None] = lambda progress: None,
+    *,
+    container: Services | None = None,
 ) -> dict[str, int]:
     """Rebuild the read models ``names`` in up to ``processes`` processes; the positions at
-    which each was swapped in. One process: in this one, as ``rebuild_together`` does."""
+    which each was swapped in. One process: in this one, as ``rebuild_together`` does (with
+    ``container``, the caller's, when it has one)."""
     split = shares(names, processes)
+    if len(split) == 1 and container is not None:
+        return _rebuild_with(container, split[0], STAGING_SCHEMA, on_progress)
     if len(split) == 1:
         return rebuild_share(config, split[0], STAGING_SCHEMA, on_progress)
     context = multiprocessing.get_context("spawn")  # a clean interpreter each, no threads
@@ -77,13 +85,24 @@ def rebuild_share(
     from infrastructure.bootstrap import build
 
     container = build(config, run_projections=False)
+    try:
+        return _rebuild_with(container, names, staging_schema, on_progress)
+    finally:
+        container.stop()
+
+
+def _rebuild_with(
+    container: Services,
+    names: Sequence[str],
+    staging_schema: str,
+    on_progress: Callable[[Progress], None],
+) -> dict[str, int]:
     staging = container.database.read_store(staging_schema, pool_size=2)
     try:
         models = [container.read_model(name) for name in names]
         return rebuild_together(models, container.app, staging, on_progress=on_progress)
     finally:
         staging.close()
-        container.stop()
 
 
 def _rebuild_in_child(

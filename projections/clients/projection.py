@@ -1,5 +1,6 @@
 """The clients projection: a row per client card, from the Client aggregate's events alone,
-and the card's search terms (``terms.py``), kept in step with its profile and tags."""
+and the card's search terms (``terms.py``: as rows of their own and as an array on the card),
+kept in step with its profile and tags."""
 
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ class Clients(ClientQueries, ReadModel):
 
     @apply.register
     def _(self, e: Client.Seen, curs: Cursor) -> None:
+        terms = sorted(terms_of(e.profile, ()))
         curs.execute(
             f"INSERT INTO {self.table('clients')} (id, channel, external_id, profile, chats, "
-            "first_seen_at, last_seen_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            "first_seen_at, last_seen_at, terms) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (id) DO NOTHING",
             (
                 e.originator_id,
@@ -39,9 +41,10 @@ class Clients(ClientQueries, ReadModel):
                 [e.chat_id],
                 e.timestamp,
                 e.timestamp,
+                terms,
             ),
         )
-        self._add_terms(curs, e.originator_id, terms_of(e.profile, ()))
+        self._add_terms(curs, e.originator_id, terms)
 
     @apply.register
     def _(self, e: Client.Returned, curs: Cursor) -> None:
@@ -112,6 +115,11 @@ class Clients(ClientQueries, ReadModel):
             return
         was = terms_of(row["was_profile"], row["was_tags"])
         now = terms_of(row["profile"], row["tags"])
+        if was == now:
+            return
+        curs.execute(
+            f"UPDATE {clients} SET terms = %s WHERE id = %s", (sorted(now), event.originator_id)
+        )
         if was - now:
             curs.execute(
                 f"DELETE FROM {self.table('client_terms')} WHERE term = ANY(%s) AND client_id = %s",

@@ -2,7 +2,10 @@
 (``terms.py`` says which), a row per (term, card).
 
 The phone (the exact ``phone=`` filter) is generated from the card's profile, so a row can
-never disagree with itself.
+never disagree with itself. The card's terms are kept twice, on purpose: as rows of
+``client_terms``, whose btree finds the few cards that begin with a rare word, and as an array
+on the card, which a walk through the cards in last-seen order checks for a common one
+(``queries.py`` says which is used when).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ CLIENTS = Table(
             chats uuid[] NOT NULL DEFAULT '{}',
             first_seen_at timestamptz NOT NULL,
             last_seen_at timestamptz NOT NULL,
+            terms text[] COLLATE "C" NOT NULL DEFAULT '{}',
             phone text GENERATED ALWAYS AS (profile->>'phone') STORED
             """,
     (

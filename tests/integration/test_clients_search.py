@@ -148,9 +148,16 @@ def test_search_finds_what_its_meaning_says_and_the_model_equals_a_rebuild(
 
     cards = {i: app.find_client(i) for i in ids.values()}
     cards = {i: card for i, card in cards.items() if card is not None}
+    model = container.clients
     for q in [*asked, "ann", "+1 555"]:
-        found, _ = container.clients.search(ClientFilters(q=q), limit=500)
-        got = {row["id"] for row in found} & set(ids.values())
+        pages = {}
+        for way, bound in (("btree", 10**9), ("walk", 0), ("mixed", 2)):
+            model.narrow_terms = bound  # an attribute of this instance only
+            found, _ = model.search(ClientFilters(q=q), limit=500)
+            pages[way] = [row["id"] for row in found]
+        del model.narrow_terms
+        assert pages["walk"] == pages["btree"] == pages["mixed"], q
+        got = set(pages["btree"]) & set(ids.values())
         expected = {i for i, card in cards.items() if matches(card.profile, card.tags, q)}
         assert got == expected, q
 
@@ -160,6 +167,10 @@ def test_search_finds_what_its_meaning_says_and_the_model_equals_a_rebuild(
     live_cards = [row for row in container.clients.all_cards() if row["id"] in wanted]
     assert live_cards == [row for row in check.all_cards() if row["id"] in wanted]
     assert terms(container.clients, wanted) == terms(check, wanted)
+    # The card's own array holds the same terms as its rows.
+    by_card = {row["id"]: sorted(row["terms"]) for row in live_cards}
+    for card_id in wanted & set(by_card):
+        assert by_card[card_id] == sorted(t for t, c in terms(model, wanted) if c == card_id)
 
 
 def test_search_is_served_by_the_terms_index(container: Services) -> None:
@@ -172,3 +183,41 @@ def test_search_is_served_by_the_terms_index(container: Services) -> None:
         )
         plan = "\n".join(str(next(iter(row.values()))) for row in curs.fetchall())
     assert "Index" in plan and "term >= 'ann'" in plan, plan
+
+
+def test_pages_are_the_same_whichever_way_a_word_is_found(container: Services) -> None:
+    """Page by page, with the cursor, the btree and the walk give the same cards, most
+    recently seen first, each once, with tag and blocked filters beside the words."""
+    app, model = container.app, container.clients
+    marker = uuid.uuid4().hex[:8]
+    ids = []
+    for n in range(23):
+        client = {"id": f"{marker}-{n}", "channel": "web", "name": f"{marker} Kim{n % 3}"}
+        app.handoff(bot=BOT, external_id=f"{marker}-{n}", client=client)
+        ids.append(Client.id_for("web", f"{marker}-{n}"))
+    done = app.set_client_tags(ids[4], ["gold"], caller=SUPERVISOR)
+    assert container.wait_for("clients", done.position, WAIT_S)
+    cards = {row["id"]: row for row in model.all_cards() if row["id"] in set(ids)}
+    newest_first = sorted(ids, key=lambda i: (cards[i]["last_seen_at"], i), reverse=True)
+
+    def pages(filters: ClientFilters, bound: int) -> list[uuid.UUID]:
+        model.narrow_terms = bound
+        seen: list[uuid.UUID] = []
+        cursor = None
+        try:
+            while True:
+                rows, cursor = model.search(filters, cursor=cursor, limit=5)
+                seen += [row["id"] for row in rows]
+                if cursor is None:
+                    return seen
+        finally:
+            del model.narrow_terms
+
+    for filters, expected in (
+        (ClientFilters(q=marker), newest_first),
+        (ClientFilters(q=f"kim1 {marker}"), [i for i in newest_first if ids.index(i) % 3 == 1]),
+        (ClientFilters(q=f"{marker} kim", tag="gold"), [ids[4]]),
+        (ClientFilters(q=marker, blocked=True), []),
+    ):
+        for bound in (10**9, 0, 20):
+            assert pages(filters, bound) == expected, (filters, bound)

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             server_url, run_name, template=dataset.dataset_name(size)
         )
         results["versions"] = services.versions(run_url)
-        say("analysing the copy and reading it once (a warm server, as in service)")
+        say("vacuuming the copy and reading it once (a warm server, as in service)")
         results["prewarm"] = services.prewarm(run_url)
         measure(args, size, info, run_url, only, results)
     finally:

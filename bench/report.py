@@ -273,8 +273,8 @@ def machine_line(results: dict[str, Any]) -> str:
     )
     warm = results.get("prewarm", {})
     warm_text = (
-        f"; the copy analysed and read once before measuring ({warm['blocks'] * 8 // 1024:,} MB,"
-        f" {warm['seconds']} s)"
+        f"; the copy vacuumed and read once before measuring ({warm['blocks'] * 8 // 1024:,} MB"
+        f" by {warm.get('how', 'pg_prewarm')}, {warm['seconds']} s)"
         if warm.get("prewarmed")
         else f"; not prewarmed ({warm['why']})"
         if warm

@@ -1,8 +1,9 @@
 """What the clients read model answers: a page of cards by words, tag, phone and blocked.
 
-A query's words are found in one of two ways, chosen per query by counting (``search``): a
-rare word through the terms' btree, a common one by walking the cards in last-seen order.
-Both give the same page; the tests run every query both ways.
+A query's words are found in one of two ways, chosen per query by counting in the terms'
+btree (``ClientQueries``): the few cards that rare words name are read by id, or the cards are
+walked in last-seen order and checked until the page is full. Both give the same page; the
+tests run every query each way.
 """
 
 from __future__ import annotations
@@ -38,12 +39,16 @@ class ClientQueries:
     datastore: PostgresDatastore
     table: Callable[[str], str]
 
-    # A word that begins fewer terms than this is looked up in the terms' btree, and only the
-    # cards it names are read; a commoner word is checked on each card (its own array of
-    # terms) while the cards are walked in last-seen order, until the page is full. The one
-    # reads about as many cards as the word has terms, the other about the page's size times
-    # the cards per match: with pages of 50 over a million cards they meet near 7,000.
-    narrow_terms: int = 5_000
+    # How a word is found (``_named_cards``). A word's terms are counted in the btree, up to
+    # ``listed_terms``: a word with fewer is "listed", and the cards that every listed word
+    # names are read from the btree (an intersection, in the server). When they are at most
+    # ``fetched_cards``, only they are read, by id; when they are more (or no word is listed),
+    # the matches are common, and the cards are walked in last-seen order, each checked
+    # against its own array of terms, until the page is full. Over 700k cards a whole name
+    # (two words of 35k and 17k terms, 440 cards) is listed and fetched; a surname's beginning
+    # (17k cards) is walked, about 40 cards a match.
+    listed_terms: int = 50_000
+    fetched_cards: int = 5_000
 
     def search(
         self, filters: ClientFilters, *, cursor: str | None = None, limit: int = 50
@@ -51,13 +56,13 @@ class ClientQueries:
         """One page of matching cards, the most recently seen first; rows and next cursor."""
         conditions: list[str] = []
         params: list[Any] = []
-        common, named = self._look_up_rare_words(query_words(filters.q or ""))
+        checked, named = self._named_cards(query_words(filters.q or ""))
         if named is not None:
             if not named:
                 return [], None
             conditions.append("id = ANY(%s::uuid[])")
             params.append(sorted(named))
-        for ways in common:
+        for ways in checked:
             likes = " OR ".join(["t LIKE %s"] * len(ways))
             conditions.append(f"EXISTS (SELECT FROM unnest(terms) AS t WHERE {likes})")
             params.extend(like_prefix(way) for way in ways)
@@ -88,35 +93,38 @@ class ClientQueries:
             next_cursor = encode_time_key(rows[-1]["last_seen_at"], rows[-1]["id"])
         return rows, next_cursor
 
-    def _look_up_rare_words(
-        self, words: list[list[str]]
-    ) -> tuple[list[list[str]], set[str] | None]:
-        """The common words (to check on each card), and the ids of the cards that every
-        rare word begins a term of (None if no word is rare): one statement reads, for each
-        word, up to ``narrow_terms`` of its terms from the btree."""
-        bound = self.narrow_terms
-        if not words or bound <= 0:
+    def _named_cards(self, words: list[list[str]]) -> tuple[list[list[str]], set[str] | None]:
+        """The words to check on each card, and the ids of the only cards that may match
+        (None: walk them all). Two statements: each word's terms counted, then the cards
+        that the listed words name."""
+        if not words or self.listed_terms <= 0:
             return words, None
-        found = []
-        params: list[Any] = []
-        for n, ways in enumerate(words):
+        terms = self.table("client_terms")
+
+        def matching(ways: list[str]) -> tuple[str, list[str]]:
             likes = " OR ".join(["term LIKE %s"] * len(ways))
-            found.append(
-                f"ARRAY(SELECT client_id::text FROM {self.table('client_terms')} "
-                f"WHERE {likes} LIMIT %s) AS w{n}"
-            )
-            params.extend([*(like_prefix(way) for way in ways), bound])
-        with self.datastore.cursor() as curs:
-            curs.execute(f"SELECT {', '.join(found)}", params)
-            row = curs.fetchone()
-        common, named = [], None
+            return f"SELECT client_id FROM {terms} WHERE {likes}", [like_prefix(w) for w in ways]
+
+        counts, params = [], []
         for n, ways in enumerate(words):
-            ids = row[f"w{n}"]
-            if len(ids) >= bound:
-                common.append(ways)
-            else:
-                named = set(ids) if named is None else named & set(ids)
-        return common, named
+            sql, values = matching(ways)
+            counts.append(f"(SELECT count(*) FROM ({sql} LIMIT %s) AS found) AS w{n}")
+            params += [*values, self.listed_terms]
+        with self.datastore.cursor() as curs:
+            row = curs.execute(f"SELECT {', '.join(counts)}", params).fetchone()
+            listed = [w for n, w in enumerate(words) if row[f"w{n}"] < self.listed_terms]
+            if not listed:
+                return words, None
+            parts = [matching(ways) for ways in listed]
+            both = " INTERSECT ".join(f"({sql})" for sql, _ in parts)
+            curs.execute(
+                f"SELECT ARRAY(SELECT client_id::text FROM ({both}) AS named LIMIT %s) AS ids",
+                [*(v for _, values in parts for v in values), self.fetched_cards + 1],
+            )
+            ids = curs.fetchone()["ids"]  # a lone word's rows may name a card twice
+        if len(ids) > self.fetched_cards:
+            return words, None
+        return [w for w in words if w not in listed], set(ids)
 
     def all_cards(self) -> list[dict[str, Any]]:
         """Every card with its array of terms (for tests comparing the model with a rebuild)."""

@@ -108,6 +108,25 @@ def matches(profile: dict[str, Any], tags: list[str], q: str) -> bool:
     return all(one(word) for word in q.lower().split())
 
 
+# Each way a query's words may be found (``ClientQueries``): (listed_terms, fetched_cards).
+WAYS = {
+    "btree": (10**9, 10**9),  # every word listed, its cards fetched by id
+    "walk": (0, 0),  # no word listed: every card checked in last-seen order
+    "dense": (10**9, 1),  # every word listed, but more cards than are fetched: the walk
+    "mixed": (3, 10**9),  # words of 3 terms or more checked on the cards the others name
+}
+
+
+def found_by(
+    model: Clients, bounds: tuple[int, int], filters: ClientFilters, **page: Any
+) -> tuple[list[dict[str, Any]], str | None]:
+    model.listed_terms, model.fetched_cards = bounds  # this instance's attributes only
+    try:
+        return model.search(filters, **page)
+    finally:
+        del model.listed_terms, model.fetched_cards
+
+
 def terms(model: Clients, ids: set[uuid.UUID]) -> list[tuple[str, uuid.UUID]]:
     with model.datastore.transaction() as curs:
         curs.execute(
@@ -151,12 +170,10 @@ def test_search_finds_what_its_meaning_says_and_the_model_equals_a_rebuild(
     model = container.clients
     for q in [*asked, "ann", "+1 555"]:
         pages = {}
-        for way, bound in (("btree", 10**9), ("walk", 0), ("mixed", 2)):
-            model.narrow_terms = bound  # an attribute of this instance only
-            found, _ = model.search(ClientFilters(q=q), limit=500)
+        for way, bounds in WAYS.items():
+            found, _ = found_by(model, bounds, ClientFilters(q=q), limit=500)
             pages[way] = [row["id"] for row in found]
-        del model.narrow_terms
-        assert pages["walk"] == pages["btree"] == pages["mixed"], q
+        assert all(page == pages["btree"] for page in pages.values()), (q, pages)
         got = set(pages["btree"]) & set(ids.values())
         expected = {i for i, card in cards.items() if matches(card.profile, card.tags, q)}
         assert got == expected, q
@@ -187,37 +204,38 @@ def test_search_is_served_by_the_terms_index(container: Services) -> None:
 
 def test_pages_are_the_same_whichever_way_a_word_is_found(container: Services) -> None:
     """Page by page, with the cursor, the btree and the walk give the same cards, most
-    recently seen first, each once, with tag and blocked filters beside the words."""
+    recently seen first, each once, with tag and blocked filters beside the words. 20 cards
+    are named "<marker> <kim>0..2" and 3 more "<kim>1" alone (``kim`` unique to this test)."""
     app, model = container.app, container.clients
-    marker = uuid.uuid4().hex[:8]
+    marker, kim = uuid.uuid4().hex[:8], f"k{uuid.uuid4().hex[:8]}"
     ids = []
     for n in range(23):
-        client = {"id": f"{marker}-{n}", "channel": "web", "name": f"{marker} Kim{n % 3}"}
+        name = f"{marker} {kim}{n % 3}" if n < 20 else f"{kim}1"
+        client = {"id": f"{marker}-{n}", "channel": "web", "name": name}
         app.handoff(bot=BOT, external_id=f"{marker}-{n}", client=client)
         ids.append(Client.id_for("web", f"{marker}-{n}"))
     done = app.set_client_tags(ids[4], ["gold"], caller=SUPERVISOR)
     assert container.wait_for("clients", done.position, WAIT_S)
     cards = {row["id"]: row for row in model.all_cards() if row["id"] in set(ids)}
     newest_first = sorted(ids, key=lambda i: (cards[i]["last_seen_at"], i), reverse=True)
+    marked = [i for i in newest_first if ids.index(i) < 20]
 
-    def pages(filters: ClientFilters, bound: int) -> list[uuid.UUID]:
-        model.narrow_terms = bound
+    def pages(filters: ClientFilters, bounds: tuple[int, int]) -> list[uuid.UUID]:
         seen: list[uuid.UUID] = []
         cursor = None
-        try:
-            while True:
-                rows, cursor = model.search(filters, cursor=cursor, limit=5)
-                seen += [row["id"] for row in rows]
-                if cursor is None:
-                    return seen
-        finally:
-            del model.narrow_terms
+        while True:
+            rows, cursor = found_by(model, bounds, filters, cursor=cursor, limit=5)
+            seen += [row["id"] for row in rows]
+            if cursor is None:
+                return seen
 
     for filters, expected in (
-        (ClientFilters(q=marker), newest_first),
-        (ClientFilters(q=f"kim1 {marker}"), [i for i in newest_first if ids.index(i) % 3 == 1]),
-        (ClientFilters(q=f"{marker} kim", tag="gold"), [ids[4]]),
+        (ClientFilters(q=marker), marked),
+        (ClientFilters(q=kim), newest_first),
+        (ClientFilters(q=f"{kim}1 {marker}"), [i for i in marked if ids.index(i) % 3 == 1]),
+        (ClientFilters(q=f"{marker} {kim}", tag="gold"), [ids[4]]),
         (ClientFilters(q=marker, blocked=True), []),
     ):
-        for bound in (10**9, 0, 20):
-            assert pages(filters, bound) == expected, (filters, bound)
+        # (20, ...): the marker's 20 terms are checked on the 10 cards "<kim>1" names.
+        for bounds in (*WAYS.values(), (20, 10**9), (10**9, 8)):
+            assert pages(filters, bounds) == expected, (filters, bounds)

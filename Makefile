@@ -5,8 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 # Test processes in parallel (pytest-xdist), each test module in one of them so that its
-# server starts once; TEST_WORKERS=0 runs the suite in this one process.
-TEST_WORKERS ?= 3
+# server starts once: 3, or fewer when the test server's max_connections cannot hold them
+# (tests/workers.py); TEST_WORKERS=N chooses, and 0 runs the suite in this one process.
+export TEST_WORKERS
 
 .PHONY: run test lint bench clean
 
@@ -22,7 +23,7 @@ run: $(STAMP)
 # Then the tests marked `alone` (a latency they assert, or a known sensitivity to a busy
 # machine), by themselves (exit status 5: none among those PYTEST_ARGS selected).
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not alone" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $${TEST_WORKERS:-$$($(BIN)/python -m tests.workers)} --dist loadfile --no-loadscope-reorder -m "not alone" $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m alone $(PYTEST_ARGS) || test $$? -eq 5
 
 lint: $(STAMP)

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import RuntimeDep, require
 from api.event_views import event_json
 from api.schemas.webhooks import EventOut, EventsPage
+from api.shutdown import server_exiting
 from application.auth import Principal
 from projections.machinery.positions import wait_async
 
@@ -32,7 +33,8 @@ async def list_events(
 ) -> EventsPage:
     """Events in log order. With ``wait``, an empty answer is held until an Event arrives or
     ``wait`` passes; a request waiting holds no thread (it sleeps on the read model's
-    position notifications)."""
+    position notifications). A server that begins to shut down answers a waiting request
+    at once (empty, with ``next_after``), so that a restart is not held for ``wait``."""
     model = runtime.events_out
     bot = caller.name if caller.role == "bot" else None
     deadline = time.monotonic() + wait
@@ -47,6 +49,6 @@ async def list_events(
                 items=[EventOut(**event_json(row)) for row in rows], next_after=next_after
             )
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or server_exiting():  # a stopping server answers what it has
             return EventsPage(items=[], next_after=max(after, upto))
-        await wait_async(runtime.waiter, model.name, upto + 1, remaining)
+        await wait_async(runtime.waiter, model.name, upto + 1, remaining, server_exiting)

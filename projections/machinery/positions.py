@@ -116,9 +116,19 @@ class PositionWaiter:
                 backoff = min(backoff * 2, 1.0)
 
 
-async def wait_async(waiter: PositionWaiter, name: str, position: int, timeout: float) -> bool:
+STOP_CHECK_S = 0.25  # how often a wait given ``stopping`` asks it
+
+
+async def wait_async(
+    waiter: PositionWaiter,
+    name: str,
+    position: int,
+    timeout: float,
+    stopping: Callable[[], bool] | None = None,
+) -> bool:
     """``waiter.wait`` for asynchronous code: True once ``name`` reached ``position``; False
-    after ``timeout``. Holds no thread while it waits (long polls may be many)."""
+    after ``timeout``, or as soon as ``stopping()`` says so (looked at every quarter of a
+    second). Holds no thread while it waits (long polls may be many)."""
     loop = asyncio.get_running_loop()
     woken = asyncio.Event()
 
@@ -131,15 +141,14 @@ async def wait_async(waiter: PositionWaiter, name: str, position: int, timeout: 
         deadline = loop.time() + timeout
         while waiter.position(name) < position:
             remaining = deadline - loop.time()
-            if remaining <= 0:
+            if remaining <= 0 or (stopping is not None and stopping()):
                 return False
             woken.clear()
             if waiter.position(name) >= position:
                 break
-            try:
-                await asyncio.wait_for(woken.wait(), remaining)
-            except TimeoutError:
-                return waiter.position(name) >= position
+            slice_s = remaining if stopping is None else min(remaining, STOP_CHECK_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), slice_s)
         return True
     finally:
         waiter.unlisten(wake)

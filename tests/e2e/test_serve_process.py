@@ -8,6 +8,7 @@ import signal
 import socket
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,38 @@ def test_sigterm_finishes_the_request_in_flight_then_exits_0(
         server.process = None
         assert code == 0, f"switchboard serve exited with {code} on SIGTERM:\n{server.stderr()}"
         assert "Traceback" not in server.stderr()
+    finally:
+        if server.process is not None:
+            server.process.kill()
+            server.process.wait()
+
+
+def test_sigterm_answers_a_waiting_long_poll_at_once_then_exits_0(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A bot's long poll (``GET /v1/events?wait=25``) does not hold a restart: the server
+    answers it, empty and with ``next_after``, once it is told to stop, instead of holding
+    the shutdown until its 10 s grace ends and the request is cut off unanswered."""
+    server = ServerProcess(database_url, tmp_path)
+    server.start()
+    try:
+        with server.client(server.admin_token) as admin, ThreadPoolExecutor(1) as pool:
+            # After a position far ahead of the log: nothing will come, the poll just waits.
+            polling = pool.submit(
+                admin.get, "/v1/events", params={"after": 10**9, "wait": 25}, timeout=40
+            )
+            time.sleep(1.0)  # the request has reached its wait
+            assert not polling.done()
+            server.process.send_signal(signal.SIGTERM)
+            stopped = time.monotonic()
+            answer = polling.result(timeout=SHUTDOWN_TIMEOUT_S)
+            answered_s = time.monotonic() - stopped
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"items": [], "next_after": 10**9}
+        assert answered_s < 5, f"the poll was held {answered_s:.1f}s after SIGTERM"
+        code = server.process.wait(timeout=SHUTDOWN_TIMEOUT_S)
+        server.process = None
+        assert code == 0, f"switchboard serve exited with {code} on SIGTERM:\n{server.stderr()}"
     finally:
         if server.process is not None:
             server.process.kill()

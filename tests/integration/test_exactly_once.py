@@ -14,7 +14,6 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-import pytest
 from eventsourcing.persistence import PersistenceError, Tracking
 from psycopg.rows import dict_row
 
@@ -183,10 +182,6 @@ def test_read_models_catch_up_after_a_gap_with_every_event_once(
         assert_read_models_match_the_aggregates(last, chats)
 
 
-# In two of five parallel runs of the suite (3 and 4 processes on 2 cores), this story left
-# no chat marked overdue on the dashboard before the drop ("marks are rebuilt too" failed);
-# serially it never has. Not yet explained: it runs alone until it is.
-@pytest.mark.alone
 def test_a_dropped_read_model_schema_is_rebuilt_to_the_same_rows(
     database_url: str, clock: FakeClock
 ) -> None:
@@ -207,6 +202,12 @@ def test_a_dropped_read_model_schema_is_rebuilt_to_the_same_rows(
         ]
         app.intercept(held[0], caller=alice)
         app.reply(held[0], "hi", caller=alice)
+        # Past every SL: the open chats left unanswered are marked. (Which chats those are
+        # depends on routing, which reads the directory as far as it has caught up: on a busy
+        # machine the one chat past its SL above was sometimes the one answered just now.)
+        clock.advance(seconds=31)
+        for chat_id in chats:
+            app.mark_overdue(chat_id)
         app.update_group(sales, actor=ADMIN.actor, sl_next_response_s=50)
         app.delete_group(gone, actor=ADMIN.actor)
         head = caught_up(container)

@@ -8,8 +8,9 @@ on a database of the run's own; receivers are small HTTP servers, each in a proc
    command's 2xx to the receiver's request (p50, p99); with the worker's sender in a process
    of its own and on a thread beside the read models, alternated ``--rounds`` times.
 2. Throughput: ``--events`` Events made with no webhook, then a webhook registered and
-   replayed from 0: Events delivered per second; beside it, the HTTP ceiling: what this
-   process's own client gets from the same receiver at the same concurrency.
+   replayed from 0: Events delivered per second, with one sender process and with more
+   (``--senders``, alternated ``--rounds`` times); beside it, the HTTP ceiling: what this
+   process's own client (one process) gets from the same receiver at the same concurrency.
 3. Isolation: the same replay to two webhooks at once, one whose receiver never answers in
    time: the fast one's rate, as a ratio of figure 2's.
 """
@@ -261,11 +262,13 @@ async def ceiling(url: str, seconds: float = 3.0) -> float:
     return count / (time.monotonic() - started)
 
 
-def start_services(run_url: str, workdir: Path, admin_token: str, sender: str) -> list[Any]:
+def start_services(
+    run_url: str, workdir: Path, admin_token: str, sender: str, senders: int = 1
+) -> list[Any]:
     env = {**ENV, "SWITCHBOARD_WEBHOOK_SENDER": sender}
     processes = [
         api_server(run_url, workdir, admin_token, **env),
-        worker(run_url, workdir, admin_token, **env),
+        worker(run_url, workdir, admin_token, **env, SWITCHBOARD_WEBHOOK_SENDERS=str(senders)),
     ]
     for process in processes:
         process.start()
@@ -279,7 +282,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument(
-        "--rounds", type=int, default=2, help="lag runs of each sender, alternated (figure 1)"
+        "--rounds",
+        type=int,
+        default=2,
+        help="runs of each sender (figure 1) and of each count of sender processes (figure "
+        "2), alternated",
+    )
+    parser.add_argument(
+        "--senders", default="1,2", help="counts of sender processes for figure 2 (1 first)"
     )
     args = parser.parse_args(argv)
 
@@ -319,15 +329,32 @@ def main(argv: list[str] | None = None) -> None:
         name, _ = make_events(api, args.events)
         fast = Receiver()
         http_ceiling = asyncio.run(ceiling(fast.url))
-        fast = Receiver()
-        alone = drain(api, name, [fast], args.events)[0]
+        # 2. Throughput with each count of sender processes, alternated; the worker restarted
+        # with each (the API process stays).
+        rates: dict[int, list[float]] = {int(n): [] for n in args.senders.split(",")}
+        for _ in range(args.rounds):
+            for senders in rates:
+                processes[1].stop()
+                processes[1] = worker(
+                    run_url, workdir, admin_token, **ENV, SWITCHBOARD_WEBHOOK_SENDERS=str(senders)
+                )
+                processes[1].start()
+                rates[senders] += drain(api, name, [Receiver()], args.events)
+                print(f"2. throughput, {senders} sender(s)", round(rates[senders][-1]), flush=True)
+        alone = statistics.median(rates[1]) if 1 in rates else statistics.median(rates[min(rates)])
         results["2_throughput"] = {
             "events": args.events,
-            "delivered_per_s": round(alone),
             "http_ceiling_per_s": round(http_ceiling),
-            "ratio_to_ceiling": round(alone / http_ceiling, 2),
+            **{f"{n}_senders_per_s": [round(r) for r in runs] for n, runs in rates.items()},
+            **{
+                f"{n}_senders_median_to_ceiling": round(statistics.median(runs) / http_ceiling, 2)
+                for n, runs in rates.items()
+            },
         }
         print("2. throughput", results["2_throughput"], flush=True)
+        processes[1].stop()
+        processes[1] = worker(run_url, workdir, admin_token, **ENV)  # one sender, as by default
+        processes[1].start()
         beside = Receiver()
         hanging = Receiver(hang_s=5.0)
         with_hang = drain(api, name, [beside, hanging], args.events)[0]

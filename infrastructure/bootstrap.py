@@ -165,7 +165,13 @@ def webhook_sender(
 
     if config.webhook_sender == "process":
         return SenderProcess(
-            config, database.url, SCHEMA, disable, application_name=app.name, read_model=read_model
+            config,
+            database.url,
+            SCHEMA,
+            disable,
+            application_name=app.name,
+            read_model=read_model,
+            processes=config.webhook_senders,
         )
     return WebhookSender(config, database.url, SCHEMA, waiter, disable, read_model=read_model)
 

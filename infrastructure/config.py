@@ -205,6 +205,15 @@ class Config(BaseSettings):
         description="Where the worker sends webhooks: a process of its own (its requests do not "
         "wait behind the read models) or a thread beside them (one process less).",
     )
+    webhook_senders: int = Field(
+        1,
+        alias="SWITCHBOARD_WEBHOOK_SENDERS",
+        ge=1,
+        le=16,
+        description="Sender processes (with SWITCHBOARD_WEBHOOK_SENDER=process), for more "
+        "requests per second than one process's CPU sends: their claims take turns, a chat's "
+        "Events still go one by one, and a webhook's concurrency is shared out between them.",
+    )
 
     webhook_secret_overlap_h: float = Field(
         24.0,

@@ -1,4 +1,5 @@
-"""The webhook sender in a process of its own (``SWITCHBOARD_WEBHOOK_SENDER=process``).
+"""The webhook sender in a process of its own (``SWITCHBOARD_WEBHOOK_SENDER=process``), or in
+several (``SWITCHBOARD_WEBHOOK_SENDERS``).
 
 In the worker, the sender's asyncio loop shares one interpreter lock with the read models'
 threads, which are busy with every event: each of its claims, requests and outcomes waits
@@ -30,7 +31,13 @@ STOP_S = 15.0  # how long ``stop`` waits for the child's requests in flight
 
 
 class SenderProcess:
-    """Starts and stops the child; serves its requests to turn a webhook off."""
+    """Starts and stops the children (``processes`` of them, ``SWITCHBOARD_WEBHOOK_SENDERS``);
+    serves their requests to turn a webhook off.
+
+    Several children claim in turn (the claim's advisory lock), so a chat's run of Events is
+    never split between them and still goes one by one; each gets its share of a webhook's
+    concurrency (at least one request), so together they keep about its bound.
+    """
 
     def __init__(
         self,
@@ -41,15 +48,88 @@ class SenderProcess:
         *,
         application_name: str,
         read_model: str = "events",
+        processes: int = 1,
     ) -> None:
-        context = multiprocessing.get_context("spawn")  # no copy of the parent's threads
         self._disable = disable
+        share = max(1, config.webhook_concurrency // processes)
+        child_config = config.model_copy(update={"webhook_concurrency": share})
+        self._children = [
+            _Child(child_config, connect_info, read_schema, application_name, read_model, n)
+            for n in range(processes)
+        ]
+        self._servers = [
+            threading.Thread(
+                target=self._serve, args=(child,), name=f"webhook-sender-commands-{n}", daemon=True
+            )
+            for n, child in enumerate(self._children)
+        ]
+
+    @property
+    def pids(self) -> list[int | None]:
+        return [child.process.pid for child in self._children]
+
+    def is_alive(self) -> bool:
+        """Every child is running."""
+        return all(child.process.is_alive() for child in self._children)
+
+    def any_alive(self) -> bool:
+        return any(child.process.is_alive() for child in self._children)
+
+    def start(self) -> None:
+        for child, server in zip(self._children, self._servers, strict=True):
+            child.start()
+            server.start()
+
+    def stop(self) -> None:
+        for child in self._children:  # all told at once: they finish their requests together
+            child.stop.close()
+        for child in self._children:
+            child.process.join(timeout=STOP_S)
+            if child.process.is_alive():
+                log.warning("webhook sender did not stop within %g s; terminating it", STOP_S)
+                child.process.terminate()
+                child.process.join(timeout=5)
+            child.commands.close()
+        for server in self._servers:
+            server.join(timeout=5)
+
+    def _serve(self, child: _Child) -> None:
+        """Run a child's commands: one at a time, each answered on the pipe."""
+        while True:
+            try:
+                webhook_id, reason = child.commands.recv()
+            except (EOFError, OSError):  # the child has gone, or ``stop`` closed the pipe
+                return
+            try:
+                answer: tuple[str, Any] = ("ok", self._disable(webhook_id, reason))
+            except Exception as error:  # the child logs it and tries at the next 410
+                answer = ("error", f"{type(error).__name__}: {error}")
+            try:
+                child.commands.send(answer)
+            except OSError:
+                return
+
+
+class _Child:
+    """One sender process and the parent's ends of its two pipes."""
+
+    def __init__(
+        self,
+        config: Config,
+        connect_info: str,
+        read_schema: str,
+        application_name: str,
+        read_model: str,
+        number: int,
+    ) -> None:
+        self.config = config
+        context = multiprocessing.get_context("spawn")  # no copy of the parent's threads
         # Closing our end of ``stop`` tells the child to stop (its end reads end-of-file, as
         # it does when this process dies).
-        stop_end, self._stop = context.Pipe(duplex=False)
-        self._commands, child_end = context.Pipe()
+        stop_end, self.stop = context.Pipe(duplex=False)
+        self.commands, child_end = context.Pipe()
         self._child_ends = (stop_end, child_end)  # closed here once the child has its own
-        self._process = context.Process(
+        self.process = context.Process(
             target=run_child,
             args=(
                 config,
@@ -60,54 +140,17 @@ class SenderProcess:
                 stop_end,
                 child_end,
             ),
-            name="switchboard-webhook-sender",
+            name=f"switchboard-webhook-sender-{number}",
             daemon=True,
         )
-        self._server = threading.Thread(
-            target=self._serve, name="webhook-sender-commands", daemon=True
-        )
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
-
-    def is_alive(self) -> bool:
-        return self._process.is_alive()
 
     def start(self) -> None:
-        self._process.start()
+        self.process.start()
         # Only the child may hold its ends: so its end of ``commands`` reads end-of-file here
         # when the child exits, and ``_serve`` returns. (``Process.start`` drops its own
         # references to them too, but closing them does not wait for the garbage collector.)
         for end in self._child_ends:
             end.close()
-        self._server.start()
-
-    def stop(self) -> None:
-        self._stop.close()
-        self._process.join(timeout=STOP_S)
-        if self._process.is_alive():
-            log.warning("webhook sender did not stop within %g s; terminating it", STOP_S)
-            self._process.terminate()
-            self._process.join(timeout=5)
-        self._commands.close()
-        self._server.join(timeout=5)
-
-    def _serve(self) -> None:
-        """Run the child's commands: one at a time, each answered on the pipe."""
-        while True:
-            try:
-                webhook_id, reason = self._commands.recv()
-            except (EOFError, OSError):  # the child has gone, or ``stop`` closed the pipe
-                return
-            try:
-                answer: tuple[str, Any] = ("ok", self._disable(webhook_id, reason))
-            except Exception as error:  # the child logs it and tries at the next 410
-                answer = ("error", f"{type(error).__name__}: {error}")
-            try:
-                self._commands.send(answer)
-            except OSError:
-                return
 
 
 class _Parent:

@@ -8,6 +8,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from infrastructure.bootstrap import Services, build
 from infrastructure.config import Config
 from infrastructure.sender_process import SenderProcess
@@ -30,17 +32,41 @@ def test_the_sender_process_starts_and_stops_with_its_worker(database_url: str) 
         container.stop()
     assert time.monotonic() - started < 10
     assert not sender.is_alive()
-    assert not sender._server.is_alive()
+    assert not any(server.is_alive() for server in sender._servers)
 
 
 def test_the_worker_notices_when_its_sender_has_gone(database_url: str) -> None:
     container, sender = worker_with_sender(database_url)
     try:
-        assert sender.pid is not None
-        os.kill(sender.pid, signal.SIGKILL)
+        (pid,) = sender.pids
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        (server,) = sender._servers
         deadline = time.monotonic() + 5
-        while sender._server.is_alive() and time.monotonic() < deadline:
+        while server.is_alive() and time.monotonic() < deadline:
             time.sleep(0.05)  # polling another thread's end
-        assert not sender._server.is_alive(), "the pipe's end tells the worker"
+        assert not server.is_alive(), "the pipe's end tells the worker"
     finally:
         container.stop()
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "processes", "each"), [(4, 1, 4), (4, 2, 2), (5, 2, 2), (2, 3, 1)]
+)
+def test_senders_share_a_webhooks_concurrency(concurrency: int, processes: int, each: int) -> None:
+    """Each of several sender processes may have its share of a webhook's requests in flight
+    (at least one): together about ``SWITCHBOARD_WEBHOOK_CONCURRENCY``."""
+    config = Config(
+        DATABASE_URL="postgresql://nobody@127.0.0.1:1/none",
+        SWITCHBOARD_WEBHOOK_CONCURRENCY=concurrency,
+        SWITCHBOARD_WEBHOOK_SENDERS=processes,
+    )
+    sender = SenderProcess(
+        config,
+        config.database_url,
+        "readmodels",
+        lambda *_: None,
+        application_name="x",
+        processes=config.webhook_senders,
+    )
+    assert [child.config.webhook_concurrency for child in sender._children] == [each] * processes

@@ -10,6 +10,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.e2e.conftest import ServerProcess, Setup, WorkerProcess, stop_cleanly
 from tests.e2e.events.helpers import FAST_WEBHOOKS, all_events, bot_and_operator, register, story
 from tests.e2e.receiver import Receiver
@@ -52,11 +54,14 @@ def ended(pid: int, timeout: float) -> bool:
     return False
 
 
-def test_a_sigkilled_worker_loses_no_event(module_database_url: str, tmp_path: Path) -> None:
-    api = ServerProcess(
-        module_database_url, tmp_path, extra_env=FAST_WEBHOOKS, args=["--worker", "external"]
-    )
-    worker = WorkerProcess(module_database_url, tmp_path, extra_env=FAST_WEBHOOKS)
+# One sender process (the default), and two claiming in turn (SWITCHBOARD_WEBHOOK_SENDERS).
+@pytest.mark.parametrize("senders", [1, 2])
+def test_a_sigkilled_worker_loses_no_event(
+    module_database_url: str, tmp_path: Path, senders: int
+) -> None:
+    env = {**FAST_WEBHOOKS, "SWITCHBOARD_WEBHOOK_SENDERS": str(senders)}
+    api = ServerProcess(module_database_url, tmp_path, extra_env=env, args=["--worker", "external"])
+    worker = WorkerProcess(module_database_url, tmp_path, extra_env=env)
 
     def answer(event: dict[str, Any]) -> int:
         time.sleep(SLOW_ANSWER_S)  # a receiver that takes its time: deliveries are in flight
@@ -77,7 +82,7 @@ def test_a_sigkilled_worker_loses_no_event(module_database_url: str, tmp_path: P
             assert receiver.wait_for(lambda got: len(got) >= 5, 30), "deliveries started"
             assert worker.process is not None
             spawned = children(worker.process.pid)
-            assert any(map(is_sender, spawned)), "the worker sends from a process of its own"
+            assert len([pid for pid in spawned if is_sender(pid)]) == senders, spawned
             worker.kill()
             assert all(ended(pid, 10) for pid in spawned), "a child outlived its killed worker"
             arrived = len(receiver.requests)
@@ -106,13 +111,15 @@ def test_a_sigkilled_worker_loses_no_event(module_database_url: str, tmp_path: P
             stop_cleanly(api)
 
 
-def test_a_stopped_worker_stops_its_sender(module_database_url: str, tmp_path: Path) -> None:
-    worker = WorkerProcess(module_database_url, tmp_path)
+def test_a_stopped_worker_stops_its_senders(module_database_url: str, tmp_path: Path) -> None:
+    worker = WorkerProcess(
+        module_database_url, tmp_path, extra_env={"SWITCHBOARD_WEBHOOK_SENDERS": "3"}
+    )
     worker.start()
     try:
         assert worker.process is not None
         spawned = children(worker.process.pid)
-        assert any(map(is_sender, spawned))
+        assert len([pid for pid in spawned if is_sender(pid)]) == 3, spawned
         assert worker.stop() == 0
         assert all(ended(pid, 5) for pid in spawned)
     finally:

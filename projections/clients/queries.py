@@ -39,9 +39,9 @@ class ClientQueries:
     datastore: PostgresDatastore
     table: Callable[[str], str]
 
-    # How a word is found (``_named_cards``). A word's terms are counted in the btree, up to
+    # How a word is found (``_named_cards``). A word's terms are read from the btree, up to
     # ``listed_terms``: a word with fewer is "listed", and the cards that every listed word
-    # names are read from the btree (an intersection, in the server). When they are at most
+    # names are intersected in the server, in the same statement. When they are at most
     # ``fetched_cards``, only they are read, by id; when they are more (or no word is listed),
     # the matches are common, and the cards are walked in last-seen order, each checked
     # against its own array of terms, until the page is full. Over 700k cards a whole name
@@ -95,36 +95,43 @@ class ClientQueries:
 
     def _named_cards(self, words: list[list[str]]) -> tuple[list[list[str]], set[str] | None]:
         """The words to check on each card, and the ids of the only cards that may match
-        (None: walk them all). Two statements: each word's terms counted, then the cards
-        that the listed words name."""
+        (None: walk them all)."""
         if not words or self.listed_terms <= 0:
             return words, None
-        terms = self.table("client_terms")
-
-        def matching(ways: list[str]) -> tuple[str, list[str]]:
-            likes = " OR ".join(["term LIKE %s"] * len(ways))
-            return f"SELECT client_id FROM {terms} WHERE {likes}", [like_prefix(w) for w in ways]
-
-        counts, params = [], []
-        for n, ways in enumerate(words):
-            sql, values = matching(ways)
-            counts.append(f"(SELECT count(*) FROM ({sql} LIMIT %s) AS found) AS w{n}")
-            params += [*values, self.listed_terms]
-        with self.datastore.cursor() as curs:
-            row = curs.execute(f"SELECT {', '.join(counts)}", params).fetchone()
-            listed = [w for n, w in enumerate(words) if row[f"w{n}"] < self.listed_terms]
-            if not listed:
-                return words, None
-            parts = [matching(ways) for ways in listed]
-            both = " INTERSECT ".join(f"({sql})" for sql, _ in parts)
-            curs.execute(
-                f"SELECT ARRAY(SELECT client_id::text FROM ({both}) AS named LIMIT %s) AS ids",
-                [*(v for _, values in parts for v in values), self.fetched_cards + 1],
-            )
-            ids = curs.fetchone()["ids"]  # a lone word's rows may name a card twice
+        counts, ids = self._read_terms(words)
+        listed = [
+            ways for ways, count in zip(words, counts, strict=True) if count < self.listed_terms
+        ]
+        if not listed:
+            return words, None
+        if len(listed) < len(words):  # a common word's terms were cut short: not intersected
+            _, ids = self._read_terms(listed)
         if len(ids) > self.fetched_cards:
             return words, None
-        return [w for w in words if w not in listed], set(ids)
+        return [ways for ways in words if ways not in listed], set(ids)
+
+    def _read_terms(self, words: list[list[str]]) -> tuple[list[int], list[str]]:
+        """In one statement, each word's terms read once from the btree (up to
+        ``listed_terms``): how many each word has (to that bound), and the ids of the cards
+        that all of them name (up to ``fetched_cards`` + 1 rows; a lone word's rows may name
+        a card twice)."""
+        terms = self.table("client_terms")
+        found, counts, params = [], [], []
+        for n, ways in enumerate(words):
+            likes = " OR ".join(["term LIKE %s"] * len(ways))
+            found.append(
+                f"w{n} AS MATERIALIZED (SELECT client_id FROM {terms} WHERE {likes} LIMIT %s)"
+            )
+            counts.append(f"(SELECT count(*) FROM w{n}) AS c{n}")
+            params += [*(like_prefix(way) for way in ways), self.listed_terms]
+        named = " INTERSECT ".join(f"TABLE w{n}" for n in range(len(words)))
+        sql = (
+            f"WITH {', '.join(found)} SELECT {', '.join(counts)}, "
+            f"ARRAY(SELECT client_id::text FROM ({named}) AS named LIMIT %s) AS ids"
+        )
+        with self.datastore.cursor() as curs:
+            row = curs.execute(sql, [*params, self.fetched_cards + 1]).fetchone()
+        return [row[f"c{n}"] for n in range(len(words))], row["ids"]
 
     def all_cards(self) -> list[dict[str, Any]]:
         """Every card with its array of terms (for tests comparing the model with a rebuild)."""

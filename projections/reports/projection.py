@@ -27,9 +27,10 @@ from projections.reports.activity_report import read_operator_activity
 from projections.reports.period import Periods
 from projections.reports.rollup import (
     ReportChat,
+    ResponseKey,
     ResponseTally,
     hour_of,
-    scopes_of,
+    responses_by_scope,
 )
 from projections.reports.sla_report import read_sla_report
 from projections.reports.tables import TABLES
@@ -55,18 +56,22 @@ class _BatchChat:
     clocks_stored: bool  # whether ``sla_chat_state`` holds a row for it
 
 
-# The chat events the reports follow: a batch reads the rows of their chats up front.
-_CHAT_EVENTS = (
-    Chat.Queued,
-    Chat.MovedToHelp,
-    Chat.Assigned,
-    Chat.Reassigned,
-    Chat.Intercepted,
-    Chat.Muted,
-    Chat.Unmuted,
-    Chat.MessagePosted,
-    Chat.Closed,
-    Chat.Rated,
+# The chat events the reports follow: a batch reads the rows of their chats up front. Found by
+# their type, one set lookup, not an isinstance against each (the chat of an event of a
+# subclass would still be read, on its own, when the event is applied).
+_CHAT_EVENTS = frozenset(
+    {
+        Chat.Queued,
+        Chat.MovedToHelp,
+        Chat.Assigned,
+        Chat.Reassigned,
+        Chat.Intercepted,
+        Chat.Muted,
+        Chat.Unmuted,
+        Chat.MessagePosted,
+        Chat.Closed,
+        Chat.Rated,
+    }
 )
 
 
@@ -82,9 +87,9 @@ class Reports(ReadModel):
         self.periods = Periods()
         super().__init__(datastore, application_name)
         # Within one batch, written once at its end: each chat the batch touches, and the
-        # batch's stopped clocks per (UTC hour, scope, kind).
+        # batch's stopped clocks per (UTC hour, group, operator, kind).
         self._batch_chats: dict[UUID, _BatchChat | None] = {}
-        self._batch_responses: dict[tuple[datetime, str, str], ResponseTally] = {}
+        self._batch_responses: dict[ResponseKey, ResponseTally] = {}
         self._batch_facts: list[ResponseFact] = []
 
     def begin_batch(self) -> None:
@@ -96,7 +101,7 @@ class Reports(ReadModel):
 
     def prepare_batch(self, curs: Cursor, events: Sequence[Any]) -> None:
         """Read the rows of every chat the batch follows, in one statement."""
-        ids = {e.originator_id for e in events if isinstance(e, _CHAT_EVENTS)}
+        ids = {e.originator_id for e in events if type(e) in _CHAT_EVENTS}
         ids.difference_update(self._batch_chats)
         if ids:
             self._load_chats(curs, list(ids))
@@ -116,7 +121,7 @@ class Reports(ReadModel):
         if self._batch_facts:
             write_facts(curs, self.table, self._batch_facts)
         if self._batch_responses:
-            write_response_hours(curs, self.table, self._batch_responses)
+            write_response_hours(curs, self.table, responses_by_scope(self._batch_responses))
         self.begin_batch()
 
     # -- projection: chats ----------------------------------------------------------------------
@@ -221,11 +226,14 @@ class Reports(ReadModel):
             batch.clocks = None
 
     def record(self, fact: ResponseFact) -> None:
-        """Keep a stopped clock for the batch's end: its row, and its hour in every scope."""
+        """Keep a stopped clock for the batch's end: its row, and its tally per hour, group,
+        operator and kind (``responses_by_scope`` spreads those over their scopes)."""
         self._batch_facts.append(fact)
-        hour = hour_of(fact.stopped_at)
-        for scope in scopes_of(fact.group_id, fact.operator_id):
-            self._batch_responses.setdefault((hour, scope, fact.kind), ResponseTally()).add(fact)
+        key = (hour_of(fact.stopped_at), fact.group_id, fact.operator_id, fact.kind)
+        tally = self._batch_responses.get(key)
+        if tally is None:
+            self._batch_responses[key] = tally = ResponseTally()
+        tally.add(fact)
 
     def _sl(self, curs: Cursor, group_id: UUID | None, kind: str) -> int:
         return self.service_levels.seconds(curs, group_id, kind)

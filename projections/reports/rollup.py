@@ -187,14 +187,18 @@ class ResponseTally:
     histogram: Histogram = field(default_factory=Histogram)
 
     def add(self, fact: ResponseFact) -> None:
+        """Count one stopped clock; its duration is worked out once (``fact.duration_s`` and
+        ``fact.within_sl`` each subtract its times again)."""
         if not fact.answered:
             self.unanswered += 1
             return
+        duration = fact.stopped_at - fact.started_at
+        seconds = duration.total_seconds()
         self.answered += 1
-        self.within_sl += fact.within_sl
-        self.duration_us += micros(fact.stopped_at - fact.started_at)
-        self.max_s = _max(self.max_s, fact.duration_s)
-        self.histogram.add(duration_bucket(fact.duration_s))
+        self.within_sl += seconds <= fact.sl_s
+        self.duration_us += micros(duration)
+        self.max_s = _max(self.max_s, seconds)
+        self.histogram.add(duration_bucket(seconds))
 
     def merge(self, other: ResponseTally) -> None:
         self.answered += other.answered
@@ -214,6 +218,26 @@ class ResponseTally:
             unanswered=row["unanswered"],
             histogram=Histogram.from_row(row["histogram_from"], bytes(row["histogram"])),
         )
+
+
+# A batch's stopped clocks are tallied per (UTC hour, group, operator, kind): a clock adds the
+# same to each of its scopes, so the tallies are spread over the scopes once per batch.
+ResponseKey = tuple[datetime, UUID | None, UUID | None, str]
+
+
+def responses_by_scope(
+    tallies: dict[ResponseKey, ResponseTally],
+) -> dict[tuple[datetime, str, str], ResponseTally]:
+    """Tallies per (UTC hour, group, operator, kind) as the roll-up keeps them: per (UTC hour,
+    scope, kind), each added up in every scope it counts in."""
+    by_scope: dict[tuple[datetime, str, str], ResponseTally] = {}
+    for (hour, group_id, operator_id, kind), tally in tallies.items():
+        for scope in scopes_of(group_id, operator_id):
+            total = by_scope.get((hour, scope, kind))
+            if total is None:
+                by_scope[hour, scope, kind] = total = ResponseTally()
+            total.merge(tally)
+    return by_scope
 
 
 @dataclass
@@ -291,9 +315,9 @@ class ReportChat:
             self.queue_wait_s += (at - self.queued_since).total_seconds()
             self.queued_since = None
 
-    def tallies(self) -> dict[tuple[datetime, str], ChatTally]:
-        """What this chat adds to the roll-up: per (UTC hour, scope), in its group and all,
-        and for the operator who holds it."""
+    def counts(self) -> tuple[tuple[str, ...], dict[datetime, ChatTally]]:
+        """What this chat adds to the roll-up: its scopes (its group and all, and the operator
+        who holds it) and per UTC hour what it adds to each of them, the same in every one."""
         requested = ChatTally(requested=1)
         if self.queued_since is not None:
             requested.waiting = 1
@@ -301,18 +325,18 @@ class ReportChat:
             requested.queue_left = 1
             requested.queue_wait_us = round(self.queue_wait_s * 1_000_000)
             requested.queue_wait_max_s = self.queue_wait_s
-        parts = [(hour_of(self.requested_at), requested)]
+        hours = {hour_of(self.requested_at): requested}
         if self.closed_at is not None:
             closed = ChatTally(closed=1, abandoned=int(not self.operator_replied))
             if self.rating is not None:
                 closed.rated, closed.rating_sum = 1, self.rating
                 setattr(closed, f"score_{self.rating}", 1)
-            parts.append((hour_of(self.closed_at), closed))
-        tallies: dict[tuple[datetime, str], ChatTally] = {}
-        for hour, part in parts:
-            for scope in scopes_of(self.group_id, self.operator_id):
-                tallies.setdefault((hour, scope), ChatTally()).merge(part)
-        return tallies
+            closed_hour = hour_of(self.closed_at)
+            if closed_hour in hours:
+                hours[closed_hour].merge(closed)
+            else:
+                hours[closed_hour] = closed
+        return scopes_of(self.group_id, self.operator_id), hours
 
 
 def _max(a: float | None, b: float | None) -> float | None:

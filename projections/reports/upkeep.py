@@ -45,6 +45,20 @@ _CHAT_HOUR_ARRAYS = ", ".join(
     else "%b::int[]"
     for name in COLUMNS
 )
+# The chats' rows likewise: each column an array of its type.
+_CHAT_TYPES = {
+    "id": "uuid",
+    "group_id": "uuid",
+    "requested_at": "timestamptz",
+    "operator_id": "uuid",
+    "closed_at": "timestamptz",
+    "operator_replied": "bool",
+    "rating": "smallint",
+    "queued": "bool",
+    "queued_since": "timestamptz",
+    "queue_wait_s": "float8",
+}
+_CHAT_ARRAYS = ", ".join(f"%b::{_CHAT_TYPES[name]}[]" for name in CHAT_COLUMNS)
 _RESPONSE_COLUMNS = (
     "hour, scope, kind, answered, within_sl, duration_us, max_s, unanswered, "
     "histogram_from, histogram"
@@ -90,25 +104,29 @@ def write_facts(curs: Cursor, table: Tables, facts: list[ResponseFact]) -> None:
 def write_clocks(
     curs: Cursor, table: Tables, *, done: list[UUID], running: list[ChatClocks]
 ) -> None:
-    """Forget the clocks of chats whose clocks are over; keep the running ones'."""
+    """Forget the clocks of chats whose clocks are over; keep the running ones', in one
+    statement (a statement per chat cost the server more than its rows)."""
     if done:
         curs.execute(f"DELETE FROM {table('sla_chat_state')} WHERE chat_id = ANY(%b)", (done,))
     if running:
-        curs.executemany(
-            f"INSERT INTO {table('sla_chat_state')} (chat_id, state) VALUES (%s, %s) "
+        curs.execute(
+            f"INSERT INTO {table('sla_chat_state')} (chat_id, state) SELECT chat_id, "
+            "state::jsonb FROM unnest(%b::uuid[], %b::text[]) AS s (chat_id, state) "
             "ON CONFLICT (chat_id) DO UPDATE SET state = EXCLUDED.state",
-            [(c.chat_id, json.dumps(c.to_json())) for c in running],
+            ([c.chat_id for c in running], [json.dumps(c.to_json()) for c in running]),
         )
 
 
 def write_chats(curs: Cursor, table: Tables, chats: list[ReportChat]) -> None:
+    """The chats' rows, in one statement (a statement per chat cost the server more than its
+    rows)."""
     columns = ", ".join(CHAT_COLUMNS)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in CHAT_COLUMNS[1:])
-    curs.executemany(
+    rows = [_chat_row(chat) for chat in chats]
+    curs.execute(
         f"INSERT INTO {table('report_chats')} ({columns}) "
-        f"VALUES ({', '.join(['%s'] * len(CHAT_COLUMNS))}) "
-        f"ON CONFLICT (id) DO UPDATE SET {updates}",
-        [_chat_row(chat) for chat in chats],
+        f"SELECT * FROM unnest({_CHAT_ARRAYS}) ON CONFLICT (id) DO UPDATE SET {updates}",
+        [list(column) for column in zip(*rows, strict=True)],
     )
 
 
@@ -117,29 +135,59 @@ def write_chat_hours(
 ) -> None:
     """Move each changed chat's counts (given as its stored row and its row now) from where
     the stored row put them to where they are now. A maximum wait taken back is recounted
-    from the chats' rows (rare: a chat that left the queue went back to one, or moved)."""
-    deltas: dict[tuple[datetime, str], ChatTally] = {}
-    recount: set[tuple[datetime, str]] = set()
+    from the chats' rows (rare: a chat that left the queue went back to one, or moved).
+
+    A chat adds the same to each of its scopes: its change is worked out once per hour for the
+    scopes it stays in, leaves and joins, added up per such set of scopes, and spread over
+    the scopes once per batch."""
+    deltas: dict[tuple[datetime, tuple[str, ...]], ChatTally] = {}
+    recount: set[tuple[datetime, tuple[str, ...]]] = set()
     for stored, chat in changed:
-        before = stored.tallies() if stored is not None else {}
-        after = chat.tallies()
-        for key in before.keys() | after.keys():
-            old, new = before.get(key), after.get(key)
-            if old == new:
-                continue
-            delta = deltas.setdefault(key, ChatTally())
-            if new is not None:
-                delta.merge(new)
-            if old is not None:
-                delta.merge(old, sign=-1)
-                kept = new.queue_wait_max_s if new is not None else None
-                if old.queue_left and (kept is None or kept < old.queue_wait_max_s):
-                    recount.add(key)
+        old_scopes, old_hours = stored.counts() if stored is not None else ((), {})
+        new_scopes, new_hours = chat.counts()
+        for hour in old_hours.keys() | new_hours.keys():
+            old_hour, new_hour = old_hours.get(hour), new_hours.get(hour)
+            for scopes, old, new in _moves(old_scopes, old_hour, new_scopes, new_hour):
+                if old == new:
+                    continue
+                delta = deltas.get((hour, scopes))
+                if delta is None:
+                    deltas[hour, scopes] = delta = ChatTally()
+                if new is not None:
+                    delta.merge(new)
+                if old is not None:
+                    delta.merge(old, sign=-1)
+                    kept = new.queue_wait_max_s if new is not None else None
+                    if old.queue_left and (kept is None or kept < old.queue_wait_max_s):
+                        recount.add((hour, scopes))
     apart: dict[str, dict[tuple[datetime, str], ChatTally]] = {}
-    for key, delta in deltas.items():
-        apart.setdefault(hours_tables(key[1])[1], {})[key] = delta
+    for (hour, scopes), delta in deltas.items():
+        for scope in scopes:
+            part = apart.setdefault(hours_tables(scope)[1], {})
+            total = part.get((hour, scope))
+            if total is None:
+                part[hour, scope] = total = ChatTally()
+            total.merge(delta)
+    recounted = {(hour, scope) for hour, scopes in recount for scope in scopes}
     for name, part in apart.items():
-        _write_chat_deltas(curs, table, table(name), part, recount & part.keys())
+        _write_chat_deltas(curs, table, table(name), part, recounted & part.keys())
+
+
+def _moves(
+    old_scopes: tuple[str, ...],
+    old: ChatTally | None,
+    new_scopes: tuple[str, ...],
+    new: ChatTally | None,
+) -> tuple[tuple[tuple[str, ...], ChatTally | None, ChatTally | None], ...]:
+    """A chat's tally in one hour, as it was and as it is, in the scopes it stays in, leaves
+    and joins: (scopes, tally before, tally now), ``None`` where it counts nothing."""
+    if old_scopes == new_scopes:
+        return ((new_scopes, old, new),)
+    stays = tuple(scope for scope in new_scopes if scope in old_scopes)
+    leaves = tuple(scope for scope in old_scopes if scope not in stays)
+    joins = tuple(scope for scope in new_scopes if scope not in stays)
+    moves = ((stays, old, new), (leaves, old, None), (joins, None, new))
+    return tuple(move for move in moves if move[0])
 
 
 def _write_chat_deltas(

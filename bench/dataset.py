@@ -258,7 +258,7 @@ class Builder:
         t0 = time.perf_counter()
         container = self._container()
         try:
-            self._catch_up_read_models(container)
+            self._catch_up_read_models([model.name for model in container.read_models])
         finally:
             container.stop()
         rebuild_s = time.perf_counter() - t0
@@ -287,7 +287,7 @@ class Builder:
             container.stop()
         if stale:
             self.say(f"  read models changed since the dataset was built: {', '.join(stale)}")
-            self._catch_up_read_models(container, stale)
+            self._catch_up_read_models(stale)
         # A dataset built before builds vacuumed it has no visibility map: give it one here,
         # once (after that a vacuum finds nothing to do), rather than in every run's copy.
         self.say(f"  vacuumed the dataset in {services.vacuum(self.url)} s")
@@ -525,12 +525,11 @@ class Builder:
 
     # -- read models ----------------------------------------------------------------------------
 
-    def _catch_up_read_models(self, container: Services, names: list[str] | None = None) -> None:
-        """Rebuild every read model from the log as ``switchboard projections rebuild
+    def _catch_up_read_models(self, names: list[str]) -> None:
+        """Rebuild the read models ``names`` from the log as ``switchboard projections rebuild
         --processes 2`` does: two processes side by side (one per core), each rebuilding its
         share of the models from one reading of the log. (The dispatcher keeps no position:
         it drains when it starts.)"""
-        names = names or [model.name for model in container.read_models]
         config = Config(DATABASE_URL=self.url, SWITCHBOARD_DB_POOL_SIZE=2)
         started = last = time.perf_counter()
 

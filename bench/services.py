@@ -89,9 +89,9 @@ def prewarm(database_url: str) -> dict[str, Any]:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
         except psycopg.Error as error:
             data_dir = Path(conn.execute("SHOW data_directory").fetchone()[0])
-            paths = [data_dir / path for _oid, path in conn.execute(RELATIONS) if path]
-            if not data_dir.is_dir():
+            if not data_dir.is_dir():  # a server on another machine
                 return {"vacuum_s": vacuum_s, "prewarmed": False, "why": str(error).strip()}
+            paths = [data_dir / path for _oid, path in conn.execute(RELATIONS) if path]
             blocks, how = _read_files(paths), "files read (no pg_prewarm)"
         else:
             blocks = conn.execute(

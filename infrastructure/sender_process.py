@@ -72,9 +72,6 @@ class SenderProcess:
         """Every child is running."""
         return all(child.process.is_alive() for child in self._children)
 
-    def any_alive(self) -> bool:
-        return any(child.process.is_alive() for child in self._children)
-
     def start(self) -> None:
         for child, server in zip(self._children, self._servers, strict=True):
             child.start()

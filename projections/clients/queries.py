@@ -44,9 +44,9 @@ class ClientQueries:
     # names are intersected in the server, in the same statement. When they are at most
     # ``fetched_cards``, only they are read, by id; when they are more (or no word is listed),
     # the matches are common, and the cards are walked in last-seen order, each checked
-    # against its own array of terms, until the page is full. Over 700k cards a whole name
-    # (two words of 35k and 17k terms, 440 cards) is listed and fetched; a surname's beginning
-    # (17k cards) is walked, about 40 cards a match.
+    # against its own array of terms, until the page is full. Over the bench's 704k cards a
+    # whole name (two words of 34,906 and 17,564 terms, 435 cards) is listed and fetched; a
+    # surname's beginning (17,488 terms, one card in 40) is walked.
     listed_terms: int = 50_000
     fetched_cards: int = 5_000
 
